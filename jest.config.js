@@ -1,0 +1,13 @@
+// Three projects, run by `npm test` in this order of cost:
+//  unit        *.test.ts next to the code they test (pure, no network)
+//  integration test/integration: real NATS, Cassandra, MinIO, Jaeger
+//  e2e         test/e2e: real Telegram client libraries against the local stack
+const transform = { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } } }] };
+const common = { transform, testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'] };
+module.exports = {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/services/**/*.test.ts', '<rootDir>/tools/**/*.test.ts'] },
+    { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'], slowTestThreshold: 30 },
+    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'], slowTestThreshold: 60 },
+  ],
+};

@@ -1,0 +1,55 @@
+/**
+ * auth_keys table (this DC's keyspace): MTProto authorization keys.
+ */
+import type { Client } from 'cassandra-driver';
+import { cassandraTypes } from '../../../shared/src';
+
+export interface StoredAuthKey {
+  authKeyId: bigint;
+  authKey: Buffer;
+  temporary: boolean;
+  /** Unix seconds; 0 for permanent keys. */
+  expiresAt: number;
+  permAuthKeyId: bigint;
+}
+
+const Long = cassandraTypes.Long;
+const toLong = (v: bigint) => Long.fromString(v.toString());
+const fromLong = (v: unknown) => (v == null ? 0n : BigInt((v as { toString(): string }).toString()));
+
+export class AuthKeyStore {
+  constructor(private readonly db: Client) {}
+
+  /**
+   * Inserts a key unless its id exists. Returns 'created', 'same' when the identical key
+   * is already stored (a retried call), or 'conflict' when another key has this id.
+   */
+  async insert(key: StoredAuthKey, nowSeconds: number): Promise<'created' | 'same' | 'conflict'> {
+    const ttl = key.temporary && key.expiresAt > nowSeconds ? key.expiresAt - nowSeconds : 0;
+    const rs = await this.db.execute(
+      `INSERT INTO auth_keys (auth_key_id, auth_key, temporary, expires_at, perm_auth_key_id, created_at)
+       VALUES (?, ?, ?, ?, ?, toTimestamp(now())) IF NOT EXISTS USING TTL ?`,
+      [toLong(key.authKeyId), key.authKey, key.temporary, key.expiresAt, toLong(key.permAuthKeyId), ttl],
+    );
+    const row = rs.first();
+    if (row.get('[applied]') === true) return 'created';
+    const existing = row.get('auth_key') as Buffer | null;
+    return existing && existing.equals(key.authKey) ? 'same' : 'conflict';
+  }
+
+  /** The key with `authKeyId`, or undefined. */
+  async get(authKeyId: bigint): Promise<StoredAuthKey | undefined> {
+    const rs = await this.db.execute('SELECT auth_key_id, auth_key, temporary, expires_at, perm_auth_key_id FROM auth_keys WHERE auth_key_id = ?', [
+      toLong(authKeyId),
+    ]);
+    const row = rs.first();
+    if (!row) return undefined;
+    return {
+      authKeyId: fromLong(row.get('auth_key_id')),
+      authKey: row.get('auth_key') as Buffer,
+      temporary: (row.get('temporary') as boolean | null) ?? false,
+      expiresAt: (row.get('expires_at') as number | null) ?? 0,
+      permAuthKeyId: fromLong(row.get('perm_auth_key_id')),
+    };
+  }
+}

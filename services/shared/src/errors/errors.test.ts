@@ -1,0 +1,38 @@
+import { Metadata, status } from '@grpc/grpc-js';
+import { errors, toGrpcError, toTelegramRpcError, ERROR_NAME_KEY, ERROR_CODE_KEY } from './errors';
+
+function asServiceError(parts: ReturnType<typeof toGrpcError>) {
+  return Object.assign(new Error(parts.details), { code: parts.code, details: parts.details, metadata: parts.metadata });
+}
+
+describe('error mapping: domain → gRPC → Telegram', () => {
+  it.each([
+    [errors.badRequest('PHONE_CODE_INVALID'), status.INVALID_ARGUMENT, 400, 'PHONE_CODE_INVALID'],
+    [errors.migrate('USER', 2), status.FAILED_PRECONDITION, 303, 'USER_MIGRATE_2'],
+    [errors.floodWait(29.2), status.RESOURCE_EXHAUSTED, 420, 'FLOOD_WAIT_30'],
+    [errors.unauthorized('AUTH_KEY_UNREGISTERED'), status.UNAUTHENTICATED, 401, 'AUTH_KEY_UNREGISTERED'],
+  ])('%s', (err, grpcCode, tgCode, tgName) => {
+    const parts = toGrpcError(err);
+    expect(parts.code).toBe(grpcCode);
+    expect(toTelegramRpcError(asServiceError(parts))).toEqual({ errorCode: tgCode, errorMessage: tgName });
+  });
+
+  it('hides unknown errors as INTERNAL', () => {
+    const parts = toGrpcError(new Error('secret detail'));
+    expect(parts.code).toBe(status.INTERNAL);
+    expect(parts.details).not.toContain('secret');
+    expect(toTelegramRpcError(asServiceError(parts))).toEqual({ errorCode: 500, errorMessage: 'INTERNAL' });
+  });
+
+  it('passes a downstream Telegram error through a middle service unchanged', () => {
+    const downstream = asServiceError(toGrpcError(errors.migrate('FILE', 3)));
+    const relayed = toGrpcError(downstream);
+    expect(relayed.metadata.get(ERROR_NAME_KEY)).toEqual(['FILE_MIGRATE_3']);
+    expect(relayed.metadata.get(ERROR_CODE_KEY)).toEqual(['303']);
+  });
+
+  it('maps infrastructure failures without metadata', () => {
+    const unavailable = Object.assign(new Error('x'), { code: status.UNAVAILABLE, details: 'x', metadata: new Metadata() });
+    expect(toTelegramRpcError(unavailable)).toEqual({ errorCode: -503, errorMessage: 'Timeout' });
+  });
+});

@@ -1,0 +1,140 @@
+/**
+ * One error mapping for the whole system:
+ *
+ *   domain error (TernError, thrown by a service)
+ *     → gRPC status + trailing metadata (inside the deployment)
+ *     → Telegram rpc_error { error_code, error_message } (at the gateway)
+ *
+ * Services throw TernError with Telegram's error name (PHONE_CODE_INVALID,
+ * USER_MIGRATE_2, FLOOD_WAIT_30 …). The name travels in metadata so the gateway
+ * reproduces it exactly; the gRPC status code is chosen so that generic gRPC tooling
+ * (retries, dashboards) sees a sensible class of failure.
+ */
+import { Metadata, status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
+
+/** Telegram's rpc_error classes (error_code values). */
+export const TelegramErrorCode = {
+  SEE_OTHER: 303,
+  BAD_REQUEST: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  NOT_ACCEPTABLE: 406,
+  FLOOD: 420,
+  INTERNAL: 500,
+  NOT_IMPLEMENTED: 501,
+} as const;
+export type TelegramErrorCode = (typeof TelegramErrorCode)[keyof typeof TelegramErrorCode];
+
+/** A failure a client should see as a Telegram rpc_error. */
+export class TernError extends Error {
+  constructor(
+    /** Telegram error name, e.g. PHONE_CODE_INVALID or FILE_MIGRATE_2. */
+    readonly telegramName: string,
+    readonly telegramCode: TelegramErrorCode = TelegramErrorCode.BAD_REQUEST,
+    options?: { cause?: unknown; detail?: string },
+  ) {
+    super(options?.detail ? `${telegramName}: ${options.detail}` : telegramName, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'TernError';
+  }
+}
+
+/** Convenience constructors for the common classes. */
+export const errors = {
+  badRequest: (name: string, detail?: string) => new TernError(name, TelegramErrorCode.BAD_REQUEST, { detail }),
+  unauthorized: (name: string) => new TernError(name, TelegramErrorCode.UNAUTHORIZED),
+  forbidden: (name: string) => new TernError(name, TelegramErrorCode.FORBIDDEN),
+  notFound: (name: string) => new TernError(name, TelegramErrorCode.NOT_FOUND),
+  /** *_MIGRATE_X: the client must repeat the call on DC `dc`. */
+  migrate: (kind: 'PHONE' | 'NETWORK' | 'USER' | 'FILE' | 'STATS', dc: number) => new TernError(`${kind}_MIGRATE_${dc}`, TelegramErrorCode.SEE_OTHER),
+  floodWait: (seconds: number) => new TernError(`FLOOD_WAIT_${Math.max(1, Math.ceil(seconds))}`, TelegramErrorCode.FLOOD),
+  internal: (cause?: unknown) => new TernError('INTERNAL', TelegramErrorCode.INTERNAL, { cause }),
+  notImplemented: (method: string) => new TernError('METHOD_NOT_IMPLEMENTED', TelegramErrorCode.NOT_IMPLEMENTED, { detail: method }),
+};
+
+/** Metadata keys that carry the Telegram error across gRPC. */
+export const ERROR_NAME_KEY = 'tern-error-name';
+export const ERROR_CODE_KEY = 'tern-error-code';
+
+const GRPC_BY_TELEGRAM: Record<number, GrpcStatus> = {
+  303: GrpcStatus.FAILED_PRECONDITION,
+  400: GrpcStatus.INVALID_ARGUMENT,
+  401: GrpcStatus.UNAUTHENTICATED,
+  403: GrpcStatus.PERMISSION_DENIED,
+  404: GrpcStatus.NOT_FOUND,
+  406: GrpcStatus.FAILED_PRECONDITION,
+  420: GrpcStatus.RESOURCE_EXHAUSTED,
+  500: GrpcStatus.INTERNAL,
+  501: GrpcStatus.UNIMPLEMENTED,
+};
+
+/** What a gRPC handler sends for a thrown error: a status, a message and metadata. */
+export interface GrpcErrorParts {
+  code: GrpcStatus;
+  details: string;
+  metadata: Metadata;
+}
+
+/** Maps anything a handler threw to the gRPC error to send (unknown errors become INTERNAL). */
+export function toGrpcError(err: unknown): GrpcErrorParts {
+  const metadata = new Metadata();
+  if (err instanceof TernError) {
+    metadata.set(ERROR_NAME_KEY, err.telegramName);
+    metadata.set(ERROR_CODE_KEY, String(err.telegramCode));
+    return { code: GRPC_BY_TELEGRAM[err.telegramCode] ?? GrpcStatus.UNKNOWN, details: err.message, metadata };
+  }
+  if (isServiceError(err)) {
+    // An error from a downstream gRPC call: pass its Telegram name through unchanged.
+    const name = err.metadata?.get(ERROR_NAME_KEY)[0];
+    const code = err.metadata?.get(ERROR_CODE_KEY)[0];
+    if (typeof name === 'string' && typeof code === 'string') {
+      metadata.set(ERROR_NAME_KEY, name);
+      metadata.set(ERROR_CODE_KEY, code);
+      return { code: err.code, details: err.details, metadata };
+    }
+  }
+  metadata.set(ERROR_NAME_KEY, 'INTERNAL');
+  metadata.set(ERROR_CODE_KEY, '500');
+  return { code: GrpcStatus.INTERNAL, details: 'internal error', metadata };
+}
+
+/** A Telegram rpc_error as the gateway sends it. */
+export interface TelegramRpcError {
+  errorCode: number;
+  errorMessage: string;
+}
+
+/**
+ * Maps a failed gRPC call (as seen by the gateway) to Telegram's rpc_error. Errors
+ * without Tern metadata are infrastructure failures: a dead or slow backend is
+ * reported the way Telegram's servers report an internal timeout, so clients retry.
+ */
+export function toTelegramRpcError(err: unknown): TelegramRpcError {
+  if (err instanceof TernError) return { errorCode: err.telegramCode, errorMessage: err.telegramName };
+  if (isServiceError(err)) {
+    const name = err.metadata?.get(ERROR_NAME_KEY)[0];
+    const code = err.metadata?.get(ERROR_CODE_KEY)[0];
+    if (typeof name === 'string' && typeof code === 'string' && /^\d+$/.test(code)) {
+      return { errorCode: Number(code), errorMessage: name };
+    }
+    switch (err.code) {
+      case GrpcStatus.UNAVAILABLE:
+      case GrpcStatus.DEADLINE_EXCEEDED:
+        return { errorCode: -503, errorMessage: 'Timeout' };
+      case GrpcStatus.UNIMPLEMENTED:
+        return { errorCode: 501, errorMessage: 'METHOD_NOT_IMPLEMENTED' };
+      case GrpcStatus.UNAUTHENTICATED:
+        return { errorCode: 401, errorMessage: 'AUTH_KEY_UNREGISTERED' };
+      case GrpcStatus.RESOURCE_EXHAUSTED:
+        return { errorCode: 420, errorMessage: 'FLOOD_WAIT_1' };
+      default:
+        return { errorCode: 500, errorMessage: 'INTERNAL' };
+    }
+  }
+  return { errorCode: 500, errorMessage: 'INTERNAL' };
+}
+
+/** True for errors produced by @grpc/grpc-js for a failed call. */
+export function isServiceError(err: unknown): err is ServiceError {
+  return err instanceof Error && typeof (err as Partial<ServiceError>).code === 'number' && 'details' in err;
+}

@@ -1,0 +1,67 @@
+/**
+ * gRPC clients for calling another Tern service, in this DC or another one.
+ *
+ * Addresses come from the topology, never from code. Every client gets the retry
+ * interceptor (grpc/retry.ts) and a default deadline so that no call can hang.
+ */
+import { credentials, type ChannelOptions, type Client, type Interceptor } from '@grpc/grpc-js';
+import { retryInterceptor } from './retry';
+import type { HostPort } from '../config/env';
+import { dcOf, type ServiceName, type Topology } from '../config/topology';
+
+/** The constructor ts-proto generates for a service client. */
+export type ClientConstructor<C extends Client> = new (address: string, creds: ReturnType<typeof credentials.createInsecure>, options?: Partial<ChannelOptions>) => C;
+
+const CLIENT_OPTIONS: Partial<ChannelOptions> = {
+  'grpc.keepalive_time_ms': 30_000,
+  'grpc.keepalive_timeout_ms': 10_000,
+  'grpc.max_receive_message_length': 4 * 1024 * 1024,
+  'grpc.max_send_message_length': 4 * 1024 * 1024,
+};
+
+/** Default per-call deadline: generous for cross-DC calls, short enough that a client never waits forever. */
+export const DEFAULT_DEADLINE_MS = 10_000;
+
+/** A deadline `ms` from now, for call options. */
+export function deadlineIn(ms: number = DEFAULT_DEADLINE_MS): Date {
+  return new Date(Date.now() + ms);
+}
+
+export function addressOf(hp: HostPort): string {
+  return hp.host.includes(':') ? `[${hp.host}]:${hp.port}` : `${hp.host}:${hp.port}`;
+}
+
+/** Creates a client of `Ctor` for `address`, with retries. */
+export function createClient<C extends Client>(Ctor: ClientConstructor<C>, address: HostPort, extra: Interceptor[] = []): C {
+  return new Ctor(addressOf(address), credentials.createInsecure(), { ...CLIENT_OPTIONS, interceptors: [retryInterceptor(), ...extra] });
+}
+
+/**
+ * Clients of one service kind for every DC, created lazily and kept for the
+ * process's lifetime (a grpc-js client multiplexes calls over one connection).
+ */
+export class DcClients<C extends Client> {
+  private readonly clients = new Map<number, C>();
+
+  constructor(
+    private readonly Ctor: ClientConstructor<C>,
+    private readonly topology: Topology,
+    private readonly service: ServiceName,
+  ) {}
+
+  /** The client of `service` in DC `dcId`. */
+  forDc(dcId: number): C {
+    let c = this.clients.get(dcId);
+    if (!c) {
+      c = createClient(this.Ctor, dcOf(this.topology, dcId).services[this.service]);
+      this.clients.set(dcId, c);
+    }
+    return c;
+  }
+
+  /** Closes every connection (graceful shutdown). */
+  close(): void {
+    for (const c of this.clients.values()) c.close();
+    this.clients.clear();
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * gRPC server plumbing shared by every service: binding, async handler adaptation,
+ * the error mapping (errors/errors.ts), metrics and logging of unexpected failures.
+ *
+ * Services implement their RPCs as `async (request, call) => response` and never touch
+ * callbacks or status codes; throwing a TernError is how a handler answers with a
+ * Telegram error.
+ */
+import {
+  Server,
+  ServerCredentials,
+  type ServerUnaryCall,
+  type sendUnaryData,
+  type ServiceDefinition,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js';
+import { toGrpcError } from '../errors/errors';
+import { grpcServerCalls, grpcServerDuration } from '../metrics/metrics';
+import type { Logger } from '../log/logger';
+import type { HostPort } from '../config/env';
+
+/** An async unary handler. */
+export type AsyncUnary<Req, Res> = (request: Req, call: ServerUnaryCall<Req, Res>) => Promise<Res>;
+
+/** Maps each unary method of a generated service to its async implementation. */
+export type AsyncService<S> = {
+  [K in keyof S]: S[K] extends (call: ServerUnaryCall<infer Req, infer Res>, cb: sendUnaryData<infer _R>) => void ? AsyncUnary<Req, Res> : never;
+};
+
+/** Limits applied to every server: bounded messages, keepalive so dead peers are noticed. */
+const SERVER_OPTIONS = {
+  'grpc.max_receive_message_length': 4 * 1024 * 1024,
+  'grpc.max_send_message_length': 4 * 1024 * 1024,
+  'grpc.keepalive_time_ms': 30_000,
+  'grpc.keepalive_timeout_ms': 10_000,
+  'grpc.max_concurrent_streams': 1000,
+};
+
+/** Creates a server with Tern's limits. */
+export function createServer(): Server {
+  return new Server(SERVER_OPTIONS);
+}
+
+/**
+ * Adapts async handlers to grpc-js callbacks for every method of `definition`; methods
+ * missing from `impl` answer UNIMPLEMENTED (mapped to Telegram's 501 at the gateway).
+ * `impl` is read per call: until it returns an implementation (the service is still
+ * connecting its dependencies) calls answer UNAVAILABLE, which clients retry.
+ */
+export function adaptService<S>(
+  definition: ServiceDefinition,
+  impl: () => Partial<AsyncService<S>> | undefined,
+  log: Logger,
+): UntypedServiceImplementation {
+  const out: UntypedServiceImplementation = {};
+  for (const [name, method] of Object.entries(definition)) {
+    const path = method.path;
+    out[name] = (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
+      const current = impl();
+      if (!current) {
+        // Dependencies are still connecting (health says NOT_SERVING): a retryable answer.
+        callback({ code: 14, details: 'service is starting' });
+        return;
+      }
+      const handler = (current as Record<string, AsyncUnary<unknown, unknown> | undefined>)[name];
+      const stop = grpcServerDuration.startTimer({ method: path });
+      const run = handler
+        ? handler.call(current, call.request, call)
+        : Promise.reject(Object.assign(new Error(`${path} is not implemented`), { unimplemented: true }));
+      run.then(
+        (response) => {
+          stop();
+          grpcServerCalls.inc({ method: path, code: 'OK' });
+          callback(null, response);
+        },
+        (err: unknown) => {
+          stop();
+          if ((err as { unimplemented?: boolean }).unimplemented) {
+            grpcServerCalls.inc({ method: path, code: 'UNIMPLEMENTED' });
+            callback({ code: 12, details: `${path} is not implemented yet` });
+            return;
+          }
+          const mapped = toGrpcError(err);
+          grpcServerCalls.inc({ method: path, code: String(mapped.code) });
+          if (mapped.code === 13) log.error({ err, method: path }, 'handler failed');
+          callback({ code: mapped.code, details: mapped.details, metadata: mapped.metadata });
+        },
+      );
+    };
+  }
+  return out;
+}
+
+/** Binds `server` on `listen`; resolves with the bound port. */
+export async function bindServer(server: Server, listen: HostPort): Promise<number> {
+  const host = listen.host.includes(':') ? `[${listen.host}]` : listen.host;
+  return new Promise((resolve, reject) => {
+    server.bindAsync(`${host}:${listen.port}`, ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port)));
+  });
+}
+
+/** Stops taking calls, lets in-flight calls finish for up to `graceMs`, then forces. */
+export async function drainServer(server: Server, graceMs: number): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, graceMs);
+    timer.unref();
+    server.tryShutdown(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}

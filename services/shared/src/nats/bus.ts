@@ -1,0 +1,107 @@
+/**
+ * The event bus: a NATS connection with JetStream, trace context carried in headers.
+ */
+import { connect, type NatsConnection, type JetStreamClient, type JetStreamManager, type ConsumerMessages, AckPolicy, DeliverPolicy, type JsMsg } from 'nats';
+import { withConsumeSpan, withPublishSpan } from '../telemetry/nats-context';
+import { natsConsumed, natsPublished } from '../metrics/metrics';
+import type { StreamSpec } from './subjects';
+import type { Logger } from '../log/logger';
+
+export interface BusOptions {
+  servers: string[];
+  name: string;
+  log: Logger;
+}
+
+/** A connected event bus. */
+export class EventBus {
+  private constructor(
+    readonly nc: NatsConnection,
+    readonly js: JetStreamClient,
+    readonly jsm: JetStreamManager,
+    private readonly log: Logger,
+  ) {}
+
+  /** Connects, retrying forever in the background after the first success (NATS client default). */
+  static async connect(opts: BusOptions): Promise<EventBus> {
+    const nc = await connect({ servers: opts.servers, name: opts.name, maxReconnectAttempts: -1, reconnectTimeWait: 500, timeout: 5000 });
+    const jsm = await nc.jetstreamManager({ timeout: 5000 });
+    const bus = new EventBus(nc, nc.jetstream({ timeout: 5000 }), jsm, opts.log);
+    void bus.watchStatus();
+    return bus;
+  }
+
+  private async watchStatus(): Promise<void> {
+    for await (const s of this.nc.status()) {
+      if (s.type === 'disconnect' || s.type === 'reconnect' || s.type === 'error') this.log.warn({ nats: s.type, data: String(s.data) }, 'nats connection status');
+    }
+  }
+
+  /** Creates or updates the given streams (idempotent). */
+  async ensureStreams(specs: StreamSpec[]): Promise<void> {
+    for (const spec of specs) {
+      const config = { ...spec.config, name: spec.name, subjects: spec.subjects, description: spec.description };
+      try {
+        await this.jsm.streams.info(spec.name);
+        await this.jsm.streams.update(spec.name, config);
+      } catch (err) {
+        if ((err as { code?: string }).code !== '404') throw err;
+        await this.jsm.streams.add(config);
+      }
+    }
+  }
+
+  /**
+   * Publishes `data` to `subject` on JetStream and waits for the stream's ack. `msgId`
+   * makes the publish idempotent inside the stream's duplicate window.
+   */
+  async publish(subject: string, data: Uint8Array, opts: { msgId?: string } = {}): Promise<{ seq: number; stream: string }> {
+    return withPublishSpan(subject, async (headers) => {
+      const ack = await this.js.publish(subject, data, { headers, ...(opts.msgId ? { msgID: opts.msgId } : {}) });
+      natsPublished.inc({ stream: ack.stream });
+      return { seq: ack.seq, stream: ack.stream };
+    });
+  }
+
+  /**
+   * Consumes a stream through a durable consumer: the server remembers what was
+   * acknowledged, so a restarted or reconnected process resumes where it left off.
+   * A message whose handler throws is negatively acknowledged and redelivered.
+   */
+  async consumeDurable(opts: { stream: string; durable: string; filterSubject?: string; handler: (msg: JsMsg) => Promise<void> }): Promise<ConsumerMessages> {
+    try {
+      await this.jsm.consumers.info(opts.stream, opts.durable);
+    } catch {
+      await this.jsm.consumers.add(opts.stream, {
+        durable_name: opts.durable,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+        ack_wait: 30 * 1e9,
+        max_deliver: 20,
+        ...(opts.filterSubject ? { filter_subject: opts.filterSubject } : {}),
+      });
+    }
+    const consumer = await this.js.consumers.get(opts.stream, opts.durable);
+    const messages = await consumer.consume({ max_messages: 256 });
+    void (async () => {
+      for await (const m of messages) {
+        try {
+          await withConsumeSpan(m.subject, m.headers, () => opts.handler(m));
+          m.ack();
+          natsConsumed.inc({ consumer: opts.durable, outcome: 'ack' });
+        } catch (err) {
+          this.log.warn({ err, subject: m.subject, consumer: opts.durable }, 'handler failed; message will be redelivered');
+          m.nak(1000);
+          natsConsumed.inc({ consumer: opts.durable, outcome: 'nak' });
+        }
+      }
+    })();
+    return messages;
+  }
+
+  /** Flushes pending publishes and closes (graceful shutdown). */
+  async close(): Promise<void> {
+    if (this.nc.isClosed()) return;
+    await this.nc.drain();
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * THE registry of NATS streams and subjects. Every subject Tern publishes or
+ * subscribes to is built here and nowhere else, so a reader can see the whole event
+ * bus on one page (and `migrate` creates exactly these streams).
+ *
+ * Each DC has its own namespace `tern.dc<N>.…` and its own streams `DC<N>_…`: a DC's
+ * events never mix with another's. Cross-DC delivery goes through the target DC's
+ * services over gRPC, which then publish into the target DC's own namespace.
+ */
+import { RetentionPolicy, StorageType, DiscardPolicy, type StreamConfig } from 'nats';
+
+/** The JetStream streams of one DC, keyed by a stable short name. */
+export interface StreamSpec {
+  /** Stream name, e.g. DC2_USER_UPDATES. */
+  name: string;
+  /** Subject filter(s) the stream captures. */
+  subjects: string[];
+  /** Why the stream exists and who reads it. */
+  description: string;
+  config: Partial<StreamConfig>;
+}
+
+const DAY_NS = 24 * 60 * 60 * 1e9;
+
+/** Subject builders for DC `dc`. */
+export function subjectsFor(dc: number) {
+  const root = `tern.dc${dc}`;
+  return {
+    /** Per-user update events (pts log appends): messaging → gateways of this DC. */
+    userUpdates: (userId: bigint | string) => `${root}.updates.user.${userId}`,
+    userUpdatesAll: `${root}.updates.user.*`,
+    /** Channel events: channel service → gateways (fan-out is lazy, per channel). */
+    channelUpdates: (channelId: bigint | string) => `${root}.updates.channel.${channelId}`,
+    channelUpdatesAll: `${root}.updates.channel.*`,
+    /** Push requests for users with no online session: messaging → push worker. */
+    pushRequests: `${root}.push.requests`,
+    /** Session presence and typing: ephemeral core NATS, not persisted. */
+    ephemeral: (topic: string) => `${root}.ephemeral.${topic}`,
+    /** Integration-test probe subject (see test/integration). */
+    probe: (name: string) => `${root}.probe.${name}`,
+    probeAll: `${root}.probe.>`,
+  };
+}
+
+/** The streams `migrate` creates in DC `dc`. */
+export function streamsFor(dc: number): StreamSpec[] {
+  const s = subjectsFor(dc);
+  return [
+    {
+      name: `DC${dc}_USER_UPDATES`,
+      subjects: [s.userUpdatesAll],
+      description: 'Per-user update events for live delivery; the durable log itself is in Cassandra.',
+      config: { retention: RetentionPolicy.Limits, storage: StorageType.File, max_age: 7 * DAY_NS, discard: DiscardPolicy.Old, duplicate_window: 2 * 60 * 1e9 },
+    },
+    {
+      name: `DC${dc}_CHANNEL_UPDATES`,
+      subjects: [s.channelUpdatesAll],
+      description: 'Channel events for live delivery to subscribers connected to this DC.',
+      config: { retention: RetentionPolicy.Limits, storage: StorageType.File, max_age: 7 * DAY_NS, discard: DiscardPolicy.Old, duplicate_window: 2 * 60 * 1e9 },
+    },
+    {
+      name: `DC${dc}_PUSH`,
+      subjects: [s.pushRequests],
+      description: 'Work queue of push notifications for offline users.',
+      config: { retention: RetentionPolicy.Workqueue, storage: StorageType.File, max_age: DAY_NS, discard: DiscardPolicy.Old },
+    },
+    {
+      name: `DC${dc}_PROBE`,
+      subjects: [s.probeAll],
+      description: 'Health probes and integration tests of the event bus; short retention.',
+      config: { retention: RetentionPolicy.Limits, storage: StorageType.File, max_age: 60 * 60 * 1e9, max_msgs: 10_000, discard: DiscardPolicy.Old },
+    },
+  ];
+}
