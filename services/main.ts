@@ -31,7 +31,7 @@ async function run(): Promise<void> {
       process.exit(EX_CONFIG);
     }
     process.stderr.write(`tern ${command}: fatal: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    if (err instanceof Error && err.cause) process.stderr.write(`  caused by: ${err.cause instanceof Error ? err.cause.message : String(err.cause)}\n`);
+    if (err instanceof Error && err.cause instanceof Error) process.stderr.write(`  caused by: ${err.cause.message}\n`);
     process.exit(1);
   }
 }

@@ -11,11 +11,11 @@ export const authService: ServiceModule = {
   name: 'auth',
   grpc: [{ fullName: 'tern.auth.v1.AuthService', definition: AuthServiceService }],
   needs: { cassandra: true, nats: true },
-  async start(ctx) {
+  start(ctx) {
     const db = ctx.cassandra!;
     const keys = new AuthKeyStore(db.dc);
-    return {
+    return Promise.resolve({
       'tern.auth.v1.AuthService': { ...authKeyHandlers(keys) },
-    };
+    });
   },
 };

@@ -9,7 +9,6 @@
  * The local stack runs it once per DC before starting services; Helm runs it as a
  * pre-install/pre-upgrade hook Job. Services refuse to serve on an unmigrated schema.
  */
-import { type SpecOf } from '../config/env';
 import { createLogger } from '../log/logger';
 import { createCassandraClient, connectWithRetry, keyspacesFor } from '../cassandra/client';
 import { applyMigrations, ensureKeyspace, loadMigrations } from '../cassandra/migrate';
@@ -26,7 +25,7 @@ export async function runMigrate(): Promise<void> {
   const { settings, topology } = loadSettings<MigrateEnv>({
     name: 'migrate',
     needs: {},
-    settings: { ...cassandraSpec, ...natsSpec, ...objectStoreSpec } as SpecOf<MigrateEnv>,
+    settings: { ...cassandraSpec, ...natsSpec, ...objectStoreSpec },
   });
   const dcId = settings.TERN_DC_ID;
   const log = createLogger({ level: settings.TERN_LOG_LEVEL, base: { service: 'migrate', dc: dcId } });

@@ -1,5 +1,6 @@
 import { Metadata, status } from '@grpc/grpc-js';
-import { errors, toGrpcError, toTelegramRpcError, ERROR_NAME_KEY, ERROR_CODE_KEY } from './errors';
+import { errors, toGrpcError, toTelegramRpcError, errorDetailFrom } from './errors';
+import { DcRedirect_Reason } from '../gen/tern/common/v1/errors';
 
 function asServiceError(parts: ReturnType<typeof toGrpcError>) {
   return Object.assign(new Error(parts.details), { code: parts.code, details: parts.details, metadata: parts.metadata });
@@ -17,6 +18,10 @@ describe('error mapping: domain → gRPC → Telegram', () => {
     expect(toTelegramRpcError(asServiceError(parts))).toEqual({ errorCode: tgCode, errorMessage: tgName });
   });
 
+  it('carries a flood wait as seconds', () => {
+    expect(errorDetailFrom(asServiceError(toGrpcError(errors.floodWait(7))))?.retryAfterSeconds).toBe(7);
+  });
+
   it('hides unknown errors as INTERNAL', () => {
     const parts = toGrpcError(new Error('secret detail'));
     expect(parts.code).toBe(status.INTERNAL);
@@ -26,9 +31,8 @@ describe('error mapping: domain → gRPC → Telegram', () => {
 
   it('passes a downstream Telegram error through a middle service unchanged', () => {
     const downstream = asServiceError(toGrpcError(errors.migrate('FILE', 3)));
-    const relayed = toGrpcError(downstream);
-    expect(relayed.metadata.get(ERROR_NAME_KEY)).toEqual(['FILE_MIGRATE_3']);
-    expect(relayed.metadata.get(ERROR_CODE_KEY)).toEqual(['303']);
+    const relayed = errorDetailFrom(asServiceError(toGrpcError(downstream)));
+    expect(relayed).toEqual({ code: 303, message: 'FILE_MIGRATE_3', redirect: { reason: DcRedirect_Reason.FILE, dcId: 3 }, retryAfterSeconds: 0 });
   });
 
   it('maps infrastructure failures without metadata', () => {

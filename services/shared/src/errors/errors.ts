@@ -6,11 +6,14 @@
  *     → Telegram rpc_error { error_code, error_message } (at the gateway)
  *
  * Services throw TernError with Telegram's error name (PHONE_CODE_INVALID,
- * USER_MIGRATE_2, FLOOD_WAIT_30 …). The name travels in metadata so the gateway
- * reproduces it exactly; the gRPC status code is chosen so that generic gRPC tooling
+ * USER_MIGRATE_2, FLOOD_WAIT_30 …). It travels as a tern.common.v1.RpcErrorDetail in
+ * the binary trailer `tern-rpc-error-bin` (proto/tern/common/v1/errors.proto), so the
+ * gateway reproduces it exactly and callers read a redirect's DC or a flood wait
+ * without parsing names; the gRPC status code is chosen so that generic gRPC tooling
  * (retries, dashboards) sees a sensible class of failure.
  */
 import { Metadata, status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
+import { DcRedirect_Reason, RpcErrorDetail } from '../gen/tern/common/v1/errors';
 
 /** Telegram's rpc_error classes (error_code values). */
 export const TelegramErrorCode = {
@@ -52,9 +55,39 @@ export const errors = {
   notImplemented: (method: string) => new TernError('METHOD_NOT_IMPLEMENTED', TelegramErrorCode.NOT_IMPLEMENTED, { detail: method }),
 };
 
-/** Metadata keys that carry the Telegram error across gRPC. */
-export const ERROR_NAME_KEY = 'tern-error-name';
-export const ERROR_CODE_KEY = 'tern-error-code';
+/** The binary trailer that carries a RpcErrorDetail across gRPC. */
+export const ERROR_DETAIL_KEY = 'tern-rpc-error-bin';
+
+const REDIRECT_REASONS: Record<string, DcRedirect_Reason> = {
+  PHONE: DcRedirect_Reason.PHONE,
+  NETWORK: DcRedirect_Reason.NETWORK,
+  USER: DcRedirect_Reason.USER,
+  FILE: DcRedirect_Reason.FILE,
+  STATS: DcRedirect_Reason.STATS,
+};
+
+/** The structured detail of a TernError: redirects and flood waits parsed once, here. */
+export function detailOf(err: TernError): RpcErrorDetail {
+  const migrate = /^(PHONE|NETWORK|USER|FILE|STATS)_MIGRATE_(\d+)$/.exec(err.telegramName);
+  const flood = /^FLOOD_WAIT_(\d+)$/.exec(err.telegramName);
+  return {
+    code: err.telegramCode,
+    message: err.telegramName,
+    ...(migrate ? { redirect: { reason: REDIRECT_REASONS[migrate[1]!]!, dcId: Number(migrate[2]) } } : {}),
+    retryAfterSeconds: flood ? Number(flood[1]) : 0,
+  };
+}
+
+/** Reads the RpcErrorDetail a failed call carries, if any. */
+export function errorDetailFrom(err: ServiceError): RpcErrorDetail | undefined {
+  const raw = err.metadata?.get(ERROR_DETAIL_KEY)[0];
+  if (!Buffer.isBuffer(raw)) return undefined;
+  try {
+    return RpcErrorDetail.decode(raw);
+  } catch {
+    return undefined;
+  }
+}
 
 const GRPC_BY_TELEGRAM: Record<number, GrpcStatus> = {
   303: GrpcStatus.FAILED_PRECONDITION,
@@ -78,23 +111,20 @@ export interface GrpcErrorParts {
 /** Maps anything a handler threw to the gRPC error to send (unknown errors become INTERNAL). */
 export function toGrpcError(err: unknown): GrpcErrorParts {
   const metadata = new Metadata();
+  const attach = (d: RpcErrorDetail) => metadata.set(ERROR_DETAIL_KEY, Buffer.from(RpcErrorDetail.encode(d).finish()));
   if (err instanceof TernError) {
-    metadata.set(ERROR_NAME_KEY, err.telegramName);
-    metadata.set(ERROR_CODE_KEY, String(err.telegramCode));
+    attach(detailOf(err));
     return { code: GRPC_BY_TELEGRAM[err.telegramCode] ?? GrpcStatus.UNKNOWN, details: err.message, metadata };
   }
   if (isServiceError(err)) {
-    // An error from a downstream gRPC call: pass its Telegram name through unchanged.
-    const name = err.metadata?.get(ERROR_NAME_KEY)[0];
-    const code = err.metadata?.get(ERROR_CODE_KEY)[0];
-    if (typeof name === 'string' && typeof code === 'string') {
-      metadata.set(ERROR_NAME_KEY, name);
-      metadata.set(ERROR_CODE_KEY, code);
+    // An error from a downstream gRPC call: pass its Telegram error through unchanged.
+    const detail = errorDetailFrom(err);
+    if (detail) {
+      attach(detail);
       return { code: err.code, details: err.details, metadata };
     }
   }
-  metadata.set(ERROR_NAME_KEY, 'INTERNAL');
-  metadata.set(ERROR_CODE_KEY, '500');
+  attach({ code: 500, message: 'INTERNAL', retryAfterSeconds: 0 });
   return { code: GrpcStatus.INTERNAL, details: 'internal error', metadata };
 }
 
@@ -112,11 +142,8 @@ export interface TelegramRpcError {
 export function toTelegramRpcError(err: unknown): TelegramRpcError {
   if (err instanceof TernError) return { errorCode: err.telegramCode, errorMessage: err.telegramName };
   if (isServiceError(err)) {
-    const name = err.metadata?.get(ERROR_NAME_KEY)[0];
-    const code = err.metadata?.get(ERROR_CODE_KEY)[0];
-    if (typeof name === 'string' && typeof code === 'string' && /^\d+$/.test(code)) {
-      return { errorCode: Number(code), errorMessage: name };
-    }
+    const detail = errorDetailFrom(err);
+    if (detail) return { errorCode: detail.code, errorMessage: detail.message };
     switch (err.code) {
       case GrpcStatus.UNAVAILABLE:
       case GrpcStatus.DEADLINE_EXCEEDED:

@@ -8,6 +8,7 @@
  */
 import {
   Server,
+  status as GrpcStatus,
   ServerCredentials,
   type ServerUnaryCall,
   type sendUnaryData,
@@ -82,7 +83,7 @@ export function adaptService<S>(
           }
           const mapped = toGrpcError(err);
           grpcServerCalls.inc({ method: path, code: String(mapped.code) });
-          if (mapped.code === 13) log.error({ err, method: path }, 'handler failed');
+          if (mapped.code === GrpcStatus.INTERNAL) log.error({ err, method: path }, 'handler failed');
           callback({ code: mapped.code, details: mapped.details, metadata: mapped.metadata });
         },
       );

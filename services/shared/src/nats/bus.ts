@@ -1,7 +1,7 @@
 /**
  * The event bus: a NATS connection with JetStream, trace context carried in headers.
  */
-import { connect, type NatsConnection, type JetStreamClient, type JetStreamManager, type ConsumerMessages, AckPolicy, DeliverPolicy, type JsMsg } from 'nats';
+import { connect, Events, type NatsConnection, type JetStreamClient, type JetStreamManager, type ConsumerMessages, AckPolicy, DeliverPolicy, type JsMsg } from 'nats';
 import { withConsumeSpan, withPublishSpan } from '../telemetry/nats-context';
 import { natsConsumed, natsPublished } from '../metrics/metrics';
 import type { StreamSpec } from './subjects';
@@ -33,7 +33,7 @@ export class EventBus {
 
   private async watchStatus(): Promise<void> {
     for await (const s of this.nc.status()) {
-      if (s.type === 'disconnect' || s.type === 'reconnect' || s.type === 'error') this.log.warn({ nats: s.type, data: String(s.data) }, 'nats connection status');
+      if (s.type === Events.Disconnect || s.type === Events.Reconnect || s.type === Events.Error) this.log.warn({ nats: s.type, data: JSON.stringify(s.data) }, 'nats connection status');
     }
   }
 

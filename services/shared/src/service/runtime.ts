@@ -39,6 +39,7 @@ import {
   type ObjectStoreEnv,
 } from './settings';
 import type { ServiceDefinition } from '@grpc/grpc-js';
+import { Events } from 'nats';
 
 /** One gRPC service a module serves: its fully qualified name (for health) and generated definition. */
 export interface GrpcServiceSpec {
@@ -132,18 +133,18 @@ export async function runService<Extra>(mod: ServiceModule<Extra>): Promise<void
   const health = new Health(mod.grpc.map((g) => g.fullName));
   const server: Server = createServer();
   health.addTo(server);
-  let impls: ServiceImpls | undefined;
+  const ready: { impls?: ServiceImpls } = {};
   // Services are registered up front (grpc-js wants them before binding); each call
   // looks up the implementation, which exists once start() has returned.
   for (const { fullName, definition } of mod.grpc) {
-    server.addService(definition, adaptService(definition, () => impls?.[fullName] as Partial<AsyncService<unknown>> | undefined, log));
+    server.addService(definition, adaptService(definition, () => ready.impls?.[fullName] as Partial<AsyncService<unknown>> | undefined, log));
   }
   const listen: HostPort = settings.TERN_GRPC_LISTEN ?? { host: '0.0.0.0', port: dc.services[mod.name].port };
   await bindServer(server, listen);
   lifecycle.onShutdown('grpc', () => drainServer(server, Math.floor(settings.TERN_SHUTDOWN_TIMEOUT_MS / 2)));
   log.info({ listen, health: 'NOT_SERVING' }, 'gRPC listening; connecting dependencies');
 
-  const ctx: ServiceContext<Extra> = { name: mod.name, dcId: dc.id, dc, topology, settings: settings as CommonSettings & Extra, log, lifecycle };
+  const ctx: ServiceContext<Extra> = { name: mod.name, dcId: dc.id, dc, topology, settings, log, lifecycle };
   if (mod.needs.cassandra) ctx.cassandra = await connectCassandra(settings as unknown as CassandraEnv, dc.id, log, lifecycle);
   if (mod.needs.nats) {
     const bus = await EventBus.connect({ servers: (settings as unknown as NatsEnv).TERN_NATS_URL.split(','), name: `tern-${mod.name}-dc${dc.id}`, log });
@@ -162,7 +163,7 @@ export async function runService<Extra>(mod: ServiceModule<Extra>): Promise<void
   const started = await mod.start(ctx);
   const missing = mod.grpc.filter((g) => !(g.fullName in started)).map((g) => g.fullName);
   if (missing.length > 0) throw new Error(`${mod.name} did not implement ${missing.join(', ')}`);
-  impls = started;
+  ready.impls = started;
   // Health goes NOT_SERVING first on shutdown: registered last, so it runs first.
   lifecycle.onShutdown('health', () => health.set('NOT_SERVING'));
   health.set('SERVING');
@@ -189,8 +190,8 @@ async function connectCassandra(s: CassandraEnv, dcId: number, log: Logger, life
 function watchBus(bus: EventBus, health: Health): void {
   void (async () => {
     for await (const s of bus.nc.status()) {
-      if (s.type === 'disconnect' && health.current === 'SERVING') health.set('NOT_SERVING');
-      if (s.type === 'reconnect' && health.current === 'NOT_SERVING') health.set('SERVING');
+      if (s.type === Events.Disconnect && health.current === 'SERVING') health.set('NOT_SERVING');
+      if (s.type === Events.Reconnect && health.current === 'NOT_SERVING') health.set('SERVING');
     }
   })();
 }

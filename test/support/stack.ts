@@ -1,0 +1,50 @@
+/**
+ * What integration and end-to-end tests know about the running local stack.
+ * The stack tooling (tools/stack) owns the facts; this adapter gives tests the few
+ * they need in one typed shape.
+ */
+import { credentials, Client, type ServiceError } from '@grpc/grpc-js';
+import { readStackInfo } from '../../tools/stack/info';
+
+export interface TestStack {
+  dcs: Array<{ id: number; host: string; tcpPort: number; wsPort: number; services: Record<string, string>; metrics: Record<string, string> }>;
+  cassandra: { contactPoints: string[]; localDc: string; keyspacePrefix: string };
+  natsUrl: string;
+  minio: { endpoint: string; accessKey: string; secretKey: string; bucketPrefix: string };
+  jaegerQueryUrl: string;
+  rsaPublicKey: string;
+  topologyFile: string;
+  repoRoot: string;
+}
+
+export function stack(): TestStack {
+  return readStackInfo() as TestStack;
+}
+
+/** Promisifies a unary call of a generated grpc-js client. */
+export function unary<Req, Res>(client: Client, method: string, req: Req, md?: import('@grpc/grpc-js').Metadata): Promise<Res> {
+  return new Promise((resolve, reject) => {
+    const fn = (client as unknown as Record<string, (...args: unknown[]) => void>)[method]!.bind(client);
+    const cb = (err: ServiceError | null, res: Res) => (err ? reject(err) : resolve(res));
+    if (md) fn(req, md, { deadline: new Date(Date.now() + 10_000) }, cb);
+    else fn(req, { deadline: new Date(Date.now() + 10_000) }, cb);
+  });
+}
+
+export const insecure = credentials.createInsecure();
+
+/** Polls `fn` until it returns a value (not undefined) or `timeoutMs` passes. */
+export async function eventually<T>(fn: () => Promise<T | undefined>, timeoutMs = 20_000, everyMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`, { cause: last });
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# `npm test`: everything CI checks, in order of cost, on a fresh machine or a warm one.
+#
+#   1. dependencies (npm ci when node_modules is missing), build (proto + TL + tsc)
+#   2. static checks: typecheck, lint (boundaries, floating promises), format
+#   3. unit tests (pure, next to the code)
+#   4. deployment checks: helm lint/template + offline manifest validation, per DC
+#   5. the local stack (installs and starts real NATS, Cassandra, MinIO, Jaeger and
+#      three DCs of services; reuses a running one), then integration and end-to-end
+#      tests against it
+#
+# The last line is the plain "N passed, N failed" summary over all Jest projects.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n=== %s (%ss)\n' "$1" "$SECONDS"; }
+
+step "dependencies"
+[ -d node_modules ] || npm ci --no-audit --no-fund
+step "build"
+npm run build
+step "typecheck"
+npm run typecheck
+step "lint"
+npm run lint
+step "format"
+npm run format:check
+
+mkdir -p .stack
+results=()
+step "unit tests"
+npx jest --selectProjects unit --json --outputFile=.stack/jest-unit.json
+results+=(.stack/jest-unit.json)
+
+step "deployment checks"
+npm run deploy:check
+
+step "local stack"
+npm run stack
+
+step "integration and end-to-end tests"
+status=0
+npx jest --selectProjects integration e2e --runInBand --json --outputFile=.stack/jest-stack.json || status=$?
+results+=(.stack/jest-stack.json)
+
+node -e '
+  let passed = 0, failed = 0, skipped = 0;
+  for (const f of process.argv.slice(1)) {
+    const r = require(require("path").resolve(f));
+    passed += r.numPassedTests; failed += r.numFailedTests; skipped += r.numPendingTests + (r.numTodoTests || 0);
+  }
+  console.log(`\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+' "${results[@]}"
+exit $status
