@@ -43,6 +43,10 @@ status=0
 npx jest --selectProjects integration e2e --runInBand --json --outputFile=.stack/jest-stack.json || status=$?
 results+=(.stack/jest-stack.json)
 
+step "stack commands (restarts the stack)"
+npx jest --selectProjects stack --runInBand --json --outputFile=.stack/jest-restart.json || status=$?
+results+=(.stack/jest-restart.json)
+
 node -e '
   let passed = 0, failed = 0, skipped = 0;
   for (const f of process.argv.slice(1)) {
