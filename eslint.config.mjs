@@ -18,7 +18,9 @@ const boundaryRules = SERVICES.map((name) => ({
       {
         patterns: SERVICES.filter((other) => other !== name).map((other) => ({
           // Relative paths climbing out of this service into another one (at any depth).
-          group: ['../', '../../', '../../../', '../../../../', '../../../../../'].map((up) => `${up}${other}/**`).concat([`**/services/${other}/**`]),
+          group: ['../', '../../', '../../../', '../../../../', '../../../../../']
+            .map((up) => `${up}${other}/**`)
+            .concat([`**/services/${other}/**`]),
           message: `services/${name} must not import services/${other}: call it over gRPC (proto/) or NATS instead.`,
         })),
       },
@@ -27,7 +29,17 @@ const boundaryRules = SERVICES.map((name) => ({
 }));
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'coverage/**', '.stack/**', 'services/shared/src/gen/**', '**/*.js', '**/*.mjs'] },
+  {
+    ignores: [
+      'node_modules/**',
+      'dist/**',
+      'coverage/**',
+      '.stack/**',
+      'services/shared/src/gen/**',
+      '**/*.js',
+      '**/*.mjs',
+    ],
+  },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
@@ -38,7 +50,10 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true, allowNullish: true }],
+      '@typescript-eslint/restrict-template-expressions': [
+        'error',
+        { allowNumber: true, allowBoolean: true, allowNullish: true },
+      ],
       'import-x/no-cycle': ['error', { maxDepth: 8 }],
       eqeqeq: ['error', 'smart'],
     },

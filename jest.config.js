@@ -3,13 +3,32 @@
 //  integration test/integration: real NATS, Cassandra, MinIO, Jaeger
 //  e2e         test/e2e: real Telegram client libraries against the local stack
 //  stack       test/e2e/stack.test.ts: the stack commands themselves (restarts the stack)
-const transform = { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } } }] };
+const transform = {
+  '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } } }],
+};
 const common = { transform, testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'] };
 module.exports = {
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/services/**/*.test.ts', '<rootDir>/tools/**/*.test.ts'] },
-    { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'], slowTestThreshold: 30, testTimeout: 60_000 },
-    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'], testPathIgnorePatterns: ['/node_modules/', '/test/e2e/stack.test.ts'], slowTestThreshold: 60, testTimeout: 120_000 },
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/services/**/*.test.ts', '<rootDir>/tools/**/*.test.ts'],
+    },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      slowTestThreshold: 30,
+      testTimeout: 60_000,
+    },
+    {
+      ...common,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '/test/e2e/stack.test.ts'],
+      slowTestThreshold: 60,
+      testTimeout: 120_000,
+    },
     // Restarts the whole stack: run last and alone (tools/test.sh).
     { ...common, displayName: 'stack', testMatch: ['<rootDir>/test/e2e/stack.test.ts'] },
   ],

@@ -10,7 +10,14 @@ import { main as channel } from './channel/src/main';
 import { main as media } from './media/src/main';
 import { runMigrate } from './shared/src/commands/migrate';
 
-const COMMANDS: Record<string, () => Promise<void>> = { gateway, auth, messaging, channel, media, migrate: runMigrate };
+const COMMANDS: Record<string, () => Promise<void>> = {
+  gateway,
+  auth,
+  messaging,
+  channel,
+  media,
+  migrate: runMigrate,
+};
 
 /** Exit status for a configuration error (sysexits EX_CONFIG). */
 const EX_CONFIG = 78;
@@ -30,8 +37,11 @@ async function run(): Promise<void> {
       process.stderr.write(`tern ${command}: ${err.message}\n`);
       process.exit(EX_CONFIG);
     }
-    process.stderr.write(`tern ${command}: fatal: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    if (err instanceof Error && err.cause instanceof Error) process.stderr.write(`  caused by: ${err.cause.message}\n`);
+    process.stderr.write(
+      `tern ${command}: fatal: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+    if (err instanceof Error && err.cause instanceof Error)
+      process.stderr.write(`  caused by: ${err.cause.message}\n`);
     process.exit(1);
   }
 }

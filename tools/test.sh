@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 step() { printf '\n=== %s (%ss)\n' "$1" "$SECONDS"; }
 
 step "dependencies"
-[ -d node_modules ] || npm ci --no-audit --no-fund
+bash tools/node-deps.sh
 step "build"
 npm run build
 step "typecheck"

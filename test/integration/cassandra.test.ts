@@ -3,7 +3,17 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Client } from 'cassandra-driver';
-import { applyMigrations, assertMigrated, connectWithRetry, createCassandraClient, createLogger, ensureKeyspace, keyspacesFor, parseHostPort, type Migration } from '../../services/shared/src';
+import {
+  applyMigrations,
+  assertMigrated,
+  connectWithRetry,
+  createCassandraClient,
+  createLogger,
+  ensureKeyspace,
+  keyspacesFor,
+  parseHostPort,
+  type Migration,
+} from '../../services/shared/src';
 import { AuthKeyStore } from '../../services/auth/src/storage/auth-keys';
 import { stack } from '../support/stack';
 
@@ -11,7 +21,11 @@ const log = createLogger({ level: 'warn', base: { test: 'cassandra' } });
 
 describe('Cassandra (real)', () => {
   const s = stack();
-  const settings = { contactPoints: s.cassandra.contactPoints.map((c) => parseHostPort(c)), localDc: s.cassandra.localDc, keyspacePrefix: s.cassandra.keyspacePrefix };
+  const settings = {
+    contactPoints: s.cassandra.contactPoints.map((c) => parseHostPort(c)),
+    localDc: s.cassandra.localDc,
+    keyspacePrefix: s.cassandra.keyspacePrefix,
+  };
   let dc1: Client;
   let ddl: Client;
 
@@ -28,10 +42,18 @@ describe('Cassandra (real)', () => {
   it('writes an auth key and reads it back, refusing a different key under the same id', async () => {
     const store = new AuthKeyStore(dc1);
     const id = randomBytes(8).readBigInt64LE();
-    const key = { authKeyId: id, authKey: randomBytes(256), temporary: false, expiresAt: 0, permAuthKeyId: 0n };
+    const key = {
+      authKeyId: id,
+      authKey: randomBytes(256),
+      temporary: false,
+      expiresAt: 0,
+      permAuthKeyId: 0n,
+    };
     expect(await store.insert(key, Math.floor(Date.now() / 1000))).toBe('created');
     expect(await store.insert(key, Math.floor(Date.now() / 1000))).toBe('same');
-    expect(await store.insert({ ...key, authKey: randomBytes(256) }, Math.floor(Date.now() / 1000))).toBe('conflict');
+    expect(await store.insert({ ...key, authKey: randomBytes(256) }, Math.floor(Date.now() / 1000))).toBe(
+      'conflict',
+    );
     const back = await store.get(id);
     expect(back?.authKeyId).toBe(id);
     expect(back?.authKey.equals(key.authKey)).toBe(true);
@@ -44,16 +66,32 @@ describe('Cassandra (real)', () => {
     await connectWithRetry(client, 5);
     try {
       const migrations: Migration[] = [
-        { service: 'demo', version: 1, name: 'things', statements: ['CREATE TABLE IF NOT EXISTS things (id int PRIMARY KEY, v text)'], checksum: 'a' },
-        { service: 'demo', version: 2, name: 'more', statements: ['ALTER TABLE things ADD w text'], checksum: 'b' },
+        {
+          service: 'demo',
+          version: 1,
+          name: 'things',
+          statements: ['CREATE TABLE IF NOT EXISTS things (id int PRIMARY KEY, v text)'],
+          checksum: 'a',
+        },
+        {
+          service: 'demo',
+          version: 2,
+          name: 'more',
+          statements: ['ALTER TABLE things ADD w text'],
+          checksum: 'b',
+        },
       ];
       expect(await applyMigrations(client, keyspace, migrations, log)).toBe(2);
       expect(await applyMigrations(client, keyspace, migrations, log)).toBe(0);
       await assertMigrated(client, keyspace, migrations);
       await client.execute('INSERT INTO things (id, v, w) VALUES (1, ?, ?)', ['x', 'y']);
       expect((await client.execute('SELECT w FROM things WHERE id = 1')).first().get('w')).toBe('y');
-      await expect(applyMigrations(client, keyspace, [{ ...migrations[0]!, checksum: 'changed' }], log)).rejects.toThrow(/changed after it was applied/);
-      await expect(assertMigrated(client, keyspace, [...migrations, { ...migrations[0]!, version: 3 }])).rejects.toThrow(/lacks migrations/);
+      await expect(
+        applyMigrations(client, keyspace, [{ ...migrations[0]!, checksum: 'changed' }], log),
+      ).rejects.toThrow(/changed after it was applied/);
+      await expect(
+        assertMigrated(client, keyspace, [...migrations, { ...migrations[0]!, version: 3 }]),
+      ).rejects.toThrow(/lacks migrations/);
     } finally {
       await client.shutdown();
       await ddl.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`);

@@ -23,19 +23,25 @@ describe('Jaeger (real)', () => {
     const traceId = randomBytes(16).toString('hex');
     const md = new Metadata();
     md.set('traceparent', `00-${traceId}-${randomBytes(8).toString('hex')}-01`);
-    const client = new AuthServiceClient(s.dcs[0]!.services.auth!, insecure);
+    const client = new AuthServiceClient(s.dcs[0]!.services.auth, insecure);
     try {
-      await unary(client, 'getAuthKey', { authKeyId: randomBytes(8).readBigInt64LE() }, md).catch(() => undefined);
+      await unary(client, 'getAuthKey', { authKeyId: randomBytes(8).readBigInt64LE() }, md).catch(
+        () => undefined,
+      );
     } finally {
       client.close();
     }
-    const trace = await eventually(async () => {
-      const res = await fetch(`${s.jaegerQueryUrl}/api/traces/${traceId}`);
-      if (res.status !== 200) return undefined;
-      const body = (await res.json()) as { data?: JaegerTrace[] };
-      const t = body.data?.[0];
-      return t && t.spans.length >= 2 ? t : undefined;
-    }, 30_000, 500);
+    const trace = await eventually(
+      async () => {
+        const res = await fetch(`${s.jaegerQueryUrl}/api/traces/${traceId}`);
+        if (res.status !== 200) return undefined;
+        const body = (await res.json()) as { data?: JaegerTrace[] };
+        const t = body.data?.[0];
+        return t && t.spans.length >= 2 ? t : undefined;
+      },
+      30_000,
+      500,
+    );
     const services = trace.spans.map((sp) => trace.processes[sp.processID]?.serviceName);
     expect(services).toContain('tern-auth');
     const ops = trace.spans.map((sp) => sp.operationName);

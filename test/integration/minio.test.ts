@@ -28,6 +28,7 @@ describe('MinIO (real)', () => {
   });
 
   it('has one bucket per DC', async () => {
-    for (const dc of [1, 2, 3]) expect(await client.bucketExists(filesBucketFor(s.minio.bucketPrefix, dc))).toBe(true);
+    for (const dc of [1, 2, 3])
+      expect(await client.bucketExists(filesBucketFor(s.minio.bucketPrefix, dc))).toBe(true);
   });
 });

@@ -21,15 +21,26 @@ describe('service process', () => {
   const s = stack();
 
   it('exits 78 naming every missing or wrong setting at once', async () => {
-    const p = run(['auth'], { PATH: process.env.PATH, TERN_DC_ID: 'two', TERN_NATS_URL: 'nats://127.0.0.1:4222' });
+    const p = run(['auth'], {
+      PATH: process.env.PATH,
+      TERN_DC_ID: 'two',
+      TERN_NATS_URL: 'nats://127.0.0.1:4222',
+    });
     expect(await p.exited).toBe(78);
     const out = p.output();
-    for (const name of ['TERN_DC_ID', 'TERN_TOPOLOGY_FILE', 'TERN_CASSANDRA_CONTACT_POINTS']) expect(out).toContain(name);
+    for (const name of ['TERN_DC_ID', 'TERN_TOPOLOGY_FILE', 'TERN_CASSANDRA_CONTACT_POINTS'])
+      expect(out).toContain(name);
     expect(out).not.toContain('TERN_NATS_URL');
   });
 
   it('names a missing gateway RSA key file', async () => {
-    const p = run(['gateway'], { PATH: process.env.PATH, TERN_DC_ID: '1', TERN_TOPOLOGY_FILE: s.topologyFile, TERN_NATS_URL: s.natsUrl, TERN_RSA_PRIVATE_KEY_FILE: '/nonexistent/rsa.pem' });
+    const p = run(['gateway'], {
+      PATH: process.env.PATH,
+      TERN_DC_ID: '1',
+      TERN_TOPOLOGY_FILE: s.topologyFile,
+      TERN_NATS_URL: s.natsUrl,
+      TERN_RSA_PRIVATE_KEY_FILE: '/nonexistent/rsa.pem',
+    });
     expect(await p.exited).toBe(78);
     expect(p.output()).toMatch(/TERN_RSA_PRIVATE_KEY_FILE cannot read \/nonexistent\/rsa.pem/);
   });
@@ -49,8 +60,10 @@ describe('service process', () => {
     const health = new HealthClient(listen, insecure);
     try {
       await eventually(async () => {
-        const r = await unary<{ service: string }, { status: number }>(health, 'check', { service: 'tern.channel.v1.ChannelService' });
-        return r.status === 1 ? true : undefined;
+        const r = await unary<{ service: string }, { status: string }>(health, 'check', {
+          service: 'tern.channel.v1.ChannelService',
+        });
+        return r.status === 'SERVING' ? true : undefined;
       }, 30_000);
       const started = Date.now();
       p.child.kill('SIGTERM');

@@ -14,7 +14,7 @@ describe('Tern services of three DCs', () => {
   const s = stack();
   const clients: Client[] = [];
   const auth = (dc: number) => {
-    const c = new AuthServiceClient(s.dcs[dc - 1]!.services.auth!, insecure);
+    const c = new AuthServiceClient(s.dcs[dc - 1]!.services.auth, insecure);
     clients.push(c);
     return c;
   };
@@ -26,12 +26,12 @@ describe('Tern services of three DCs', () => {
       for (const [name, address] of Object.entries(dc.services)) {
         const h = new HealthClient(address, insecure);
         clients.push(h);
-        const res = await unary<{ service: string }, { status: number }>(h, 'check', { service: '' });
+        const res = await unary<{ service: string }, { status: string }>(h, 'check', { service: '' });
         results.push(`dc${dc.id}/${name}=${res.status}`);
       }
     }
     expect(results).toHaveLength(15);
-    expect(results.filter((r) => !r.endsWith('=1'))).toEqual([]); // 1 = SERVING
+    expect(results.filter((r) => !r.endsWith('=SERVING'))).toEqual([]);
   });
 
   it('an auth key saved on DC2 is readable on DC2 and unknown on DC1 (keyspaces are per DC)', async () => {
@@ -40,19 +40,26 @@ describe('Tern services of three DCs', () => {
     await unary(auth(2), 'saveAuthKey', { authKeyId: id, authKey: key, temporary: false, expiresAt: 0 });
     const back = await unary<unknown, { authKey: Buffer }>(auth(2), 'getAuthKey', { authKeyId: id });
     expect(Buffer.from(back.authKey).equals(key)).toBe(true);
-    const err = (await unary(auth(1), 'getAuthKey', { authKeyId: id }).catch((e: unknown) => e)) as ServiceError;
+    const err = (await unary(auth(1), 'getAuthKey', { authKeyId: id }).catch(
+      (e: unknown) => e,
+    )) as ServiceError;
     expect(err.code).toBe(status.UNAUTHENTICATED);
     expect(errorDetailFrom(err)?.message).toBe('AUTH_KEY_UNREGISTERED');
   });
 
   it('bad input gets a Telegram error, not a crash', async () => {
-    const err = (await unary(auth(3), 'saveAuthKey', { authKeyId: 1n, authKey: Buffer.alloc(10), temporary: false, expiresAt: 0 }).catch((e: unknown) => e)) as ServiceError;
+    const err = (await unary(auth(3), 'saveAuthKey', {
+      authKeyId: 1n,
+      authKey: Buffer.alloc(10),
+      temporary: false,
+      expiresAt: 0,
+    }).catch((e: unknown) => e)) as ServiceError;
     expect(err.code).toBe(status.INVALID_ARGUMENT);
     expect(errorDetailFrom(err)?.message).toBe('AUTH_KEY_INVALID');
   });
 
   it('an RPC not built yet answers UNIMPLEMENTED at once', async () => {
-    const m = new MessagingServiceClient(s.dcs[0]!.services.messaging!, insecure);
+    const m = new MessagingServiceClient(s.dcs[0]!.services.messaging, insecure);
     clients.push(m);
     const started = Date.now();
     const err = (await unary(m, 'getState', {}, new Metadata()).catch((e: unknown) => e)) as ServiceError;
@@ -64,7 +71,9 @@ describe('Tern services of three DCs', () => {
     const res = await fetch(`http://${s.dcs[1]!.metrics.auth}/metrics`);
     expect(res.status).toBe(200);
     const body = await res.text();
-    expect(body).toMatch(/tern_grpc_server_calls_total\{[^}]*method="\/tern\.auth\.v1\.AuthService\/GetAuthKey"/);
+    expect(body).toMatch(
+      /tern_grpc_server_calls_total\{[^}]*method="\/tern\.auth\.v1\.AuthService\/GetAuthKey"/,
+    );
     expect(body).toContain('tern_process_cpu_user_seconds_total');
   });
 });

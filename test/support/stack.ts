@@ -5,24 +5,22 @@
  */
 import { credentials, Client, type ServiceError } from '@grpc/grpc-js';
 import { readStackInfo } from '../../tools/stack/info';
+import type { StackInfo } from '../../tools/stack/plan';
 
-export interface TestStack {
-  dcs: Array<{ id: number; host: string; tcpPort: number; wsPort: number; services: Record<string, string>; metrics: Record<string, string> }>;
-  cassandra: { contactPoints: string[]; localDc: string; keyspacePrefix: string };
-  natsUrl: string;
-  minio: { endpoint: string; accessKey: string; secretKey: string; bucketPrefix: string };
-  jaegerQueryUrl: string;
-  rsaPublicKey: string;
-  topologyFile: string;
-  repoRoot: string;
-}
+/** The running stack, as `npm run stack:info` prints it. */
+export type TestStack = StackInfo;
 
 export function stack(): TestStack {
-  return readStackInfo() as TestStack;
+  return readStackInfo();
 }
 
 /** Promisifies a unary call of a generated grpc-js client. */
-export function unary<Req, Res>(client: Client, method: string, req: Req, md?: import('@grpc/grpc-js').Metadata): Promise<Res> {
+export function unary<Req, Res>(
+  client: Client,
+  method: string,
+  req: Req,
+  md?: import('@grpc/grpc-js').Metadata,
+): Promise<Res> {
   return new Promise((resolve, reject) => {
     const fn = (client as unknown as Record<string, (...args: unknown[]) => void>)[method]!.bind(client);
     const cb = (err: ServiceError | null, res: Res) => (err ? reject(err) : resolve(res));
@@ -34,7 +32,11 @@ export function unary<Req, Res>(client: Client, method: string, req: Req, md?: i
 export const insecure = credentials.createInsecure();
 
 /** Polls `fn` until it returns a value (not undefined) or `timeoutMs` passes. */
-export async function eventually<T>(fn: () => Promise<T | undefined>, timeoutMs = 20_000, everyMs = 250): Promise<T> {
+export async function eventually<T>(
+  fn: () => Promise<T | undefined>,
+  timeoutMs = 20_000,
+  everyMs = 250,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {

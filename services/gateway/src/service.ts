@@ -16,7 +16,10 @@ export const gatewayService: ServiceModule<GatewaySettings> = {
   start(ctx) {
     const auth = createClient(AuthServiceClient, ctx.dc.services.auth);
     ctx.lifecycle.onShutdown('auth-client', () => auth.close());
-    const publicKey = createPublicKey(ctx.settings.TERN_RSA_PRIVATE_KEY_FILE).export({ type: 'pkcs1', format: 'pem' });
+    const publicKey = createPublicKey(ctx.settings.TERN_RSA_PRIVATE_KEY_FILE).export({
+      type: 'pkcs1',
+      format: 'pem',
+    });
     ctx.log.info({ rsaPublicKeyBytes: publicKey.length }, 'RSA key loaded');
     return Promise.resolve({});
   },

@@ -39,7 +39,10 @@ function rsaKeyFile(): Setting<KeyObject> {
 }
 
 function listenList(describe: string): Setting<HostPort[] | undefined> {
-  return { describe, parse: (raw) => (raw?.trim() ? raw.split(',').map((s) => parseHostPort(s)) : undefined) };
+  return {
+    describe,
+    parse: (raw) => (raw?.trim() ? raw.split(',').map((s) => parseHostPort(s)) : undefined),
+  };
 }
 
 export const gatewaySpec: SpecOf<GatewaySettings> = {

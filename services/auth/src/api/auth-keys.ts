@@ -9,13 +9,23 @@ import type { AuthKeyStore } from '../storage/auth-keys';
 /** auth_key is 2048 bits; anything else is a gateway bug or a forged call. */
 const AUTH_KEY_BYTES = 256;
 
-export function authKeyHandlers(store: AuthKeyStore): Pick<AsyncService<AuthServiceServer>, 'saveAuthKey' | 'getAuthKey'> {
+export function authKeyHandlers(
+  store: AuthKeyStore,
+): Pick<AsyncService<AuthServiceServer>, 'saveAuthKey' | 'getAuthKey'> {
   return {
     async saveAuthKey(req) {
-      if (req.authKey.length !== AUTH_KEY_BYTES) throw errors.badRequest('AUTH_KEY_INVALID', `auth key must be ${AUTH_KEY_BYTES} bytes`);
-      if (req.temporary && req.expiresAt <= Math.floor(Date.now() / 1000)) throw errors.badRequest('EXPIRES_AT_INVALID');
+      if (req.authKey.length !== AUTH_KEY_BYTES)
+        throw errors.badRequest('AUTH_KEY_INVALID', `auth key must be ${AUTH_KEY_BYTES} bytes`);
+      if (req.temporary && req.expiresAt <= Math.floor(Date.now() / 1000))
+        throw errors.badRequest('EXPIRES_AT_INVALID');
       const outcome = await store.insert(
-        { authKeyId: req.authKeyId, authKey: req.authKey, temporary: req.temporary, expiresAt: req.temporary ? req.expiresAt : 0, permAuthKeyId: 0n },
+        {
+          authKeyId: req.authKeyId,
+          authKey: req.authKey,
+          temporary: req.temporary,
+          expiresAt: req.temporary ? req.expiresAt : 0,
+          permAuthKeyId: 0n,
+        },
         Math.floor(Date.now() / 1000),
       );
       // The gateway picks a fresh key on a collision (the spec's auth_key_id uniqueness check).
@@ -26,7 +36,12 @@ export function authKeyHandlers(store: AuthKeyStore): Pick<AsyncService<AuthServ
     async getAuthKey(req) {
       const key = await store.get(req.authKeyId);
       if (!key) throw errors.unauthorized('AUTH_KEY_UNREGISTERED');
-      return { authKey: key.authKey, temporary: key.temporary, expiresAt: key.expiresAt, permAuthKeyId: key.permAuthKeyId };
+      return {
+        authKey: key.authKey,
+        temporary: key.temporary,
+        expiresAt: key.expiresAt,
+        permAuthKeyId: key.permAuthKeyId,
+      };
     },
   };
 }

@@ -39,9 +39,10 @@ export class AuthKeyStore {
 
   /** The key with `authKeyId`, or undefined. */
   async get(authKeyId: bigint): Promise<StoredAuthKey | undefined> {
-    const rs = await this.db.execute('SELECT auth_key_id, auth_key, temporary, expires_at, perm_auth_key_id FROM auth_keys WHERE auth_key_id = ?', [
-      toLong(authKeyId),
-    ]);
+    const rs = await this.db.execute(
+      'SELECT auth_key_id, auth_key, temporary, expires_at, perm_auth_key_id FROM auth_keys WHERE auth_key_id = ?',
+      [toLong(authKeyId)],
+    );
     const row = rs.first();
     if (!row) return undefined;
     return {

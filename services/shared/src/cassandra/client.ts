@@ -27,7 +27,9 @@ export function createCassandraClient(s: CassandraSettings, keyspace?: string): 
     contactPoints: s.contactPoints.map((c) => `${c.host}:${c.port}`),
     localDataCenter: s.localDc,
     ...(keyspace ? { keyspace } : {}),
-    ...(s.username ? { authProvider: new cassandraAuth.PlainTextAuthProvider(s.username, s.password ?? '') } : {}),
+    ...(s.username
+      ? { authProvider: new cassandraAuth.PlainTextAuthProvider(s.username, s.password ?? '') }
+      : {}),
     socketOptions: { connectTimeout: 5000, readTimeout: 12000 },
     queryOptions: { prepare: true, consistency: types.consistencies.localQuorum },
     pooling: { heartBeatInterval: 15000 },

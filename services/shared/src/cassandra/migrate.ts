@@ -62,20 +62,30 @@ export function loadMigrations(servicesDir: string, kind: KeyspaceKind): Migrati
 }
 
 /** Creates `keyspace` if missing with the given replication map. */
-export async function ensureKeyspace(client: Client, keyspace: string, replication: Record<string, string | number>): Promise<void> {
+export async function ensureKeyspace(
+  client: Client,
+  keyspace: string,
+  replication: Record<string, string | number>,
+): Promise<void> {
   if (!/^[a-z][a-z0-9_]{0,47}$/.test(keyspace)) throw new Error(`invalid keyspace name ${keyspace}`);
   const repl = JSON.stringify(replication).replace(/"/g, "'");
   await client.execute(`CREATE KEYSPACE IF NOT EXISTS ${keyspace} WITH replication = ${repl}`);
 }
 
 async function withLease<T>(client: Client, keyspace: string, log: Logger, fn: () => Promise<T>): Promise<T> {
-  await client.execute(`CREATE TABLE IF NOT EXISTS ${keyspace}.migration_lease (id text PRIMARY KEY, owner text)`);
+  await client.execute(
+    `CREATE TABLE IF NOT EXISTS ${keyspace}.migration_lease (id text PRIMARY KEY, owner text)`,
+  );
   const owner = randomUUID();
   const deadline = Date.now() + 120_000;
   for (;;) {
-    const rs = await client.execute(`INSERT INTO ${keyspace}.migration_lease (id, owner) VALUES ('lease', ?) IF NOT EXISTS USING TTL 120`, [owner]);
+    const rs = await client.execute(
+      `INSERT INTO ${keyspace}.migration_lease (id, owner) VALUES ('lease', ?) IF NOT EXISTS USING TTL 120`,
+      [owner],
+    );
     if (rs.first()?.get('[applied]') === true) break;
-    if (Date.now() > deadline) throw new Error(`migration lease on ${keyspace} held too long by another process`);
+    if (Date.now() > deadline)
+      throw new Error(`migration lease on ${keyspace} held too long by another process`);
     log.info({ keyspace }, 'waiting for another migrate run to finish');
     await new Promise((r) => setTimeout(r, 1000));
   }
@@ -87,31 +97,42 @@ async function withLease<T>(client: Client, keyspace: string, log: Logger, fn: (
 }
 
 /** Applies every pending migration to `keyspace`; returns how many were applied. */
-export async function applyMigrations(client: Client, keyspace: string, migrations: Migration[], log: Logger): Promise<number> {
+export async function applyMigrations(
+  client: Client,
+  keyspace: string,
+  migrations: Migration[],
+  log: Logger,
+): Promise<number> {
   await client.execute(
     `CREATE TABLE IF NOT EXISTS ${keyspace}.schema_migrations (service text, version int, name text, checksum text, applied_at timestamp, PRIMARY KEY (service, version))`,
   );
   return withLease(client, keyspace, log, async () => {
     const rs = await client.execute(`SELECT service, version, checksum FROM ${keyspace}.schema_migrations`);
-    const applied = new Map(rs.rows.map((r) => [`${r.get('service') as string}/${r.get('version') as number}`, r.get('checksum') as string]));
+    const applied = new Map(
+      rs.rows.map((r) => [
+        `${r.get('service') as string}/${r.get('version') as number}`,
+        r.get('checksum') as string,
+      ]),
+    );
     let count = 0;
     for (const m of migrations) {
       const key = `${m.service}/${m.version}`;
       const done = applied.get(key);
       if (done !== undefined) {
-        if (done !== m.checksum) throw new Error(`migration ${key}_${m.name} changed after it was applied to ${keyspace}; add a new migration instead`);
+        if (done !== m.checksum)
+          throw new Error(
+            `migration ${key}_${m.name} changed after it was applied to ${keyspace}; add a new migration instead`,
+          );
         continue;
       }
       for (const stmt of m.statements) {
         // Statements name tables unqualified; run them in the target keyspace.
         await client.execute(stmt.replace(/\{\{keyspace\}\}/g, keyspace));
       }
-      await client.execute(`INSERT INTO ${keyspace}.schema_migrations (service, version, name, checksum, applied_at) VALUES (?, ?, ?, ?, toTimestamp(now()))`, [
-        m.service,
-        m.version,
-        m.name,
-        m.checksum,
-      ]);
+      await client.execute(
+        `INSERT INTO ${keyspace}.schema_migrations (service, version, name, checksum, applied_at) VALUES (?, ?, ?, ?, toTimestamp(now()))`,
+        [m.service, m.version, m.name, m.checksum],
+      );
       log.info({ keyspace, migration: `${key}_${m.name}` }, 'migration applied');
       count++;
     }
@@ -120,15 +141,26 @@ export async function applyMigrations(client: Client, keyspace: string, migratio
 }
 
 /** Throws unless every migration in `migrations` is recorded in `keyspace` (checked by services at start-up). */
-export async function assertMigrated(client: Client, keyspace: string, migrations: Migration[]): Promise<void> {
+export async function assertMigrated(
+  client: Client,
+  keyspace: string,
+  migrations: Migration[],
+): Promise<void> {
   let rows: { service: string; version: number }[] = [];
   try {
     const rs = await client.execute(`SELECT service, version FROM ${keyspace}.schema_migrations`);
     rows = rs.rows.map((r) => ({ service: r.get('service') as string, version: r.get('version') as number }));
   } catch (err) {
-    throw new Error(`keyspace ${keyspace} is not migrated (run: node dist/services/main.js migrate)`, { cause: err });
+    throw new Error(`keyspace ${keyspace} is not migrated (run: node dist/services/main.js migrate)`, {
+      cause: err,
+    });
   }
   const have = new Set(rows.map((r) => `${r.service}/${r.version}`));
-  const missing = migrations.filter((m) => !have.has(`${m.service}/${m.version}`)).map((m) => `${m.service}/${m.version}_${m.name}`);
-  if (missing.length > 0) throw new Error(`keyspace ${keyspace} lacks migrations ${missing.join(', ')} (run: node dist/services/main.js migrate)`);
+  const missing = migrations
+    .filter((m) => !have.has(`${m.service}/${m.version}`))
+    .map((m) => `${m.service}/${m.version}_${m.name}`);
+  if (missing.length > 0)
+    throw new Error(
+      `keyspace ${keyspace} lacks migrations ${missing.join(', ')} (run: node dist/services/main.js migrate)`,
+    );
 }

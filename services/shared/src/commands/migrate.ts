@@ -16,7 +16,14 @@ import { EventBus } from '../nats/bus';
 import { streamsFor } from '../nats/subjects';
 import { createObjectStore, ensureBucket, filesBucketFor } from '../storage/objects';
 import { loadSettings, servicesDir } from '../service/runtime';
-import { cassandraSpec, natsSpec, objectStoreSpec, type CassandraEnv, type NatsEnv, type ObjectStoreEnv } from '../service/settings';
+import {
+  cassandraSpec,
+  natsSpec,
+  objectStoreSpec,
+  type CassandraEnv,
+  type NatsEnv,
+  type ObjectStoreEnv,
+} from '../service/settings';
 
 type MigrateEnv = CassandraEnv & NatsEnv & ObjectStoreEnv;
 
@@ -61,7 +68,11 @@ export async function runMigrate(): Promise<void> {
     }
   }
 
-  const bus = await EventBus.connect({ servers: settings.TERN_NATS_URL.split(','), name: `tern-migrate-dc${dcId}`, log });
+  const bus = await EventBus.connect({
+    servers: settings.TERN_NATS_URL.split(','),
+    name: `tern-migrate-dc${dcId}`,
+    log,
+  });
   try {
     const streams = streamsFor(dcId);
     await bus.ensureStreams(streams);

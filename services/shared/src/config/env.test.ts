@@ -11,7 +11,16 @@ describe('readEnv', () => {
 
   it('returns typed values', () => {
     const v = readEnv(spec, { A_ID: '3', B_NAME: 'n', C_FLAG: 'yes', D_ADDR: '127.0.0.1:1,[::1]:2' });
-    expect(v).toEqual({ A_ID: 3, B_NAME: 'n', C_FLAG: true, D_ADDR: [{ host: '127.0.0.1', port: 1 }, { host: '::1', port: 2 }], E_LEVEL: 'x' });
+    expect(v).toEqual({
+      A_ID: 3,
+      B_NAME: 'n',
+      C_FLAG: true,
+      D_ADDR: [
+        { host: '127.0.0.1', port: 1 },
+        { host: '::1', port: 2 },
+      ],
+      E_LEVEL: 'x',
+    });
   });
 
   it('names every missing or wrong setting in one error', () => {

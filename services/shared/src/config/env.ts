@@ -19,7 +19,9 @@ export interface Setting<T> {
 /** Thrown when one or more settings are missing or malformed; `problems` lists them all. */
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
-    super(`invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  - ${problems.join('\n  - ')}`);
+    super(
+      `invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  - ${problems.join('\n  - ')}`,
+    );
     this.name = 'ConfigError';
   }
 }
@@ -50,7 +52,12 @@ export function optionalStr(opts: { describe: string; secret?: boolean }): Setti
 }
 
 /** An integer within [min, max]. */
-export function int(opts: { default?: number; min?: number; max?: number; describe: string }): Setting<number> {
+export function int(opts: {
+  default?: number;
+  min?: number;
+  max?: number;
+  describe: string;
+}): Setting<number> {
   return {
     describe: opts.describe,
     parse: (raw) => {
@@ -83,7 +90,10 @@ export function bool(opts: { default: boolean; describe: string }): Setting<bool
 }
 
 /** One of a fixed set of words. */
-export function oneOf<T extends string>(values: readonly T[], opts: { default?: T; describe: string }): Setting<T> {
+export function oneOf<T extends string>(
+  values: readonly T[],
+  opts: { default?: T; describe: string },
+): Setting<T> {
   return {
     describe: opts.describe,
     parse: (raw) => {

@@ -3,7 +3,13 @@ import { parseTopology, dcOf } from './topology';
 const dc = (id: number) => ({
   id,
   gateway: { host: `127.0.0.${id}`, tcpPort: 443, wsPort: 8443 },
-  services: { gateway: `127.0.0.${id}:50050`, auth: `127.0.0.${id}:50051`, messaging: `127.0.0.${id}:50052`, channel: `127.0.0.${id}:50053`, media: `127.0.0.${id}:50054` },
+  services: {
+    gateway: `127.0.0.${id}:50050`,
+    auth: `127.0.0.${id}:50051`,
+    messaging: `127.0.0.${id}:50052`,
+    channel: `127.0.0.${id}:50053`,
+    media: `127.0.0.${id}:50054`,
+  },
 });
 
 describe('topology', () => {
@@ -17,7 +23,9 @@ describe('topology', () => {
   it('lists every problem', () => {
     const bad = dc(1) as Record<string, unknown>;
     bad.services = { auth: 'nope' };
-    expect(() => parseTopology({ dcs: [bad, dc(1)] })).toThrow(/services\.gateway.*services\.auth.*dc id 1 appears twice/s);
+    expect(() => parseTopology({ dcs: [bad, dc(1)] })).toThrow(
+      /services\.gateway.*services\.auth.*dc id 1 appears twice/s,
+    );
   });
 
   it('rejects an empty topology', () => {

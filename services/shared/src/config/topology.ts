@@ -53,7 +53,8 @@ export function parseTopology(doc: unknown): Topology {
       }
       const gw = (dc.gateway ?? {}) as Record<string, unknown>;
       const host = gw.host;
-      if (typeof host !== 'string' || host === '') problems.push(`${where}.gateway.host must be a non-empty string`);
+      if (typeof host !== 'string' || host === '')
+        problems.push(`${where}.gateway.host must be a non-empty string`);
       for (const key of ['tcpPort', 'wsPort'] as const) {
         const p = gw[key];
         if (typeof p !== 'number' || !Number.isInteger(p) || p < 1 || p > 65535) {
@@ -108,6 +109,7 @@ export function loadTopology(path: string): Topology {
 /** The entry of DC `id`, or throws. */
 export function dcOf(topology: Topology, id: number): DcTopology {
   const dc = topology.dcs.find((d) => d.id === id);
-  if (!dc) throw new Error(`DC ${id} is not in the topology (have ${topology.dcs.map((d) => d.id).join(', ')})`);
+  if (!dc)
+    throw new Error(`DC ${id} is not in the topology (have ${topology.dcs.map((d) => d.id).join(', ')})`);
   return dc;
 }

@@ -3,7 +3,11 @@ import { errors, toGrpcError, toTelegramRpcError, errorDetailFrom } from './erro
 import { DcRedirect_Reason } from '../gen/tern/common/v1/errors';
 
 function asServiceError(parts: ReturnType<typeof toGrpcError>) {
-  return Object.assign(new Error(parts.details), { code: parts.code, details: parts.details, metadata: parts.metadata });
+  return Object.assign(new Error(parts.details), {
+    code: parts.code,
+    details: parts.details,
+    metadata: parts.metadata,
+  });
 }
 
 describe('error mapping: domain → gRPC → Telegram', () => {
@@ -32,11 +36,20 @@ describe('error mapping: domain → gRPC → Telegram', () => {
   it('passes a downstream Telegram error through a middle service unchanged', () => {
     const downstream = asServiceError(toGrpcError(errors.migrate('FILE', 3)));
     const relayed = errorDetailFrom(asServiceError(toGrpcError(downstream)));
-    expect(relayed).toEqual({ code: 303, message: 'FILE_MIGRATE_3', redirect: { reason: DcRedirect_Reason.FILE, dcId: 3 }, retryAfterSeconds: 0 });
+    expect(relayed).toEqual({
+      code: 303,
+      message: 'FILE_MIGRATE_3',
+      redirect: { reason: DcRedirect_Reason.FILE, dcId: 3 },
+      retryAfterSeconds: 0,
+    });
   });
 
   it('maps infrastructure failures without metadata', () => {
-    const unavailable = Object.assign(new Error('x'), { code: status.UNAVAILABLE, details: 'x', metadata: new Metadata() });
+    const unavailable = Object.assign(new Error('x'), {
+      code: status.UNAVAILABLE,
+      details: 'x',
+      metadata: new Metadata(),
+    });
     expect(toTelegramRpcError(unavailable)).toEqual({ errorCode: -503, errorMessage: 'Timeout' });
   });
 });

@@ -37,22 +37,29 @@ export class TernError extends Error {
     readonly telegramCode: TelegramErrorCode = TelegramErrorCode.BAD_REQUEST,
     options?: { cause?: unknown; detail?: string },
   ) {
-    super(options?.detail ? `${telegramName}: ${options.detail}` : telegramName, options?.cause === undefined ? undefined : { cause: options.cause });
+    super(
+      options?.detail ? `${telegramName}: ${options.detail}` : telegramName,
+      options?.cause === undefined ? undefined : { cause: options.cause },
+    );
     this.name = 'TernError';
   }
 }
 
 /** Convenience constructors for the common classes. */
 export const errors = {
-  badRequest: (name: string, detail?: string) => new TernError(name, TelegramErrorCode.BAD_REQUEST, { detail }),
+  badRequest: (name: string, detail?: string) =>
+    new TernError(name, TelegramErrorCode.BAD_REQUEST, { detail }),
   unauthorized: (name: string) => new TernError(name, TelegramErrorCode.UNAUTHORIZED),
   forbidden: (name: string) => new TernError(name, TelegramErrorCode.FORBIDDEN),
   notFound: (name: string) => new TernError(name, TelegramErrorCode.NOT_FOUND),
   /** *_MIGRATE_X: the client must repeat the call on DC `dc`. */
-  migrate: (kind: 'PHONE' | 'NETWORK' | 'USER' | 'FILE' | 'STATS', dc: number) => new TernError(`${kind}_MIGRATE_${dc}`, TelegramErrorCode.SEE_OTHER),
-  floodWait: (seconds: number) => new TernError(`FLOOD_WAIT_${Math.max(1, Math.ceil(seconds))}`, TelegramErrorCode.FLOOD),
+  migrate: (kind: 'PHONE' | 'NETWORK' | 'USER' | 'FILE' | 'STATS', dc: number) =>
+    new TernError(`${kind}_MIGRATE_${dc}`, TelegramErrorCode.SEE_OTHER),
+  floodWait: (seconds: number) =>
+    new TernError(`FLOOD_WAIT_${Math.max(1, Math.ceil(seconds))}`, TelegramErrorCode.FLOOD),
   internal: (cause?: unknown) => new TernError('INTERNAL', TelegramErrorCode.INTERNAL, { cause }),
-  notImplemented: (method: string) => new TernError('METHOD_NOT_IMPLEMENTED', TelegramErrorCode.NOT_IMPLEMENTED, { detail: method }),
+  notImplemented: (method: string) =>
+    new TernError('METHOD_NOT_IMPLEMENTED', TelegramErrorCode.NOT_IMPLEMENTED, { detail: method }),
 };
 
 /** The binary trailer that carries a RpcErrorDetail across gRPC. */
@@ -111,7 +118,8 @@ export interface GrpcErrorParts {
 /** Maps anything a handler threw to the gRPC error to send (unknown errors become INTERNAL). */
 export function toGrpcError(err: unknown): GrpcErrorParts {
   const metadata = new Metadata();
-  const attach = (d: RpcErrorDetail) => metadata.set(ERROR_DETAIL_KEY, Buffer.from(RpcErrorDetail.encode(d).finish()));
+  const attach = (d: RpcErrorDetail) =>
+    metadata.set(ERROR_DETAIL_KEY, Buffer.from(RpcErrorDetail.encode(d).finish()));
   if (err instanceof TernError) {
     attach(detailOf(err));
     return { code: GRPC_BY_TELEGRAM[err.telegramCode] ?? GrpcStatus.UNKNOWN, details: err.message, metadata };

@@ -10,7 +10,11 @@ import type { HostPort } from '../config/env';
 import { dcOf, type ServiceName, type Topology } from '../config/topology';
 
 /** The constructor ts-proto generates for a service client. */
-export type ClientConstructor<C extends Client> = new (address: string, creds: ReturnType<typeof credentials.createInsecure>, options?: Partial<ChannelOptions>) => C;
+export type ClientConstructor<C extends Client> = new (
+  address: string,
+  creds: ReturnType<typeof credentials.createInsecure>,
+  options?: Partial<ChannelOptions>,
+) => C;
 
 const CLIENT_OPTIONS: Partial<ChannelOptions> = {
   'grpc.keepalive_time_ms': 30_000,
@@ -32,8 +36,15 @@ export function addressOf(hp: HostPort): string {
 }
 
 /** Creates a client of `Ctor` for `address`, with retries. */
-export function createClient<C extends Client>(Ctor: ClientConstructor<C>, address: HostPort, extra: Interceptor[] = []): C {
-  return new Ctor(addressOf(address), credentials.createInsecure(), { ...CLIENT_OPTIONS, interceptors: [retryInterceptor(), ...extra] });
+export function createClient<C extends Client>(
+  Ctor: ClientConstructor<C>,
+  address: HostPort,
+  extra: Interceptor[] = [],
+): C {
+  return new Ctor(addressOf(address), credentials.createInsecure(), {
+    ...CLIENT_OPTIONS,
+    interceptors: [retryInterceptor(), ...extra],
+  });
 }
 
 /**

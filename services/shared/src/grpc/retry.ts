@@ -10,7 +10,15 @@
  *   - DEADLINE_EXCEEDED is NOT retried: the caller's deadline is spent.
  * Attempts back off exponentially with full jitter, within the call's deadline.
  */
-import { InterceptingCall, status as GrpcStatus, type Interceptor, type NextCall, type Metadata, type StatusObject, type InterceptingListener } from '@grpc/grpc-js';
+import {
+  InterceptingCall,
+  status as GrpcStatus,
+  type Interceptor,
+  type NextCall,
+  type Metadata,
+  type StatusObject,
+  type InterceptingListener,
+} from '@grpc/grpc-js';
 
 export const RETRYABLE_CODES: readonly GrpcStatus[] = [GrpcStatus.UNAVAILABLE];
 
@@ -32,7 +40,11 @@ export function retryInterceptor(policy: RetryPolicy = DEFAULT_RETRY): Intercept
     let cancelled = false;
     let attempt = 0;
     const deadline =
-      options.deadline instanceof Date ? options.deadline.getTime() : typeof options.deadline === 'number' ? options.deadline : Infinity;
+      options.deadline instanceof Date
+        ? options.deadline.getTime()
+        : typeof options.deadline === 'number'
+          ? options.deadline
+          : Infinity;
 
     // Each attempt is its own call; only the final attempt's metadata, message and
     // status reach the caller, so a retried failure is invisible to it.
@@ -54,8 +66,12 @@ export function retryInterceptor(policy: RetryPolicy = DEFAULT_RETRY): Intercept
           gotMessage = true;
         },
         onReceiveStatus: (st: StatusObject) => {
-          const backoff = Math.min(policy.maxBackoffMs, policy.initialBackoffMs * 2 ** (attempt - 1)) * Math.random();
-          const retryable = RETRYABLE_CODES.includes(st.code) && attempt < policy.maxAttempts && Date.now() + backoff < deadline;
+          const backoff =
+            Math.min(policy.maxBackoffMs, policy.initialBackoffMs * 2 ** (attempt - 1)) * Math.random();
+          const retryable =
+            RETRYABLE_CODES.includes(st.code) &&
+            attempt < policy.maxAttempts &&
+            Date.now() + backoff < deadline;
           if (retryable && !cancelled) {
             setTimeout(startAttempt, backoff);
             return;

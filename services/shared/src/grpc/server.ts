@@ -25,7 +25,12 @@ export type AsyncUnary<Req, Res> = (request: Req, call: ServerUnaryCall<Req, Res
 
 /** Maps each unary method of a generated service to its async implementation. */
 export type AsyncService<S> = {
-  [K in keyof S]: S[K] extends (call: ServerUnaryCall<infer Req, infer Res>, cb: sendUnaryData<infer _R>) => void ? AsyncUnary<Req, Res> : never;
+  [K in keyof S]: S[K] extends (
+    call: ServerUnaryCall<infer Req, infer Res>,
+    cb: sendUnaryData<infer _R>,
+  ) => void
+    ? AsyncUnary<Req, Res>
+    : never;
 };
 
 /** Limits applied to every server: bounded messages, keepalive so dead peers are noticed. */
@@ -96,7 +101,9 @@ export function adaptService<S>(
 export async function bindServer(server: Server, listen: HostPort): Promise<number> {
   const host = listen.host.includes(':') ? `[${listen.host}]` : listen.host;
   return new Promise((resolve, reject) => {
-    server.bindAsync(`${host}:${listen.port}`, ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port)));
+    server.bindAsync(`${host}:${listen.port}`, ServerCredentials.createInsecure(), (err, port) =>
+      err ? reject(err) : resolve(port),
+    );
   });
 }
 

@@ -16,7 +16,10 @@ export class Health {
   private status: ServingStatus = 'NOT_SERVING';
 
   constructor(private readonly serviceNames: readonly string[]) {
-    this.impl = new HealthImplementation({ '': 'NOT_SERVING', ...Object.fromEntries(serviceNames.map((n) => [n, 'NOT_SERVING'])) });
+    this.impl = new HealthImplementation({
+      '': 'NOT_SERVING',
+      ...Object.fromEntries(serviceNames.map((n) => [n, 'NOT_SERVING'])),
+    });
   }
 
   /** Registers the health service on `server`. */

@@ -41,7 +41,10 @@ function maskDeep(value: unknown, depth = 0): unknown {
   if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-      out[k] = /phone/i.test(k) && (typeof v === 'string' || typeof v === 'number') ? maskPhones(String(v)) : maskDeep(v, depth + 1);
+      out[k] =
+        /phone/i.test(k) && (typeof v === 'string' || typeof v === 'number')
+          ? maskPhones(String(v))
+          : maskDeep(v, depth + 1);
     }
     return out;
   }
@@ -49,7 +52,11 @@ function maskDeep(value: unknown, depth = 0): unknown {
 }
 
 /** Creates the process logger; `base` fields (service, dc) go on every line. */
-export function createLogger(opts: { level: string; base: Record<string, unknown>; destination?: pino.DestinationStream }): Logger {
+export function createLogger(opts: {
+  level: string;
+  base: Record<string, unknown>;
+  destination?: pino.DestinationStream;
+}): Logger {
   return pino(
     {
       level: opts.level,
@@ -64,7 +71,9 @@ export function createLogger(opts: { level: string; base: Record<string, unknown
       hooks: {
         logMethod(args, method) {
           // pino passes (obj, msg, ...) or (msg, ...): mask the message strings too.
-          const masked = args.map((a) => (typeof a === 'string' ? maskPhones(a) : a)) as Parameters<typeof method>;
+          const masked = args.map((a) => (typeof a === 'string' ? maskPhones(a) : a)) as Parameters<
+            typeof method
+          >;
           method.apply(this, masked);
         },
       },

@@ -1,7 +1,17 @@
 /**
  * The event bus: a NATS connection with JetStream, trace context carried in headers.
  */
-import { connect, Events, type NatsConnection, type JetStreamClient, type JetStreamManager, type ConsumerMessages, AckPolicy, DeliverPolicy, type JsMsg } from 'nats';
+import {
+  connect,
+  Events,
+  type NatsConnection,
+  type JetStreamClient,
+  type JetStreamManager,
+  type ConsumerMessages,
+  AckPolicy,
+  DeliverPolicy,
+  type JsMsg,
+} from 'nats';
 import { withConsumeSpan, withPublishSpan } from '../telemetry/nats-context';
 import { natsConsumed, natsPublished } from '../metrics/metrics';
 import type { StreamSpec } from './subjects';
@@ -24,7 +34,13 @@ export class EventBus {
 
   /** Connects, retrying forever in the background after the first success (NATS client default). */
   static async connect(opts: BusOptions): Promise<EventBus> {
-    const nc = await connect({ servers: opts.servers, name: opts.name, maxReconnectAttempts: -1, reconnectTimeWait: 500, timeout: 5000 });
+    const nc = await connect({
+      servers: opts.servers,
+      name: opts.name,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 500,
+      timeout: 5000,
+    });
     const jsm = await nc.jetstreamManager({ timeout: 5000 });
     const bus = new EventBus(nc, nc.jetstream({ timeout: 5000 }), jsm, opts.log);
     void bus.watchStatus();
@@ -33,14 +49,20 @@ export class EventBus {
 
   private async watchStatus(): Promise<void> {
     for await (const s of this.nc.status()) {
-      if (s.type === Events.Disconnect || s.type === Events.Reconnect || s.type === Events.Error) this.log.warn({ nats: s.type, data: JSON.stringify(s.data) }, 'nats connection status');
+      if (s.type === Events.Disconnect || s.type === Events.Reconnect || s.type === Events.Error)
+        this.log.warn({ nats: s.type, data: JSON.stringify(s.data) }, 'nats connection status');
     }
   }
 
   /** Creates or updates the given streams (idempotent). */
   async ensureStreams(specs: StreamSpec[]): Promise<void> {
     for (const spec of specs) {
-      const config = { ...spec.config, name: spec.name, subjects: spec.subjects, description: spec.description };
+      const config = {
+        ...spec.config,
+        name: spec.name,
+        subjects: spec.subjects,
+        description: spec.description,
+      };
       try {
         await this.jsm.streams.info(spec.name);
         await this.jsm.streams.update(spec.name, config);
@@ -55,9 +77,16 @@ export class EventBus {
    * Publishes `data` to `subject` on JetStream and waits for the stream's ack. `msgId`
    * makes the publish idempotent inside the stream's duplicate window.
    */
-  async publish(subject: string, data: Uint8Array, opts: { msgId?: string } = {}): Promise<{ seq: number; stream: string }> {
+  async publish(
+    subject: string,
+    data: Uint8Array,
+    opts: { msgId?: string } = {},
+  ): Promise<{ seq: number; stream: string }> {
     return withPublishSpan(subject, async (headers) => {
-      const ack = await this.js.publish(subject, data, { headers, ...(opts.msgId ? { msgID: opts.msgId } : {}) });
+      const ack = await this.js.publish(subject, data, {
+        headers,
+        ...(opts.msgId ? { msgID: opts.msgId } : {}),
+      });
       natsPublished.inc({ stream: ack.stream });
       return { seq: ack.seq, stream: ack.stream };
     });
@@ -68,7 +97,12 @@ export class EventBus {
    * acknowledged, so a restarted or reconnected process resumes where it left off.
    * A message whose handler throws is negatively acknowledged and redelivered.
    */
-  async consumeDurable(opts: { stream: string; durable: string; filterSubject?: string; handler: (msg: JsMsg) => Promise<void> }): Promise<ConsumerMessages> {
+  async consumeDurable(opts: {
+    stream: string;
+    durable: string;
+    filterSubject?: string;
+    handler: (msg: JsMsg) => Promise<void>;
+  }): Promise<ConsumerMessages> {
     try {
       await this.jsm.consumers.info(opts.stream, opts.durable);
     } catch {
@@ -90,7 +124,10 @@ export class EventBus {
           m.ack();
           natsConsumed.inc({ consumer: opts.durable, outcome: 'ack' });
         } catch (err) {
-          this.log.warn({ err, subject: m.subject, consumer: opts.durable }, 'handler failed; message will be redelivered');
+          this.log.warn(
+            { err, subject: m.subject, consumer: opts.durable },
+            'handler failed; message will be redelivered',
+          );
           m.nak(1000);
           natsConsumed.inc({ consumer: opts.durable, outcome: 'nak' });
         }

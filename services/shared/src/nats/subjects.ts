@@ -50,25 +50,48 @@ export function streamsFor(dc: number): StreamSpec[] {
       name: `DC${dc}_USER_UPDATES`,
       subjects: [s.userUpdatesAll],
       description: 'Per-user update events for live delivery; the durable log itself is in Cassandra.',
-      config: { retention: RetentionPolicy.Limits, storage: StorageType.File, max_age: 7 * DAY_NS, discard: DiscardPolicy.Old, duplicate_window: 2 * 60 * 1e9 },
+      config: {
+        retention: RetentionPolicy.Limits,
+        storage: StorageType.File,
+        max_age: 7 * DAY_NS,
+        discard: DiscardPolicy.Old,
+        duplicate_window: 2 * 60 * 1e9,
+      },
     },
     {
       name: `DC${dc}_CHANNEL_UPDATES`,
       subjects: [s.channelUpdatesAll],
       description: 'Channel events for live delivery to subscribers connected to this DC.',
-      config: { retention: RetentionPolicy.Limits, storage: StorageType.File, max_age: 7 * DAY_NS, discard: DiscardPolicy.Old, duplicate_window: 2 * 60 * 1e9 },
+      config: {
+        retention: RetentionPolicy.Limits,
+        storage: StorageType.File,
+        max_age: 7 * DAY_NS,
+        discard: DiscardPolicy.Old,
+        duplicate_window: 2 * 60 * 1e9,
+      },
     },
     {
       name: `DC${dc}_PUSH`,
       subjects: [s.pushRequests],
       description: 'Work queue of push notifications for offline users.',
-      config: { retention: RetentionPolicy.Workqueue, storage: StorageType.File, max_age: DAY_NS, discard: DiscardPolicy.Old },
+      config: {
+        retention: RetentionPolicy.Workqueue,
+        storage: StorageType.File,
+        max_age: DAY_NS,
+        discard: DiscardPolicy.Old,
+      },
     },
     {
       name: `DC${dc}_PROBE`,
       subjects: [s.probeAll],
       description: 'Health probes and integration tests of the event bus; short retention.',
-      config: { retention: RetentionPolicy.Limits, storage: StorageType.File, max_age: 60 * 60 * 1e9, max_msgs: 10_000, discard: DiscardPolicy.Old },
+      config: {
+        retention: RetentionPolicy.Limits,
+        storage: StorageType.File,
+        max_age: 60 * 60 * 1e9,
+        max_msgs: 10_000,
+        discard: DiscardPolicy.Old,
+      },
     },
   ];
 }

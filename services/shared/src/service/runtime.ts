@@ -81,11 +81,21 @@ export interface ServiceModule<Extra = Record<string, never>> {
 export function servicesDir(): string {
   // This file is services/shared/src/service/runtime.(ts|js); migrations stay in the
   // source tree (services/<name>/migrations), which the image copies beside dist/.
-  return join(__dirname, '..', '..', '..', '..', ...(__dirname.includes(`${'/'}dist${'/'}`) ? ['..', 'services'] : ['services']));
+  return join(
+    __dirname,
+    '..',
+    '..',
+    '..',
+    '..',
+    ...(__dirname.includes(`${'/'}dist${'/'}`) ? ['..', 'services'] : ['services']),
+  );
 }
 
 /** Reads and checks every setting the module needs, including the topology file. */
-export function loadSettings<Extra>(mod: { name: string; needs: ServiceModule['needs']; settings?: SpecOf<Extra> }, env = process.env) {
+export function loadSettings<Extra>(
+  mod: { name: string; needs: ServiceModule['needs']; settings?: SpecOf<Extra> },
+  env = process.env,
+) {
   const spec = {
     ...commonSpec,
     ...(mod.needs.cassandra ? cassandraSpec : {}),
@@ -107,7 +117,8 @@ export function loadSettings<Extra>(mod: { name: string; needs: ServiceModule['n
     try {
       topology = loadTopology(topoPath);
       const dcId = Number(env.TERN_DC_ID);
-      if (Number.isInteger(dcId) && !topology.dcs.some((d) => d.id === dcId)) problems.push(`TERN_DC_ID ${dcId} is not a DC of the topology in ${topoPath}`);
+      if (Number.isInteger(dcId) && !topology.dcs.some((d) => d.id === dcId))
+        problems.push(`TERN_DC_ID ${dcId} is not a DC of the topology in ${topoPath}`);
     } catch (err) {
       problems.push(`TERN_TOPOLOGY_FILE: ${(err as Error).message}`);
     }
@@ -120,7 +131,10 @@ export function loadSettings<Extra>(mod: { name: string; needs: ServiceModule['n
 export async function runService<Extra>(mod: ServiceModule<Extra>): Promise<void> {
   const { settings, topology } = loadSettings(mod);
   const dc = dcOf(topology, settings.TERN_DC_ID);
-  const log = createLogger({ level: settings.TERN_LOG_LEVEL, base: { service: mod.name, dc: settings.TERN_DC_ID } });
+  const log = createLogger({
+    level: settings.TERN_LOG_LEVEL,
+    base: { service: mod.name, dc: settings.TERN_DC_ID },
+  });
   const lifecycle = new Lifecycle(log, settings.TERN_SHUTDOWN_TIMEOUT_MS);
   lifecycle.installSignalHandlers();
   process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
@@ -137,7 +151,14 @@ export async function runService<Extra>(mod: ServiceModule<Extra>): Promise<void
   // Services are registered up front (grpc-js wants them before binding); each call
   // looks up the implementation, which exists once start() has returned.
   for (const { fullName, definition } of mod.grpc) {
-    server.addService(definition, adaptService(definition, () => ready.impls?.[fullName] as Partial<AsyncService<unknown>> | undefined, log));
+    server.addService(
+      definition,
+      adaptService(
+        definition,
+        () => ready.impls?.[fullName] as Partial<AsyncService<unknown>> | undefined,
+        log,
+      ),
+    );
   }
   const listen: HostPort = settings.TERN_GRPC_LISTEN ?? { host: '0.0.0.0', port: dc.services[mod.name].port };
   await bindServer(server, listen);
@@ -145,18 +166,29 @@ export async function runService<Extra>(mod: ServiceModule<Extra>): Promise<void
   log.info({ listen, health: 'NOT_SERVING' }, 'gRPC listening; connecting dependencies');
 
   const ctx: ServiceContext<Extra> = { name: mod.name, dcId: dc.id, dc, topology, settings, log, lifecycle };
-  if (mod.needs.cassandra) ctx.cassandra = await connectCassandra(settings as unknown as CassandraEnv, dc.id, log, lifecycle);
+  if (mod.needs.cassandra)
+    ctx.cassandra = await connectCassandra(settings as unknown as CassandraEnv, dc.id, log, lifecycle);
   if (mod.needs.nats) {
-    const bus = await EventBus.connect({ servers: (settings as unknown as NatsEnv).TERN_NATS_URL.split(','), name: `tern-${mod.name}-dc${dc.id}`, log });
+    const bus = await EventBus.connect({
+      servers: (settings as unknown as NatsEnv).TERN_NATS_URL.split(','),
+      name: `tern-${mod.name}-dc${dc.id}`,
+      log,
+    });
     lifecycle.onShutdown('nats', () => bus.close());
     watchBus(bus, health);
     ctx.bus = bus;
   }
   if (mod.needs.objects) {
     const o = settings as unknown as ObjectStoreEnv;
-    const client = createObjectStore({ endpoint: o.TERN_MINIO_ENDPOINT, accessKey: o.TERN_MINIO_ACCESS_KEY, secretKey: o.TERN_MINIO_SECRET_KEY, bucketPrefix: o.TERN_MINIO_BUCKET_PREFIX });
+    const client = createObjectStore({
+      endpoint: o.TERN_MINIO_ENDPOINT,
+      accessKey: o.TERN_MINIO_ACCESS_KEY,
+      secretKey: o.TERN_MINIO_SECRET_KEY,
+      bucketPrefix: o.TERN_MINIO_BUCKET_PREFIX,
+    });
     const bucket = filesBucketFor(o.TERN_MINIO_BUCKET_PREFIX, dc.id);
-    if (!(await client.bucketExists(bucket))) throw new Error(`bucket ${bucket} does not exist (run: node dist/services/main.js migrate)`);
+    if (!(await client.bucketExists(bucket)))
+      throw new Error(`bucket ${bucket} does not exist (run: node dist/services/main.js migrate)`);
     ctx.objects = { client, bucket };
   }
 
@@ -172,7 +204,13 @@ export async function runService<Extra>(mod: ServiceModule<Extra>): Promise<void
 
 async function connectCassandra(s: CassandraEnv, dcId: number, log: Logger, lifecycle: Lifecycle) {
   const ks = keyspacesFor(s.TERN_CASSANDRA_KEYSPACE_PREFIX, dcId);
-  const base = { contactPoints: s.TERN_CASSANDRA_CONTACT_POINTS, localDc: s.TERN_CASSANDRA_LOCAL_DC, keyspacePrefix: s.TERN_CASSANDRA_KEYSPACE_PREFIX, username: s.TERN_CASSANDRA_USERNAME, password: s.TERN_CASSANDRA_PASSWORD };
+  const base = {
+    contactPoints: s.TERN_CASSANDRA_CONTACT_POINTS,
+    localDc: s.TERN_CASSANDRA_LOCAL_DC,
+    keyspacePrefix: s.TERN_CASSANDRA_KEYSPACE_PREFIX,
+    username: s.TERN_CASSANDRA_USERNAME,
+    password: s.TERN_CASSANDRA_PASSWORD,
+  };
   const dc = createCassandraClient(base, ks.dc);
   const global = createCassandraClient(base, ks.global);
   lifecycle.onShutdown('cassandra', async () => {

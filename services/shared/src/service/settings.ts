@@ -1,7 +1,20 @@
 /**
  * The settings every Tern process reads (docs/configuration.md is the reference).
  */
-import { bool, hostPorts, int, json, oneOf, optionalHostPort, optionalStr, str, url, settingProblem, type SpecOf, type HostPort } from '../config/env';
+import {
+  bool,
+  hostPorts,
+  int,
+  json,
+  oneOf,
+  optionalHostPort,
+  optionalStr,
+  str,
+  url,
+  settingProblem,
+  type SpecOf,
+  type HostPort,
+} from '../config/env';
 
 /** Settings shared by every service process. */
 export interface CommonSettings {
@@ -19,8 +32,16 @@ export const commonSpec: SpecOf<CommonSettings> = {
   TERN_TOPOLOGY_FILE: str({ describe: 'path of the topology JSON file' }),
   TERN_GRPC_LISTEN: optionalHostPort({ describe: 'gRPC listen address host:port' }),
   TERN_METRICS_LISTEN: optionalHostPort({ describe: 'Prometheus /metrics listen address host:port' }),
-  TERN_LOG_LEVEL: oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const, { default: 'info', describe: 'log level' }),
-  TERN_SHUTDOWN_TIMEOUT_MS: int({ default: 10_000, min: 100, max: 120_000, describe: 'graceful shutdown bound in ms' }),
+  TERN_LOG_LEVEL: oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const, {
+    default: 'info',
+    describe: 'log level',
+  }),
+  TERN_SHUTDOWN_TIMEOUT_MS: int({
+    default: 10_000,
+    min: 100,
+    max: 120_000,
+    describe: 'graceful shutdown bound in ms',
+  }),
   TERN_PRODUCTION: bool({ default: false, describe: 'production mode (no development conveniences)' }),
 };
 
@@ -43,7 +64,8 @@ export const cassandraSpec: SpecOf<CassandraEnv> = {
     default: { class: 'SimpleStrategy', replication_factor: 1 },
     describe: 'replication map for new keyspaces',
     check: (v) => {
-      if (!v || typeof v !== 'object' || typeof (v as Record<string, unknown>).class !== 'string') settingProblem('must be a JSON object with a "class"');
+      if (!v || typeof v !== 'object' || typeof (v as Record<string, unknown>).class !== 'string')
+        settingProblem('must be a JSON object with a "class"');
       return v as Record<string, string | number>;
     },
   }),

@@ -18,33 +18,52 @@ export function injectTraceHeaders(h: MsgHdrs = natsHeaders()): MsgHdrs {
 
 /** Runs `fn` inside a PRODUCER span for `subject`, passing headers that carry the span's context. */
 export async function withPublishSpan<T>(subject: string, fn: (h: MsgHdrs) => Promise<T>): Promise<T> {
-  return tracer.startActiveSpan(`publish ${subject}`, { kind: SpanKind.PRODUCER, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': subject } }, async (span) => {
-    try {
-      return await fn(injectTraceHeaders());
-    } catch (err) {
-      recordError(span, err);
-      throw err;
-    } finally {
-      span.end();
-    }
-  });
+  return tracer.startActiveSpan(
+    `publish ${subject}`,
+    {
+      kind: SpanKind.PRODUCER,
+      attributes: { 'messaging.system': 'nats', 'messaging.destination.name': subject },
+    },
+    async (span) => {
+      try {
+        return await fn(injectTraceHeaders());
+      } catch (err) {
+        recordError(span, err);
+        throw err;
+      } finally {
+        span.end();
+      }
+    },
+  );
 }
 
 /** Runs `fn` inside a CONSUMER span whose parent is the context carried in `h`. */
-export async function withConsumeSpan<T>(subject: string, h: MsgHdrs | undefined, fn: () => Promise<T>): Promise<T> {
+export async function withConsumeSpan<T>(
+  subject: string,
+  h: MsgHdrs | undefined,
+  fn: () => Promise<T>,
+): Promise<T> {
   const carrier: Record<string, string> = {};
   if (h) for (const key of h.keys()) carrier[key.toLowerCase()] = h.get(key);
   const parent = propagation.extract(context.active(), carrier);
-  return tracer.startActiveSpan(`process ${subject}`, { kind: SpanKind.CONSUMER, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': subject } }, parent, async (span) => {
-    try {
-      return await fn();
-    } catch (err) {
-      recordError(span, err);
-      throw err;
-    } finally {
-      span.end();
-    }
-  });
+  return tracer.startActiveSpan(
+    `process ${subject}`,
+    {
+      kind: SpanKind.CONSUMER,
+      attributes: { 'messaging.system': 'nats', 'messaging.destination.name': subject },
+    },
+    parent,
+    async (span) => {
+      try {
+        return await fn();
+      } catch (err) {
+        recordError(span, err);
+        throw err;
+      } finally {
+        span.end();
+      }
+    },
+  );
 }
 
 function recordError(span: Span, err: unknown): void {

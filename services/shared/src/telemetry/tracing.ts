@@ -31,8 +31,13 @@ export function startTracing(opts: { serviceName: string; dcId?: string; endpoin
       [ATTR_SERVICE_VERSION]: process.env.npm_package_version ?? '0.1.0',
       'tern.dc_id': opts.dcId ?? process.env.TERN_DC_ID ?? 'unknown',
     }),
-    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: endpoint }), { scheduledDelayMillis: 500 })],
-    instrumentations: [new GrpcInstrumentation(), new CassandraDriverInstrumentation({ enhancedDatabaseReporting: false })],
+    spanProcessors: [
+      new BatchSpanProcessor(new OTLPTraceExporter({ url: endpoint }), { scheduledDelayMillis: 500 }),
+    ],
+    instrumentations: [
+      new GrpcInstrumentation(),
+      new CassandraDriverInstrumentation({ enhancedDatabaseReporting: false }),
+    ],
   });
   sdk.start();
   return true;

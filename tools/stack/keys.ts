@@ -1,0 +1,35 @@
+/**
+ * Local secrets: the MTProto RSA key and the MinIO root credentials, made once per clone on
+ * first start and kept in `.stack/` (gitignored, mode 0600). Nothing here is ever committed.
+ */
+import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { LocalSecrets } from './plan';
+
+/** Writes a new 2048-bit RSA private key (PKCS#1 PEM) to `file`, mode 0600. */
+export function writeRsaKey(file: string): void {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 65537 });
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  writeFileSync(file, privateKey.export({ type: 'pkcs1', format: 'pem' }), { mode: 0o600 });
+}
+
+/** The RSA key at `file`, made first if missing; returns its public half as clients embed it. */
+export function ensureRsaKey(file: string): string {
+  if (!existsSync(file)) writeRsaKey(file);
+  return createPublicKey(readFileSync(file)).export({ type: 'pkcs1', format: 'pem' }).toString();
+}
+
+/** The clone's generated secrets, made on first use. */
+export function ensureSecrets(file: string): LocalSecrets {
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as LocalSecrets;
+  const secrets: LocalSecrets = {
+    minio: {
+      accessKey: `tern-${randomBytes(6).toString('hex')}`,
+      secretKey: randomBytes(24).toString('base64url'),
+    },
+  };
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
+  return secrets;
+}

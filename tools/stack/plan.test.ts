@@ -1,0 +1,47 @@
+import { parseTopology } from '../../services/shared/src/config/topology';
+import { DC_IDS, GRPC_PORTS, localTopology, processEnv, stackInfo } from './plan';
+
+const secrets = { minio: { accessKey: 'ak', secretKey: 'sk' } };
+const files = { topology: '/s/topology.json', rsaKey: '/s/keys/rsa.pem' };
+
+describe('local stack plan', () => {
+  it('writes a topology the services accept: three DCs, each on its own loopback address, gateway on 443', () => {
+    const topo = parseTopology(localTopology());
+    expect(topo.testMode).toBe(true);
+    expect(topo.dcs.map((d) => [d.id, d.gateway.host, d.gateway.tcpPort])).toEqual([
+      [1, '127.0.0.1', 443],
+      [2, '127.0.0.2', 443],
+      [3, '127.0.0.3', 443],
+    ]);
+    expect(topo.dcs[1]!.services.auth).toEqual({ host: '127.0.0.2', port: GRPC_PORTS.auth });
+  });
+
+  it('gives each process only the settings it reads, secrets only where needed', () => {
+    const auth = processEnv(2, 'auth', secrets, files);
+    expect(auth.TERN_DC_ID).toBe('2');
+    expect(auth.TERN_GRPC_LISTEN).toBe('127.0.0.2:50051');
+    expect(auth).not.toHaveProperty('TERN_MINIO_SECRET_KEY');
+    expect(auth).not.toHaveProperty('TERN_RSA_PRIVATE_KEY_FILE');
+    expect(processEnv(3, 'media', secrets, files).TERN_MINIO_SECRET_KEY).toBe('sk');
+    expect(processEnv(1, 'gateway', secrets, files)).toMatchObject({
+      TERN_RSA_PRIVATE_KEY_FILE: files.rsaKey,
+      TERN_GATEWAY_TCP_LISTEN: '127.0.0.1:443',
+    });
+    expect(processEnv(1, 'migrate', secrets, files)).not.toHaveProperty('TERN_GRPC_LISTEN');
+  });
+
+  it('describes every DC and service in stack:info', () => {
+    const info = stackInfo(secrets, 'PEM', {
+      topology: files.topology,
+      repoRoot: '/r',
+      logs: '/r/.stack/logs',
+    });
+    expect(info.dcs).toHaveLength(DC_IDS.length);
+    expect(info.dcs[2]!.services).toMatchObject({ media: '127.0.0.3:50054', gateway: '127.0.0.3:50050' });
+    expect(info).toMatchObject({
+      testMode: true,
+      jaegerQueryUrl: 'http://127.0.0.1:16686',
+      rsaPublicKey: 'PEM',
+    });
+  });
+});

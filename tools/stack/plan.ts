@@ -1,0 +1,183 @@
+/**
+ * The shape of the local stack, as data: which DCs, which loopback address and ports each
+ * program uses, and the environment each Tern process gets. Pure: no I/O, unit-tested.
+ *
+ * Each DC n lives on its own loopback address 127.0.0.n so that every DC's gateway can listen on
+ * port 443 (GramJS dials 443 whatever port dc_options names). Shared infrastructure listens on
+ * 127.0.0.1 only.
+ */
+import { SERVICE_NAMES, type ServiceName } from '../../services/shared/src/config/topology';
+
+export const DC_IDS = [1, 2, 3] as const;
+
+/** gRPC port of each service, the same in every DC (the DCs differ by address). */
+export const GRPC_PORTS: Record<ServiceName, number> = {
+  gateway: 50050,
+  auth: 50051,
+  messaging: 50052,
+  channel: 50053,
+  media: 50054,
+};
+/** Prometheus /metrics port of each service. */
+export const METRICS_PORTS: Record<ServiceName, number> = {
+  gateway: 9400,
+  auth: 9401,
+  messaging: 9402,
+  channel: 9403,
+  media: 9404,
+};
+export const GATEWAY_TCP_PORT = 443;
+export const GATEWAY_WS_PORT = 8443;
+
+const INFRA_HOST = '127.0.0.1';
+export const INFRA = {
+  host: INFRA_HOST,
+  nats: { port: 4222, monitorPort: 8222 },
+  cassandra: { port: 9042, storagePort: 7000, localDc: 'datacenter1', keyspacePrefix: 'tern' },
+  minio: { port: 9000, consolePort: 9001, bucketPrefix: 'tern' },
+  jaeger: {
+    otlpGrpcPort: 4317,
+    otlpHttpPort: 4318,
+    queryPort: 16686,
+    queryGrpcPort: 16685,
+    healthPort: 13133,
+  },
+} as const;
+
+export const dcHost = (dc: number) => `127.0.0.${dc}`;
+export const natsUrl = () => `nats://${INFRA_HOST}:${INFRA.nats.port}`;
+export const minioEndpoint = () => `http://${INFRA_HOST}:${INFRA.minio.port}`;
+export const jaegerQueryUrl = () => `http://${INFRA_HOST}:${INFRA.jaeger.queryPort}`;
+
+/** The topology file's document (docs/configuration.md), with "host:port" service addresses. */
+export interface TopologyDocument {
+  testMode: boolean;
+  dcs: Array<{
+    id: number;
+    gateway: { host: string; tcpPort: number; wsPort: number };
+    services: Record<ServiceName, string>;
+  }>;
+}
+
+/** The topology file every local process reads (test numbers on: this is a development stack). */
+export function localTopology(): TopologyDocument {
+  return {
+    testMode: true,
+    dcs: DC_IDS.map((id) => ({
+      id,
+      gateway: { host: dcHost(id), tcpPort: GATEWAY_TCP_PORT, wsPort: GATEWAY_WS_PORT },
+      services: Object.fromEntries(SERVICE_NAMES.map((s) => [s, `${dcHost(id)}:${GRPC_PORTS[s]}`])) as Record<
+        ServiceName,
+        string
+      >,
+    })),
+  };
+}
+
+/** Secrets generated once per clone and kept in .stack/secrets.json. */
+export interface LocalSecrets {
+  minio: { accessKey: string; secretKey: string };
+}
+
+/** Where the stack's state lives, as the processes need it. */
+export interface StackFiles {
+  topology: string;
+  rsaKey: string;
+}
+
+/** The environment of one Tern process (a service, or `migrate`) of DC `dc`. */
+export function processEnv(
+  dc: number,
+  command: ServiceName | 'migrate',
+  secrets: LocalSecrets,
+  files: StackFiles,
+): Record<string, string> {
+  const env: Record<string, string> = {
+    TERN_DC_ID: String(dc),
+    TERN_TOPOLOGY_FILE: files.topology,
+    TERN_CASSANDRA_CONTACT_POINTS: `${INFRA_HOST}:${INFRA.cassandra.port}`,
+    TERN_CASSANDRA_LOCAL_DC: INFRA.cassandra.localDc,
+    TERN_CASSANDRA_KEYSPACE_PREFIX: INFRA.cassandra.keyspacePrefix,
+    TERN_NATS_URL: natsUrl(),
+    TERN_LOG_LEVEL: 'info',
+    TERN_SHUTDOWN_TIMEOUT_MS: '8000',
+    OTEL_EXPORTER_OTLP_ENDPOINT: `http://${INFRA_HOST}:${INFRA.jaeger.otlpGrpcPort}`,
+  };
+  if (command === 'migrate' || command === 'media') {
+    Object.assign(env, {
+      TERN_MINIO_ENDPOINT: minioEndpoint(),
+      TERN_MINIO_ACCESS_KEY: secrets.minio.accessKey,
+      TERN_MINIO_SECRET_KEY: secrets.minio.secretKey,
+      TERN_MINIO_BUCKET_PREFIX: INFRA.minio.bucketPrefix,
+    });
+  }
+  if (command !== 'migrate') {
+    env.TERN_GRPC_LISTEN = `${dcHost(dc)}:${GRPC_PORTS[command]}`;
+    env.TERN_METRICS_LISTEN = `${dcHost(dc)}:${METRICS_PORTS[command]}`;
+  }
+  if (command === 'gateway') {
+    env.TERN_RSA_PRIVATE_KEY_FILE = files.rsaKey;
+    env.TERN_GATEWAY_TCP_LISTEN = `${dcHost(dc)}:${GATEWAY_TCP_PORT}`;
+    env.TERN_GATEWAY_WS_LISTEN = `${dcHost(dc)}:${GATEWAY_WS_PORT}`;
+  }
+  return env;
+}
+
+/** The running stack as scripts and outside test clients see it (`npm run stack:info`). */
+export interface StackInfo {
+  dcs: Array<{
+    id: number;
+    host: string;
+    tcpPort: number;
+    wsPort: number;
+    services: Record<ServiceName, string>;
+    metrics: Record<ServiceName, string>;
+  }>;
+  testMode: boolean;
+  rsaPublicKey: string;
+  jaegerQueryUrl: string;
+  natsUrl: string;
+  cassandra: { contactPoints: string[]; localDc: string; keyspacePrefix: string };
+  minio: { endpoint: string; consoleUrl: string; accessKey: string; secretKey: string; bucketPrefix: string };
+  topologyFile: string;
+  repoRoot: string;
+  logs: string;
+}
+
+export function stackInfo(
+  secrets: LocalSecrets,
+  rsaPublicKey: string,
+  dirs: { topology: string; repoRoot: string; logs: string },
+): StackInfo {
+  const topo = localTopology();
+  return {
+    dcs: topo.dcs.map((dc) => ({
+      id: dc.id,
+      host: dc.gateway.host,
+      tcpPort: dc.gateway.tcpPort,
+      wsPort: dc.gateway.wsPort,
+      services: dc.services,
+      metrics: Object.fromEntries(
+        SERVICE_NAMES.map((s) => [s, `${dcHost(dc.id)}:${METRICS_PORTS[s]}`]),
+      ) as Record<ServiceName, string>,
+    })),
+    testMode: topo.testMode,
+    rsaPublicKey,
+    jaegerQueryUrl: jaegerQueryUrl(),
+    natsUrl: natsUrl(),
+    cassandra: {
+      contactPoints: [`${INFRA_HOST}:${INFRA.cassandra.port}`],
+      localDc: INFRA.cassandra.localDc,
+      keyspacePrefix: INFRA.cassandra.keyspacePrefix,
+    },
+    minio: {
+      endpoint: minioEndpoint(),
+      consoleUrl: `http://${INFRA_HOST}:${INFRA.minio.consolePort}`,
+      ...secrets.minio,
+      bucketPrefix: INFRA.minio.bucketPrefix,
+    },
+    topologyFile: dirs.topology,
+    repoRoot: dirs.repoRoot,
+    logs: dirs.logs,
+  };
+}
