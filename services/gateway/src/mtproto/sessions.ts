@@ -1,0 +1,163 @@
+/**
+ * Auth keys and sessions held by one gateway process. A session (auth key + session_id) outlives
+ * a TCP connection: a client that reconnects with the same session continues it, and server
+ * messages it has not acknowledged are sent again. Everything here is bounded: keys and sessions
+ * are evicted least-recently-used, unacknowledged messages by count and bytes.
+ */
+import { ReceivedWindow, ServerMsgIds } from './msg-id';
+import type { TransportConnection } from './transport/connection';
+
+/** What the gateway knows about an auth key (the key itself lives in the auth service's storage). */
+export interface AuthKeyEntry {
+  id: bigint;
+  idBytes: Buffer;
+  key: Buffer;
+  temporary: boolean;
+  expiresAt: number;
+  /** The layer the client last announced with invokeWithLayer on any session of this key. */
+  layer?: number;
+}
+
+/** Client facts from initConnection, per session. */
+export interface ClientInfo {
+  apiId: number;
+  deviceModel: string;
+  systemVersion: string;
+  appVersion: string;
+  langCode: string;
+  systemLangCode: string;
+  langPack: string;
+}
+
+/** A server message kept until the client acknowledges it. */
+interface Unacked {
+  body: Buffer;
+  seqNo: number;
+}
+
+export interface SessionLimits {
+  /** Unacknowledged server messages kept per session (older ones are dropped first). */
+  maxUnackedMessages: number;
+  maxUnackedBytes: number;
+  /** RPCs a session may have running at once; more are answered with FLOOD_WAIT. */
+  maxPendingRequests: number;
+}
+
+export const DEFAULT_SESSION_LIMITS: SessionLimits = {
+  maxUnackedMessages: 1024,
+  maxUnackedBytes: 4 * 1024 * 1024,
+  maxPendingRequests: 64,
+};
+
+export class Session {
+  readonly msgIds = new ServerMsgIds();
+  readonly received = new ReceivedWindow();
+  /** Client content messages not yet acknowledged by us. */
+  readonly toAck: bigint[] = [];
+  private readonly unacked = new Map<bigint, Unacked>();
+  private unackedBytes = 0;
+  private contentSent = 0;
+  pendingRequests = 0;
+  connection?: TransportConnection;
+  layer?: number;
+  client?: ClientInfo;
+  lastUsed = Date.now();
+
+  constructor(
+    readonly authKey: AuthKeyEntry,
+    readonly id: bigint,
+    private readonly limits: SessionLimits,
+  ) {}
+
+  /** seqno for the next server message: content messages count (odd), others do not (even). */
+  nextSeqNo(contentRelated: boolean): number {
+    if (!contentRelated) return this.contentSent * 2;
+    return this.contentSent++ * 2 + 1;
+  }
+
+  remember(msgId: bigint, seqNo: number, body: Buffer): void {
+    this.unacked.set(msgId, { body, seqNo });
+    this.unackedBytes += body.length;
+    for (const [id, m] of this.unacked) {
+      if (
+        this.unacked.size <= this.limits.maxUnackedMessages &&
+        this.unackedBytes <= this.limits.maxUnackedBytes
+      )
+        break;
+      this.unacked.delete(id);
+      this.unackedBytes -= m.body.length;
+    }
+  }
+
+  acknowledge(msgIds: readonly bigint[]): void {
+    for (const id of msgIds) {
+      const m = this.unacked.get(id);
+      if (!m) continue;
+      this.unacked.delete(id);
+      this.unackedBytes -= m.body.length;
+    }
+  }
+
+  unacknowledged(ids?: readonly bigint[]): Array<{ msgId: bigint; seqNo: number; body: Buffer }> {
+    const out: Array<{ msgId: bigint; seqNo: number; body: Buffer }> = [];
+    for (const [msgId, m] of this.unacked) if (!ids || ids.includes(msgId)) out.push({ msgId, ...m });
+    return out;
+  }
+
+  isUnacked(msgId: bigint): boolean {
+    return this.unacked.has(msgId);
+  }
+}
+
+/** LRU of auth keys and their sessions. */
+export class SessionStore {
+  private readonly keys = new Map<bigint, AuthKeyEntry>();
+  private readonly sessions = new Map<string, Session>();
+
+  constructor(
+    private readonly maxKeys = 100_000,
+    private readonly maxSessions = 200_000,
+    private readonly limits: SessionLimits = DEFAULT_SESSION_LIMITS,
+  ) {}
+
+  getKey(id: bigint): AuthKeyEntry | undefined {
+    const k = this.keys.get(id);
+    if (k) {
+      this.keys.delete(id);
+      this.keys.set(id, k);
+    }
+    return k;
+  }
+
+  putKey(entry: AuthKeyEntry): void {
+    this.keys.set(entry.id, entry);
+    while (this.keys.size > this.maxKeys) this.keys.delete(this.keys.keys().next().value!);
+  }
+
+  /** Forgets a key and all its sessions (logged out, destroyed, or unknown to storage). */
+  dropKey(id: bigint): void {
+    this.keys.delete(id);
+    for (const [k, s] of this.sessions) if (s.authKey.id === id) this.sessions.delete(k);
+  }
+
+  /** The session, and whether it was just created (the client is then told new_session_created). */
+  session(key: AuthKeyEntry, sessionId: bigint): { session: Session; created: boolean } {
+    const k = `${key.id}:${sessionId}`;
+    let s = this.sessions.get(k);
+    const created = !s;
+    if (s) this.sessions.delete(k);
+    else s = new Session(key, sessionId, this.limits);
+    s.lastUsed = Date.now();
+    this.sessions.set(k, s);
+    while (this.sessions.size > this.maxSessions) this.sessions.delete(this.sessions.keys().next().value!);
+    return { session: s, created };
+  }
+
+  destroySession(key: AuthKeyEntry, sessionId: bigint): boolean {
+    return this.sessions.delete(`${key.id}:${sessionId}`);
+  }
+
+  get size(): { keys: number; sessions: number } {
+    return { keys: this.keys.size, sessions: this.sessions.size };
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * One client connection at the transport level: bytes in → detection → (de-obfuscation) →
+ * framing → packets for the MTProto layer; packets out → framing → (obfuscation) → bytes.
+ * The byte stream is a TCP socket or the binary frames of a WebSocket; this class doesn't care.
+ */
+import { detectTransport, type Obfuscation } from './detect';
+import { createFraming, MAX_FRAME, TransportError, type Framing, type FramingKind } from './framing';
+
+/** What a transport connection needs of the underlying socket. */
+export interface ByteStream {
+  write(data: Buffer): void;
+  /** Bytes queued but not yet sent (for backpressure limits). */
+  readonly pending: number;
+  close(): void;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+}
+
+/** The MTProto layer above: gets each packet, and is told when the connection is gone. */
+export interface PacketHandler {
+  onPacket(conn: TransportConnection, payload: Buffer, quickAck: boolean): void;
+  onClose(conn: TransportConnection): void;
+}
+
+/** Queued outgoing bytes beyond which a connection is closed: a client that does not read must not grow our memory. */
+const MAX_PENDING_OUT = 16 * 1024 * 1024;
+
+let nextConnectionId = 1;
+
+export class TransportConnection {
+  readonly id = nextConnectionId++;
+  private head: Buffer = Buffer.alloc(0);
+  private framing?: Framing;
+  private obfuscation?: Obfuscation;
+  private closed = false;
+
+  constructor(
+    private readonly stream: ByteStream,
+    private readonly handler: PacketHandler,
+    /** WebSocket connections are always obfuscated; TCP may also be plain. */
+    private readonly allowPlain: boolean,
+  ) {}
+
+  get remoteAddress(): string {
+    return this.stream.remoteAddress;
+  }
+  get kind(): FramingKind | undefined {
+    return this.framing?.kind;
+  }
+  get obfuscated(): boolean {
+    return this.obfuscation !== undefined;
+  }
+
+  /** Feeds received bytes; protocol violations close the connection. */
+  receive(chunk: Buffer): void {
+    if (this.closed) return;
+    try {
+      let data = chunk;
+      if (!this.framing) {
+        this.head = Buffer.concat([this.head, data]);
+        if (this.head.length > 64 + MAX_FRAME) throw new TransportError('no transport recognised');
+        const detected = detectTransport(this.head, { allowPlain: this.allowPlain });
+        if (!detected) return;
+        this.framing = createFraming(detected.kind);
+        this.obfuscation = detected.obfuscation;
+        const rest = this.head.subarray(detected.headerLength);
+        this.head = Buffer.alloc(0);
+        data = this.obfuscation ? this.obfuscation.decrypt(rest) : rest;
+      } else if (this.obfuscation) {
+        data = this.obfuscation.decrypt(data);
+      }
+      for (const frame of this.framing.push(data)) {
+        if (this.closed) return;
+        this.handler.onPacket(this, frame.payload, frame.quickAck);
+      }
+    } catch (err) {
+      if (err instanceof TransportError) this.close();
+      else throw err;
+    }
+  }
+
+  send(payload: Buffer): void {
+    if (this.closed || !this.framing) return;
+    this.write(this.framing.encode(payload));
+  }
+
+  sendQuickAck(token: number): void {
+    if (this.closed || !this.framing) return;
+    const bytes = this.framing.encodeQuickAck(token);
+    if (bytes.length > 0) this.write(bytes);
+  }
+
+  /** Sends a transport error (-404, -429, …) and closes: the spec's way to refuse a packet. */
+  fail(code: number): void {
+    if (this.closed) return;
+    if (this.framing) this.write(this.framing.encodeError(code));
+    this.close();
+  }
+
+  private write(bytes: Buffer): void {
+    if (this.stream.pending > MAX_PENDING_OUT) {
+      this.close();
+      return;
+    }
+    this.stream.write(this.obfuscation ? this.obfuscation.encrypt(bytes) : bytes);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.stream.close();
+    this.handler.onClose(this);
+  }
+
+  /** The socket went away (by either side). */
+  closedByPeer(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.handler.onClose(this);
+  }
+}

@@ -1,0 +1,137 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import fc from 'fast-check';
+import { TransportConnection, type ByteStream, type PacketHandler } from './connection';
+import { createFraming, crc32, type FramingKind } from './framing';
+
+/** A client's side of a transport, written from the spec for the test. */
+function clientFraming(kind: FramingKind, obfuscated: boolean) {
+  const tags = { abridged: 0xefefefef, intermediate: 0xeeeeeeee, padded: 0xdddddddd, full: 0 };
+  const framing = createFraming(kind);
+  if (!obfuscated) {
+    const preamble =
+      kind === 'abridged'
+        ? Buffer.from([0xef])
+        : kind === 'full'
+          ? Buffer.alloc(0)
+          : Buffer.alloc(4, kind === 'intermediate' ? 0xee : 0xdd);
+    return { preamble, out: (b: Buffer) => b, in: (b: Buffer) => b, framing };
+  }
+  const init = randomBytes(64);
+  init[0] = 0x55; // not 0xef
+  init.writeUInt32LE(1, 4); // second word non-zero
+  init.writeUInt32LE(tags[kind], 56);
+  init.writeInt16LE(2, 60);
+  const enc = createCipheriv('aes-256-ctr', init.subarray(8, 40), init.subarray(40, 56));
+  const encrypted = enc.update(init);
+  const preamble = Buffer.concat([init.subarray(0, 56), encrypted.subarray(56, 64)]);
+  const rev = Buffer.from(init.subarray(8, 56)).reverse();
+  const dec = createDecipheriv('aes-256-ctr', rev.subarray(0, 32), rev.subarray(32, 48));
+  return { preamble, out: (b: Buffer) => enc.update(b), in: (b: Buffer) => dec.update(b), framing };
+}
+
+function harness(allowPlain = true) {
+  const written: Buffer[] = [];
+  const packets: Array<{ payload: Buffer; quickAck: boolean }> = [];
+  let closed = false;
+  const stream: ByteStream = {
+    write: (d) => void written.push(d),
+    pending: 0,
+    close: () => void (closed = true),
+    remoteAddress: '127.0.0.9',
+    remotePort: 1,
+  };
+  const handler: PacketHandler = {
+    onPacket: (_c, payload, quickAck) => void packets.push({ payload, quickAck }),
+    onClose: () => undefined,
+  };
+  const conn = new TransportConnection(stream, handler, allowPlain);
+  return { conn, written, packets, isClosed: () => closed };
+}
+
+const KINDS: FramingKind[] = ['abridged', 'intermediate', 'padded', 'full'];
+
+describe('MTProto transports', () => {
+  // Obfuscation wraps abridged and (padded) intermediate only: its header has no tag for full.
+  it.each(
+    KINDS.flatMap((k): Array<[FramingKind, boolean]> =>
+      k === 'full'
+        ? [[k, false]]
+        : [
+            [k, false],
+            [k, true],
+          ],
+    ),
+  )('%s (obfuscated: %s) carries packets both ways, split anywhere', (kind, obfuscated) => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 1, maxLength: 5 }),
+        fc.integer({ min: 1, max: 50 }),
+        (sizes, chunk) => {
+          const client = clientFraming(kind, obfuscated);
+          const h = harness();
+          const payloads = sizes.map((n) => randomBytes(n * 4));
+          const bytes = Buffer.concat([
+            client.preamble,
+            client.out(Buffer.concat(payloads.map((p) => client.framing.encode(p)))),
+          ]);
+          for (let i = 0; i < bytes.length; i += chunk) h.conn.receive(bytes.subarray(i, i + chunk));
+          // Padded intermediate appends up to 15 random bytes; the MTProto layer ignores them.
+          expect(h.packets).toHaveLength(payloads.length);
+          h.packets.forEach((p, i) =>
+            expect(p.payload.subarray(0, payloads[i]!.length).equals(payloads[i]!)).toBe(true),
+          );
+          expect(h.conn.kind).toBe(kind);
+          const answer = randomBytes(64);
+          h.conn.send(answer);
+          const back = client.framing.push(client.in(Buffer.concat(h.written)));
+          // Padded intermediate appends up to 15 random bytes after the payload.
+          expect(back[0]!.payload.subarray(0, 64).equals(answer)).toBe(true);
+        },
+      ),
+      { numRuns: 15 },
+    );
+  });
+
+  it('reports a quick-ack request (top bit of the length)', () => {
+    const h = harness();
+    const payload = randomBytes(8);
+    const head = Buffer.alloc(4);
+    head.writeUInt32LE((payload.length | 0x80000000) >>> 0);
+    h.conn.receive(Buffer.concat([Buffer.alloc(4, 0xee), head, payload]));
+    expect(h.packets[0]).toMatchObject({ quickAck: true });
+  });
+
+  it('closes on a bad CRC, an oversized frame, HTTP, or a plain transport on WebSocket', () => {
+    const full = harness();
+    const frame = createFraming('full').encode(randomBytes(16));
+    frame[10] = frame[10]! ^ 1;
+    full.conn.receive(frame);
+    expect(full.isClosed()).toBe(true);
+
+    const big = harness();
+    big.conn.receive(Buffer.from([0xef, 0x7f, 0xff, 0xff, 0xff]));
+    expect(big.isClosed()).toBe(true);
+
+    const http = harness();
+    http.conn.receive(Buffer.from('POST /api HTTP/1.1\r\n'));
+    expect(http.isClosed()).toBe(true);
+
+    const ws = harness(false);
+    ws.conn.receive(Buffer.concat([Buffer.from([0xef]), randomBytes(63)]));
+    expect(ws.isClosed()).toBe(true);
+  });
+
+  it('sends transport errors as a 4-byte negative code', () => {
+    const h = harness();
+    h.conn.receive(Buffer.alloc(4, 0xee));
+    h.conn.fail(-404);
+    const frame = Buffer.concat(h.written);
+    expect(frame.readUInt32LE(0)).toBe(4);
+    expect(frame.readInt32LE(4)).toBe(-404);
+    expect(h.isClosed()).toBe(true);
+  });
+
+  it('computes the IEEE CRC32', () => {
+    expect(crc32(Buffer.from('123456789'))).toBe(0xcbf43926);
+  });
+});

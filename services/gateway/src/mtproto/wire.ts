@@ -1,0 +1,138 @@
+/**
+ * The few MTProto structures the session layer builds and parses by hand because they wrap
+ * other messages (bare vectors of %Message, generic results): msg_container, rpc_result,
+ * gzip_packed, future_salts. Everything else goes through the schema-driven TL codec.
+ */
+import { gunzipSync, gzipSync } from 'node:zlib';
+
+export const ID = {
+  msg_container: 0x73f1f8dc,
+  rpc_result: 0xf35c6d01,
+  gzip_packed: 0x3072cfa1,
+  future_salts: 0xae500895,
+  invokeWithLayer: 0xda9b0d0d,
+} as const;
+
+/** Inner messages a container may hold (the spec's limit is in the same range). */
+export const MAX_CONTAINER_MESSAGES = 1024;
+/** gzip_packed may not expand beyond this (a zip bomb must not exhaust memory). */
+export const MAX_UNPACKED_BYTES = 16 * 1024 * 1024;
+
+export class WireError extends Error {
+  override readonly name = 'WireError';
+}
+
+export function constructorId(body: Buffer): number | undefined {
+  return body.length >= 4 ? body.readUInt32LE(0) : undefined;
+}
+
+export interface InnerMessage {
+  msgId: bigint;
+  seqNo: number;
+  body: Buffer;
+}
+
+export function parseContainer(body: Buffer): InnerMessage[] {
+  if (body.length < 8) throw new WireError('container too short');
+  const count = body.readUInt32LE(4);
+  if (count > MAX_CONTAINER_MESSAGES) throw new WireError('container too large');
+  const out: InnerMessage[] = [];
+  let at = 8;
+  for (let i = 0; i < count; i++) {
+    if (at + 16 > body.length) throw new WireError('container truncated');
+    const msgId = body.readBigInt64LE(at);
+    const seqNo = body.readUInt32LE(at + 8);
+    const len = body.readUInt32LE(at + 12);
+    at += 16;
+    if (len % 4 !== 0 || at + len > body.length) throw new WireError('container message truncated');
+    out.push({ msgId, seqNo, body: body.subarray(at, at + len) });
+    at += len;
+  }
+  return out;
+}
+
+export function buildContainer(messages: readonly InnerMessage[]): Buffer {
+  const parts: Buffer[] = [];
+  const head = Buffer.alloc(8);
+  head.writeUInt32LE(ID.msg_container, 0);
+  head.writeUInt32LE(messages.length, 4);
+  parts.push(head);
+  for (const m of messages) {
+    const h = Buffer.alloc(16);
+    h.writeBigInt64LE(m.msgId, 0);
+    h.writeUInt32LE(m.seqNo, 8);
+    h.writeUInt32LE(m.body.length, 12);
+    parts.push(h, m.body);
+  }
+  return Buffer.concat(parts);
+}
+
+/** TL `bytes`: length prefix, data, padding to 4. */
+export function tlBytes(data: Buffer): Buffer {
+  const head =
+    data.length < 254
+      ? Buffer.from([data.length])
+      : Buffer.from([254, data.length & 0xff, (data.length >> 8) & 0xff, (data.length >> 16) & 0xff]);
+  const used = head.length + data.length;
+  return Buffer.concat([head, data, Buffer.alloc((4 - (used % 4)) % 4)]);
+}
+
+function readTlBytes(buf: Buffer, at: number): Buffer {
+  if (at >= buf.length) throw new WireError('bytes truncated');
+  let len = buf[at]!;
+  let start = at + 1;
+  if (len === 254) {
+    if (at + 4 > buf.length) throw new WireError('bytes truncated');
+    len = buf.readUIntLE(at + 1, 3);
+    start = at + 4;
+  }
+  if (start + len > buf.length) throw new WireError('bytes truncated');
+  return buf.subarray(start, start + len);
+}
+
+export function unpackGzip(body: Buffer): Buffer {
+  const packed = readTlBytes(body, 4);
+  try {
+    return gunzipSync(packed, { maxOutputLength: MAX_UNPACKED_BYTES });
+  } catch (err) {
+    throw new WireError('gzip_packed does not unpack', { cause: err });
+  }
+}
+
+export function packGzip(data: Buffer): Buffer {
+  const head = Buffer.alloc(4);
+  head.writeUInt32LE(ID.gzip_packed);
+  return Buffer.concat([head, tlBytes(gzipSync(data))]);
+}
+
+/** Results larger than this travel gzip_packed (when packing actually saves bytes). */
+const GZIP_ABOVE = 1024;
+
+export function buildRpcResult(reqMsgId: bigint, result: Buffer): Buffer {
+  const head = Buffer.alloc(12);
+  head.writeUInt32LE(ID.rpc_result, 0);
+  head.writeBigInt64LE(reqMsgId, 4);
+  if (result.length > GZIP_ABOVE) {
+    const packed = packGzip(result);
+    if (packed.length < result.length) return Buffer.concat([head, packed]);
+  }
+  return Buffer.concat([head, result]);
+}
+
+export function buildFutureSalts(
+  reqMsgId: bigint,
+  now: number,
+  salts: ReadonlyArray<{ validSince: number; validUntil: number; salt: bigint }>,
+): Buffer {
+  const b = Buffer.alloc(4 + 8 + 4 + 4 + salts.length * 16);
+  b.writeUInt32LE(ID.future_salts, 0);
+  b.writeBigInt64LE(reqMsgId, 4);
+  b.writeInt32LE(now, 12);
+  b.writeUInt32LE(salts.length, 16);
+  salts.forEach((s, i) => {
+    b.writeInt32LE(s.validSince, 20 + i * 16);
+    b.writeInt32LE(s.validUntil, 24 + i * 16);
+    b.writeBigInt64LE(s.salt, 28 + i * 16);
+  });
+  return b;
+}
