@@ -8,6 +8,8 @@ const transform = {
 };
 const common = { transform, testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'] };
 module.exports = {
+  // testTimeout is global in Jest (not per project): generous, for suites that talk to the stack.
+  testTimeout: 60_000,
   projects: [
     {
       ...common,
@@ -19,7 +21,6 @@ module.exports = {
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       slowTestThreshold: 30,
-      testTimeout: 60_000,
     },
     {
       ...common,
@@ -27,7 +28,6 @@ module.exports = {
       testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
       testPathIgnorePatterns: ['/node_modules/', '/test/e2e/stack.test.ts'],
       slowTestThreshold: 60,
-      testTimeout: 120_000,
     },
     // Restarts the whole stack: run last and alone (tools/test.sh).
     { ...common, displayName: 'stack', testMatch: ['<rootDir>/test/e2e/stack.test.ts'] },

@@ -118,7 +118,8 @@ export function processEnv(
   if (command === 'gateway') {
     env.TERN_RSA_PRIVATE_KEY_FILE = files.rsaKey;
     env.TERN_GATEWAY_TCP_LISTEN = `${dcHost(dc)}:${GATEWAY_TCP_PORT}`;
-    env.TERN_GATEWAY_WS_LISTEN = `${dcHost(dc)}:${GATEWAY_WS_PORT}`;
+    // Also port 80: GramJS's WebSocket transport dials ws://<host>:80 whatever the config says.
+    env.TERN_GATEWAY_WS_LISTEN = `${dcHost(dc)}:${GATEWAY_WS_PORT},${dcHost(dc)}:80`;
   }
   return env;
 }

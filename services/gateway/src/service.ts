@@ -1,26 +1,49 @@
 /**
  * The MTProto edge gateway of one DC: client connections (TCP and WebSocket), auth
  * keys, sessions and the TL codec; every API call becomes a gRPC call to a backend
- * service (see README.md). It serves only the health service over gRPC.
+ * service (see README.md and api/methods.ts). It serves only the health service over gRPC.
  */
-import { createPublicKey } from 'node:crypto';
-import { createClient, type ServiceModule } from '../../shared/src';
+import { createClient, toTelegramRpcError, type ServiceModule } from '../../shared/src';
 import { AuthServiceClient } from '../../shared/src/gen/tern/auth/v1/auth';
+import { grpcKeyStore } from './api/key-store';
+import { methodTable } from './api/methods';
+import { serverRsaKey } from './mtproto/crypto/rsa';
+import { MtprotoEngine } from './mtproto/engine';
+import { listen } from './mtproto/transport/listeners';
 import { gatewaySpec, type GatewaySettings } from './settings';
+import { loadTlRuntime } from './tl-runtime';
 
 export const gatewayService: ServiceModule<GatewaySettings> = {
   name: 'gateway',
   grpc: [],
   needs: { nats: true },
   settings: gatewaySpec,
-  start(ctx) {
+  async start(ctx) {
     const auth = createClient(AuthServiceClient, ctx.dc.services.auth);
     ctx.lifecycle.onShutdown('auth-client', () => auth.close());
-    const publicKey = createPublicKey(ctx.settings.TERN_RSA_PRIVATE_KEY_FILE).export({
-      type: 'pkcs1',
-      format: 'pem',
+    const rsa = serverRsaKey(ctx.settings.TERN_RSA_PRIVATE_KEY_FILE);
+    const tl = loadTlRuntime();
+    ctx.log.info(
+      { rsaFingerprint: BigInt.asUintN(64, rsa.fingerprint).toString(16), layers: tl.layers },
+      'RSA key and TL schemas loaded',
+    );
+
+    const engine = new MtprotoEngine({
+      rsa,
+      tl,
+      keys: grpcKeyStore(auth),
+      api: methodTable({ dcId: ctx.dcId, topology: ctx.topology }),
+      mapError: toTelegramRpcError,
+      dcId: ctx.dcId,
+      testMode: ctx.topology.testMode,
+      log: ctx.log.child({ component: 'mtproto' }),
     });
-    ctx.log.info({ rsaPublicKeyBytes: publicKey.length }, 'RSA key loaded');
-    return Promise.resolve({});
+    const gw = ctx.dc.gateway;
+    const tcp = ctx.settings.TERN_GATEWAY_TCP_LISTEN ?? [{ host: '0.0.0.0', port: gw.tcpPort }];
+    const ws = ctx.settings.TERN_GATEWAY_WS_LISTEN ?? [{ host: '0.0.0.0', port: gw.wsPort }];
+    const listeners = await listen(tcp, ws, engine);
+    ctx.lifecycle.onShutdown('mtproto-listeners', () => listeners.close());
+    ctx.log.info({ tcp, ws }, 'MTProto listening');
+    return {};
   },
 };

@@ -222,11 +222,7 @@ export class MtprotoEngine implements PacketHandler {
     return entry;
   }
 
-  private processEncrypted(
-    conn: TransportConnection,
-    key: AuthKeyEntry,
-    m: DecryptedMessage,
-  ): void {
+  private processEncrypted(conn: TransportConnection, key: AuthKeyEntry, m: DecryptedMessage): void {
     const { session, created } = this.sessions.session(key, m.sessionId);
     const reattached = !created && session.connection !== conn;
     session.connection = conn;

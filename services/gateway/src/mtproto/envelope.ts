@@ -50,8 +50,10 @@ export interface DecryptedMessage {
  * reaction cannot tell an attacker which check failed (security guidelines). msg_key is
  * verified over the whole plaintext before any field of it is used.
  */
-export function decryptClientMessage(packet: Buffer, authKey: Buffer): DecryptedMessage | undefined {
-  if (packet.length < 8 + 16 + 32 || (packet.length - 24) % 16 !== 0) return undefined;
+export function decryptClientMessage(received: Buffer, authKey: Buffer): DecryptedMessage | undefined {
+  // The padded intermediate transport appends 0..15 random bytes after the packet.
+  const packet = received.subarray(0, 24 + Math.floor((received.length - 24) / 16) * 16);
+  if (packet.length < 8 + 16 + 32) return undefined;
   const msgKey = packet.subarray(8, 24);
   const { key, iv } = messageAesKeyIv(authKey, msgKey, 'client');
   const plain = igeDecrypt(packet.subarray(24), key, iv);

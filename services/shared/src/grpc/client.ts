@@ -4,7 +4,15 @@
  * Addresses come from the topology, never from code. Every client gets the retry
  * interceptor (grpc/retry.ts) and a default deadline so that no call can hang.
  */
-import { credentials, type ChannelOptions, type Client, type Interceptor } from '@grpc/grpc-js';
+import {
+  credentials,
+  Metadata,
+  type CallOptions,
+  type ChannelOptions,
+  type Client,
+  type Interceptor,
+  type ServiceError,
+} from '@grpc/grpc-js';
 import { retryInterceptor } from './retry';
 import type { HostPort } from '../config/env';
 import { dcOf, type ServiceName, type Topology } from '../config/topology';
@@ -29,6 +37,30 @@ export const DEFAULT_DEADLINE_MS = 10_000;
 /** A deadline `ms` from now, for call options. */
 export function deadlineIn(ms: number = DEFAULT_DEADLINE_MS): Date {
   return new Date(Date.now() + ms);
+}
+
+/** The full-form signature of a generated unary method (request, metadata, options, callback). */
+export type UnaryMethod<Req, Res> = (
+  req: Req,
+  metadata: Metadata,
+  options: Partial<CallOptions>,
+  callback: (err: ServiceError | null, res: Res) => void,
+) => unknown;
+
+/**
+ * Calls a unary method of a generated client as a promise, always with a deadline:
+ * `await unary(client.getAuthKey.bind(client), { authKeyId })`.
+ */
+export function unary<Req, Res>(
+  method: UnaryMethod<Req, Res>,
+  req: Req,
+  opts: { deadlineMs?: number; metadata?: Metadata } = {},
+): Promise<Res> {
+  return new Promise((resolve, reject) => {
+    method(req, opts.metadata ?? new Metadata(), { deadline: deadlineIn(opts.deadlineMs) }, (err, res) =>
+      err ? reject(err) : resolve(res),
+    );
+  });
 }
 
 export function addressOf(hp: HostPort): string {

@@ -6,16 +6,7 @@
 import { constants, createHash, createPublicKey, privateDecrypt, type KeyObject } from 'node:crypto';
 import { igeDecrypt } from './aes-ige';
 import { bigintFromBytes } from './dh';
-
-/** TL `bytes` encoding (length prefix, 4-byte padding), as the fingerprint is defined over it. */
-function tlBytes(data: Buffer): Buffer {
-  const head =
-    data.length < 254
-      ? Buffer.from([data.length])
-      : Buffer.from([254, data.length & 0xff, (data.length >> 8) & 0xff, (data.length >> 16) & 0xff]);
-  const used = head.length + data.length;
-  return Buffer.concat([head, data, Buffer.alloc((4 - (used % 4)) % 4)]);
-}
+import { tlBytes } from '../wire';
 
 /** A server RSA key with what the handshake needs of it. */
 export interface ServerRsaKey {
@@ -27,17 +18,23 @@ export interface ServerRsaKey {
   readonly publicPem: string;
 }
 
-export function serverRsaKey(privateKey: KeyObject): ServerRsaKey {
-  const pub = createPublicKey(privateKey);
-  const jwk = pub.export({ format: 'jwk' });
+/** The key's fingerprint: the low 64 bits of SHA1 over TL-serialized n and e. */
+export function rsaFingerprint(publicKey: KeyObject): bigint {
+  const jwk = publicKey.export({ format: 'jwk' });
   const n = Buffer.from(jwk.n ?? '', 'base64url');
   const e = Buffer.from(jwk.e ?? '', 'base64url');
-  const sha = createHash('sha1')
+  return createHash('sha1')
     .update(Buffer.concat([tlBytes(n), tlBytes(e)]))
-    .digest();
+    .digest()
+    .readBigInt64LE(12);
+}
+
+export function serverRsaKey(privateKey: KeyObject): ServerRsaKey {
+  const pub = createPublicKey(privateKey);
+  const n = Buffer.from(pub.export({ format: 'jwk' }).n ?? '', 'base64url');
   return {
     privateKey,
-    fingerprint: sha.readBigInt64LE(12),
+    fingerprint: rsaFingerprint(pub),
     modulus: bigintFromBytes(n),
     publicPem: pub.export({ type: 'pkcs1', format: 'pem' }).toString(),
   };

@@ -1,0 +1,32 @@
+/**
+ * The method table: every TL method the gateway answers, and where. This is the one place a
+ * reader looks to see which Telegram API call becomes which gRPC call; the handlers translate
+ * and hold no business rules. A method not listed is answered at once with 501
+ * METHOD_NOT_IMPLEMENTED.
+ */
+import type { Topology } from '../../../shared/src/config/topology';
+import { RpcError, type ApiHandler, type CallContext } from '../mtproto/engine';
+import type { TlObject } from '../mtproto/tl-types';
+import { config, nearestDc } from './help';
+
+/** What handlers may use: the deployment's shape and this DC's backend clients. */
+export interface MethodDeps {
+  dcId: number;
+  topology: Topology;
+}
+
+type Method = (call: TlObject, ctx: CallContext, deps: MethodDeps) => Promise<TlObject>;
+
+/** TL method name → handler. Keep it sorted by namespace. */
+export const METHODS: Readonly<Record<string, Method>> = {
+  'help.getConfig': (_call, _ctx, d) => Promise.resolve(config(d.topology, d.dcId)),
+  'help.getNearestDc': (_call, _ctx, d) => Promise.resolve(nearestDc(d.dcId)),
+};
+
+export function methodTable(deps: MethodDeps): ApiHandler {
+  return (call, ctx) => {
+    const method = METHODS[call._];
+    if (!method) return Promise.reject(new RpcError(501, 'METHOD_NOT_IMPLEMENTED'));
+    return method(call, ctx, deps);
+  };
+}

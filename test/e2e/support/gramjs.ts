@@ -1,0 +1,64 @@
+/**
+ * GramJS (`telegram`, layer 198) and its fork `teleproto` (layer 214) as test clients: the same
+ * API, different layers. The deployment's RSA public key is registered in the library's key table
+ * (clients ship the keys of the servers they trust; a test makes and trusts its own).
+ */
+import { createPublicKey } from 'node:crypto';
+import bigInt from 'big-integer';
+
+type Lib = 'telegram' | 'teleproto';
+export type GramConnection = 'full' | 'abridged' | 'obfuscated' | 'websocket';
+
+/* eslint-disable @typescript-eslint/no-require-imports -- the two libraries are loaded by name */
+function load(lib: Lib) {
+  return {
+    tg: require(lib) as typeof import('telegram'),
+    sessions: require(`${lib}/sessions`) as typeof import('telegram/sessions'),
+    network: require(`${lib}/network`) as typeof import('telegram/network'),
+    rsa: require(`${lib}/crypto/RSA`) as typeof import('telegram/crypto/RSA'),
+    logger: require(`${lib}/extensions/Logger`) as typeof import('telegram/extensions/Logger'),
+    extensions: require(`${lib}/extensions`) as typeof import('telegram/extensions'),
+  };
+}
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+export function trustKey(lib: Lib, pem: string, fingerprint: bigint): void {
+  const jwk = createPublicKey(pem).export({ format: 'jwk' });
+  const n = bigInt(Buffer.from(jwk.n!, 'base64url').toString('hex'), 16);
+  load(lib).rsa._serverKeys.set(fingerprint.toString(), { n, e: 65537 });
+}
+
+export interface GramClientOptions {
+  lib: Lib;
+  dc: { id: number; host: string; tcpPort: number; wsPort: number };
+  connection?: GramConnection;
+  session?: string;
+}
+
+export function gramClient(o: GramClientOptions) {
+  const { tg, sessions, network, logger, extensions } = load(o.lib);
+  const kind = o.connection ?? 'full';
+  const session = new sessions.StringSession(o.session ?? '');
+  // GramJS ignores the session's port: in Node it dials 443 over TCP when useWSS is set, and
+  // ws://host:80 for WebSocket without it (where it speaks obfuscated abridged, as web clients do).
+  session.setDC(o.dc.id, o.dc.host, kind === 'websocket' ? 80 : o.dc.tcpPort);
+  const connection = {
+    full: network.ConnectionTCPFull,
+    abridged: network.ConnectionTCPAbridged,
+    obfuscated: network.ConnectionTCPObfuscated,
+    websocket: network.ConnectionTCPObfuscated,
+  }[kind];
+  const client = new tg.TelegramClient(session, 12345, '0123456789abcdef0123456789abcdef', {
+    connection,
+    ...(kind === 'websocket'
+      ? { networkSocket: extensions.PromisedWebSockets, useWSS: false }
+      : { useWSS: true }),
+    connectionRetries: 1,
+    retryDelay: 200,
+    autoReconnect: false,
+    baseLogger: new logger.Logger(process.env.GRAMJS_LOG ? logger.LogLevel.DEBUG : logger.LogLevel.NONE),
+    deviceModel: 'tern-e2e',
+    appVersion: '1.0',
+  });
+  return { client, Api: tg.Api, session };
+}
