@@ -1,0 +1,46 @@
+# One image for every Tern process: `docker run tern <gateway|auth|messaging|channel|media|migrate>`.
+#
+#   deps     all npm dependencies (build tools included)
+#   build    proto → TypeScript, TL schemas → generated/tl, tsc → dist/
+#   dev      build + sources, for Tilt's live update (npm run build inside the container)
+#   runtime  (default) production dependencies, dist/, generated/tl and migrations; non-root
+
+FROM node:20-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+# npm ci first; registries whose mirrors lack other platforms' optional packages make npm ci
+# refuse the lock, and npm install --no-save then installs the same locked versions.
+RUN npm ci --no-audit --no-fund || npm install --no-audit --no-fund --no-save
+
+FROM deps AS build
+COPY tsconfig.json tsconfig.build.json buf.yaml buf.gen.yaml ./
+COPY proto ./proto
+COPY tools ./tools
+COPY services ./services
+RUN npm run build \
+ && mkdir -p /out && find services -path '*/migrations/*' -type f -exec cp --parents {} /out/ \;
+
+FROM build AS dev
+USER node
+ENTRYPOINT ["node", "dist/services/main.js"]
+
+FROM node:20-bookworm-slim AS prod-deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN (npm ci --omit=dev --no-audit --no-fund || npm install --omit=dev --no-audit --no-fund --no-save) && npm cache clean --force
+
+FROM node:20-bookworm-slim AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+RUN groupadd --system --gid 10001 tern && useradd --system --uid 10001 --gid tern --home-dir /app tern
+COPY --from=prod-deps /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY --from=build /app/generated ./generated
+COPY package.json ./
+# Migrations are read from services/<name>/migrations beside dist/ at run time.
+COPY --from=build /out/services ./services
+USER 10001:10001
+# MTProto TCP and WebSocket (gateway), gRPC per service, Prometheus metrics.
+EXPOSE 443 8443 50050 50051 50052 50053 50054 9400
+ENTRYPOINT ["node", "dist/services/main.js"]
+CMD ["gateway"]
