@@ -40,11 +40,11 @@ npm run stack
 
 step "integration and end-to-end tests"
 status=0
-npx jest --selectProjects integration e2e --runInBand --json --outputFile=.stack/jest-stack.json || status=$?
+npx jest --selectProjects integration e2e --runInBand --forceExit --json --outputFile=.stack/jest-stack.json || status=$?
 results+=(.stack/jest-stack.json)
 
 step "stack commands (restarts the stack)"
-npx jest --selectProjects stack --runInBand --json --outputFile=.stack/jest-restart.json || status=$?
+npx jest --selectProjects stack --runInBand --forceExit --json --outputFile=.stack/jest-restart.json || status=$?
 results+=(.stack/jest-restart.json)
 
 node -e '
