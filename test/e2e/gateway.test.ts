@@ -42,7 +42,13 @@ describe.each([
   });
 });
 
-describe.each(['intermediate', 'padded', 'obfuscated'] as const)('mtcute over %s TCP', (codec) => {
+describe.each([
+  ['intermediate', false],
+  ['padded', false],
+  ['obfuscated', false],
+  // Perfect forward secrecy: a temporary key, bound with auth.bindTempAuthKey.
+  ['intermediate', true],
+] as const)('mtcute over %s TCP (PFS: %s)', (codec, pfs) => {
   it('creates an auth key and gets the config', () => {
     const dc = s.dcs[2]!;
     const out = execFileSync(
@@ -55,6 +61,7 @@ describe.each(['intermediate', 'padded', 'obfuscated'] as const)('mtcute over %s
           dcId: dc.id,
           rsaPublicKey: s.rsaPublicKey,
           codec,
+          pfs,
           calls: ['help.getConfig', 'help.getNearestDc'],
         }),
       ],

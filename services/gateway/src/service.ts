@@ -28,11 +28,18 @@ export const gatewayService: ServiceModule<GatewaySettings> = {
       'RSA key and TL schemas loaded',
     );
 
+    const keys = grpcKeyStore(auth);
     const engine = new MtprotoEngine({
       rsa,
       tl,
-      keys: grpcKeyStore(auth),
-      api: methodTable({ dcId: ctx.dcId, topology: ctx.topology }),
+      keys,
+      api: methodTable({
+        dcId: ctx.dcId,
+        topology: ctx.topology,
+        auth,
+        keys,
+        decodeService: (b) => tl.decodeService(b),
+      }),
       mapError: toTelegramRpcError,
       dcId: ctx.dcId,
       testMode: ctx.topology.testMode,

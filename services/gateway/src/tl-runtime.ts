@@ -18,6 +18,9 @@ export function loadTlRuntime(
     decodeService: (body) => mt.decode(body),
     encodeService: (obj) => mt.encode(obj),
     decodeApi: (layer, body) => registry.forLayer(servingLayer(registry.layers, layer)!).decode(body),
-    encodeApi: (layer, obj) => encodeForLayer(registry.forLayer(servingLayer(registry.layers, layer)!), obj),
+    encodeApi: (layer, obj) => {
+      const codec = registry.forLayer(servingLayer(registry.layers, layer)!);
+      return typeof obj === 'boolean' ? codec.encodeBool(obj) : encodeForLayer(codec, obj);
+    },
   };
 }

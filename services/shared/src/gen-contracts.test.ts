@@ -59,6 +59,7 @@ describe('generated contracts', () => {
       'ResetAuthorization',
       'SaveAuthKey',
       'GetAuthKey',
+      'BindTempAuthKey',
       'BindAuthKeyUser',
       'GetAuthKeyUser',
       'GetUsers',

@@ -3,7 +3,7 @@
  * script as a child process (`tsx mtcute-probe.mts <json options>`); it prints one JSON line.
  *
  *   { "host", "port", "dcId", "rsaPublicKey", "codec": "intermediate" | "padded" | "obfuscated",
- *     "calls": ["help.getConfig", ...] }
+ *     "calls": ["help.getConfig", ...], "pfs": false }
  */
 import {
   IntermediatePacketCodec,
@@ -23,6 +23,8 @@ interface Options {
   rsaPublicKey: string;
   codec: 'intermediate' | 'padded' | 'obfuscated';
   calls: string[];
+  /** Perfect forward secrecy: a temporary key bound to the permanent one with auth.bindTempAuthKey. */
+  pfs?: boolean;
 }
 
 const opts = JSON.parse(process.argv[2] ?? '{}') as Options;
@@ -43,8 +45,9 @@ const client = new TelegramClient({
   storage: new MemoryStorage(),
   defaultDcs: { main: dc, media: { ...dc, mediaOnly: true } },
   transport: new Transport(),
-  logLevel: 0,
+  logLevel: process.env.MTCUTE_LOG ? 5 : 0,
   disableUpdates: true,
+  network: { usePfs: opts.pfs === true },
 });
 
 async function main(): Promise<void> {

@@ -11,7 +11,7 @@ const AUTH_KEY_BYTES = 256;
 
 export function authKeyHandlers(
   store: AuthKeyStore,
-): Pick<AsyncService<AuthServiceServer>, 'saveAuthKey' | 'getAuthKey'> {
+): Pick<AsyncService<AuthServiceServer>, 'saveAuthKey' | 'getAuthKey' | 'bindTempAuthKey'> {
   return {
     async saveAuthKey(req) {
       if (req.authKey.length !== AUTH_KEY_BYTES)
@@ -30,6 +30,20 @@ export function authKeyHandlers(
       );
       // The gateway picks a fresh key on a collision (the spec's auth_key_id uniqueness check).
       if (outcome === 'conflict') throw errors.badRequest('AUTH_KEY_DUPLICATED');
+      return {};
+    },
+
+    async bindTempAuthKey(req) {
+      const perm = await store.get(req.permAuthKeyId);
+      if (!perm || perm.temporary)
+        throw errors.badRequest('ENCRYPTED_MESSAGE_INVALID', 'unknown permanent key');
+      const outcome = await store.bindTemp(
+        req.tempAuthKeyId,
+        req.permAuthKeyId,
+        Math.floor(Date.now() / 1000),
+      );
+      if (outcome === 'missing') throw errors.badRequest('TEMP_AUTH_KEY_EMPTY');
+      if (outcome === 'conflict') throw errors.badRequest('TEMP_AUTH_KEY_ALREADY_BOUND');
       return {};
     },
 

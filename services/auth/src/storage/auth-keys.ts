@@ -37,6 +37,26 @@ export class AuthKeyStore {
     return existing && existing.equals(key.authKey) ? 'same' : 'conflict';
   }
 
+  /**
+   * Binds temporary key `tempId` to permanent key `permId` (auth.bindTempAuthKey), keeping the
+   * temporary row's remaining lifetime. 'bound' also when it was already bound to the same key;
+   * 'conflict' when bound to another; 'missing' when the temporary key does not exist.
+   */
+  async bindTemp(
+    tempId: bigint,
+    permId: bigint,
+    nowSeconds: number,
+  ): Promise<'bound' | 'conflict' | 'missing'> {
+    const temp = await this.get(tempId);
+    if (!temp?.temporary) return 'missing';
+    const ttl = Math.max(1, temp.expiresAt - nowSeconds);
+    const rs = await this.db.execute(
+      'UPDATE auth_keys USING TTL ? SET perm_auth_key_id = ? WHERE auth_key_id = ? IF perm_auth_key_id IN (0, ?)',
+      [ttl, toLong(permId), toLong(tempId), toLong(permId)],
+    );
+    return rs.first().get('[applied]') === true ? 'bound' : 'conflict';
+  }
+
   /** The key with `authKeyId`, or undefined. */
   async get(authKeyId: bigint): Promise<StoredAuthKey | undefined> {
     const rs = await this.db.execute(

@@ -6,19 +6,21 @@
  */
 import type { Topology } from '../../../shared/src/config/topology';
 import { RpcError, type ApiHandler, type CallContext } from '../mtproto/engine';
+import { bindTempAuthKey, type PfsDeps } from './pfs';
 import type { TlObject } from '../mtproto/tl-types';
 import { config, nearestDc } from './help';
 
 /** What handlers may use: the deployment's shape and this DC's backend clients. */
-export interface MethodDeps {
+export interface MethodDeps extends PfsDeps {
   dcId: number;
   topology: Topology;
 }
 
-type Method = (call: TlObject, ctx: CallContext, deps: MethodDeps) => Promise<TlObject>;
+type Method = (call: TlObject, ctx: CallContext, deps: MethodDeps) => Promise<TlObject | boolean>;
 
 /** TL method name → handler. Keep it sorted by namespace. */
 export const METHODS: Readonly<Record<string, Method>> = {
+  'auth.bindTempAuthKey': bindTempAuthKey,
   'help.getConfig': (_call, _ctx, d) => Promise.resolve(config(d.topology, d.dcId)),
   'help.getNearestDc': (_call, _ctx, d) => Promise.resolve(nearestDc(d.dcId)),
 };

@@ -47,7 +47,7 @@ export interface TlRuntime {
   encodeService(obj: TlObject): Buffer;
   decodeApi(layer: number, body: Buffer): TlObject;
   /** Serializes a layer-neutral result in the client's layer. */
-  encodeApi(layer: number, obj: TlObject): Buffer;
+  encodeApi(layer: number, obj: TlObject | boolean): Buffer;
 }
 
 /** Where auth keys live (the DC's auth service). */
@@ -69,13 +69,16 @@ export class RpcError extends Error {
 
 /** What a method handler is given besides the call itself. */
 export interface CallContext {
+  /** The msg_id the call arrived in (auth.bindTempAuthKey checks it). */
+  readonly msgId: bigint;
   readonly session: Session;
   readonly authKey: AuthKeyEntry;
   readonly layer: number;
   readonly remoteAddress: string;
 }
 
-export type ApiHandler = (call: TlObject, ctx: CallContext) => Promise<TlObject>;
+/** A method's answer: a TL object, or a plain boolean for methods returning Bool. */
+export type ApiHandler = (call: TlObject, ctx: CallContext) => Promise<TlObject | boolean>;
 
 /** Maps a thrown error to an rpc_error (the gateway's one place for it, via shared/errors). */
 export type ErrorMapper = (err: unknown) => { errorCode: number; errorMessage: string };
@@ -496,6 +499,7 @@ export class MtprotoEngine implements PacketHandler {
       }
       call = this.unwrap(session, call);
       const result = await this.deps.api(call, {
+        msgId: msg.msgId,
         session,
         authKey: session.authKey,
         layer,

@@ -14,6 +14,8 @@ export interface AuthKeyEntry {
   key: Buffer;
   temporary: boolean;
   expiresAt: number;
+  /** For a temporary key bound with auth.bindTempAuthKey: its permanent key's id. */
+  permAuthKeyId?: bigint;
   /** The layer the client last announced with invokeWithLayer on any session of this key. */
   layer?: number;
 }

@@ -67,6 +67,11 @@ export class TlCodec {
     return this.readObject(new TlReader(buf), 0) as TlObject;
   }
 
+  /** A boxed Bool (boolTrue / boolFalse), for methods that return Bool. */
+  encodeBool(v: boolean): Buffer {
+    return new TlWriter().uint32(v ? BOOL_TRUE : BOOL_FALSE).result();
+  }
+
   encode(obj: TlObject): Buffer {
     const w = new TlWriter();
     this.writeObject(w, obj, 0);

@@ -1,0 +1,292 @@
+/**
+ * The encrypted layer's rules, driven packet by packet against the engine (pure: an in-memory key
+ * store and a recording connection stand in for the auth service and the socket).
+ */
+import { createPrivateKey, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
+import pino from 'pino';
+import { loadTlRuntime } from '../tl-runtime';
+import { igeDecrypt, igeEncrypt } from './crypto/aes-ige';
+import { authKeyId, messageAesKeyIv, messageKey } from './crypto/message-keys';
+import { serverRsaKey } from './crypto/rsa';
+import { MtprotoEngine, type KeyStore } from './engine';
+import { BadMsg } from './msg-id';
+import type { TlObject } from './tl-types';
+import type { TransportConnection } from './transport/connection';
+import { buildContainer, parseContainer, tlBytes } from './wire';
+
+const tl = loadTlRuntime();
+const rsa = serverRsaKey(
+  createPrivateKey(
+    generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }),
+  ),
+);
+const authKey = randomBytes(256);
+const keyIdBytes = authKeyId(authKey);
+const keyId = keyIdBytes.readBigInt64LE(0);
+const keys: KeyStore = {
+  load: (id) => Promise.resolve(id === keyId ? { key: authKey, temporary: false, expiresAt: 0 } : undefined),
+  save: () => Promise.resolve('created'),
+};
+
+function fakeConnection() {
+  const sent: Buffer[] = [];
+  const state = { closed: false, failed: undefined as number | undefined, acks: [] as number[] };
+  const conn = {
+    id: Math.floor(Math.random() * 1e9),
+    remoteAddress: '127.0.0.9',
+    send: (b: Buffer) => void sent.push(b),
+    sendQuickAck: (t: number) => void state.acks.push(t),
+    fail: (code: number) => void ((state.failed = code), (state.closed = true)),
+    close: () => void (state.closed = true),
+  } as unknown as TransportConnection;
+  return { conn, sent, state };
+}
+
+/** A client of one session, written from the spec for the test. */
+class TestClient {
+  salt = 0n;
+  private seq = 0;
+  private lastMsgId = 0n;
+  readonly sessionId = randomBytes(8).readBigInt64LE();
+  /** The next msg_id; with an offset, a deliberately wrong one that does not move the clock. */
+  nextMsgId(offsetSeconds = 0): bigint {
+    let id =
+      (BigInt(Math.floor(Date.now() / 1000) + offsetSeconds) << 32n) |
+      (BigInt(Math.floor(Math.random() * 2 ** 30)) << 2n);
+    if (offsetSeconds !== 0) return id;
+    if (id <= this.lastMsgId) id = this.lastMsgId + 4n;
+    this.lastMsgId = id;
+    return id;
+  }
+  seqNo(content: boolean): number {
+    return content ? this.seq++ * 2 + 1 : this.seq * 2;
+  }
+  packet(
+    body: Buffer,
+    opts: { msgId?: bigint; seqNo?: number; content?: boolean; salt?: bigint } = {},
+  ): { packet: Buffer; msgId: bigint } {
+    const msgId = opts.msgId ?? this.nextMsgId();
+    const head = Buffer.alloc(32);
+    head.writeBigInt64LE(opts.salt ?? this.salt, 0);
+    head.writeBigInt64LE(this.sessionId, 8);
+    head.writeBigInt64LE(msgId, 16);
+    head.writeUInt32LE(opts.seqNo ?? this.seqNo(opts.content ?? true), 24);
+    head.writeUInt32LE(body.length, 28);
+    let pad = 16 - ((32 + body.length) % 16);
+    if (pad < 12) pad += 16;
+    const plain = Buffer.concat([head, body, randomBytes(pad)]);
+    const msgKey = messageKey(authKey, plain, 'client');
+    const { key, iv } = messageAesKeyIv(authKey, msgKey, 'client');
+    return { packet: Buffer.concat([keyIdBytes, msgKey, igeEncrypt(plain, key, iv)]), msgId };
+  }
+}
+
+/** Decrypts what the server sent and flattens containers into TL objects (rpc_result kept raw). */
+function received(sent: Buffer[]): Array<{ obj: TlObject; raw: Buffer }> {
+  const out: Array<{ obj: TlObject; raw: Buffer }> = [];
+  for (const packet of sent) {
+    const msgKey = packet.subarray(8, 24);
+    const { key, iv } = messageAesKeyIv(authKey, msgKey, 'server');
+    const plain = igeDecrypt(packet.subarray(24), key, iv);
+    expect(messageKey(authKey, plain, 'server').equals(msgKey)).toBe(true);
+    const body = plain.subarray(32, 32 + plain.readUInt32LE(28));
+    const bodies = body.readUInt32LE(0) === 0x73f1f8dc ? parseContainer(body).map((m) => m.body) : [body];
+    for (const b of bodies)
+      out.push({
+        raw: b,
+        obj:
+          b.readUInt32LE(0) === 0xf35c6d01
+            ? { _: 'rpc_result', req_msg_id: b.readBigInt64LE(4) }
+            : tl.decodeService(b),
+      });
+  }
+  return out;
+}
+
+const settle = () => new Promise((r) => setTimeout(r, 30));
+
+function setup() {
+  const engine = new MtprotoEngine({
+    rsa,
+    tl,
+    keys,
+    api: (call) =>
+      call._ === 'help.getNearestDc'
+        ? Promise.resolve({ _: 'nearestDc', country: '', this_dc: 1, nearest_dc: 1 })
+        : Promise.reject(new Error('boom')),
+    mapError: () => ({ errorCode: 500, errorMessage: 'INTERNAL' }),
+    dcId: 1,
+    testMode: true,
+    log: pino({ level: 'silent' }),
+  });
+  const { conn, sent, state } = fakeConnection();
+  return { engine, conn, sent, state, client: new TestClient() };
+}
+
+async function handshakeSalt(t: ReturnType<typeof setup>): Promise<bigint> {
+  t.engine.onPacket(t.conn, t.client.packet(tl.encodeService({ _: 'ping', ping_id: 1n })).packet, false);
+  await settle();
+  const bad = received(t.sent).find((m) => m.obj._ === 'bad_server_salt');
+  t.sent.length = 0;
+  return bad!.obj.new_server_salt as bigint;
+}
+
+describe('MTProto engine', () => {
+  it('creates a session, corrects the salt with bad_server_salt, then answers ping with pong', async () => {
+    const t = setup();
+    t.engine.onPacket(t.conn, t.client.packet(tl.encodeService({ _: 'ping', ping_id: 7n })).packet, true);
+    await settle();
+    const first = received(t.sent).map((m) => m.obj);
+    expect(first.map((o) => o._)).toEqual(['new_session_created', 'bad_server_salt']);
+    expect(first[1]!.error_code).toBe(BadMsg.BAD_SERVER_SALT);
+    expect(t.state.acks).toHaveLength(1);
+    t.client.salt = first[1]!.new_server_salt as bigint;
+    t.sent.length = 0;
+    const { msgId } = t.client.packet(Buffer.alloc(0));
+    t.engine.onPacket(t.conn, t.client.packet(tl.encodeService({ _: 'ping', ping_id: 8n })).packet, false);
+    await settle();
+    const pong = received(t.sent).find((m) => m.obj._ === 'pong')!.obj;
+    expect(pong.ping_id).toBe(8n);
+    expect(pong.msg_id).toBeGreaterThan(msgId);
+  });
+
+  it.each([
+    ['msg_id not divisible by 4', (c: TestClient) => c.nextMsgId() + 1n, BadMsg.MSG_ID_BAD_LOW_BITS],
+    ['msg_id from 10 minutes ago', (c: TestClient) => c.nextMsgId(-600), BadMsg.MSG_ID_TOO_LOW],
+    ['msg_id 2 minutes in the future', (c: TestClient) => c.nextMsgId(120), BadMsg.MSG_ID_TOO_HIGH],
+  ])('answers %s with bad_msg_notification %s', async (_what, makeId, code) => {
+    const t = setup();
+    t.client.salt = await handshakeSalt(t);
+    t.engine.onPacket(
+      t.conn,
+      t.client.packet(tl.encodeService({ _: 'ping', ping_id: 1n }), { msgId: makeId(t.client) }).packet,
+      false,
+    );
+    await settle();
+    expect(received(t.sent).find((m) => m.obj._ === 'bad_msg_notification')?.obj.error_code).toBe(code);
+  });
+
+  it('checks seqno parity: a request with an even seqno gets code 35', async () => {
+    const t = setup();
+    t.client.salt = await handshakeSalt(t);
+    t.engine.onPacket(
+      t.conn,
+      t.client.packet(tl.encodeService({ _: 'ping', ping_id: 1n }), { seqNo: 4 }).packet,
+      false,
+    );
+    await settle();
+    expect(received(t.sent).find((m) => m.obj._ === 'bad_msg_notification')?.obj.error_code).toBe(
+      BadMsg.SEQNO_EXPECTED_ODD,
+    );
+  });
+
+  it('drops a replayed message', async () => {
+    const t = setup();
+    t.client.salt = await handshakeSalt(t);
+    const { packet } = t.client.packet(tl.encodeService({ _: 'ping', ping_id: 3n }));
+    t.engine.onPacket(t.conn, packet, false);
+    t.engine.onPacket(t.conn, packet, false);
+    await settle();
+    expect(received(t.sent).filter((m) => m.obj._ === 'pong')).toHaveLength(1);
+  });
+
+  it('handles a container with a gzip_packed API call and answers with rpc_result; unknown failures become rpc_error', async () => {
+    const t = setup();
+    t.client.salt = await handshakeSalt(t);
+    const l = tl.newestLayer;
+    const call = Buffer.concat([
+      Buffer.from([0x0d, 0x0d, 0x9b, 0xda]),
+      Buffer.from(new Int32Array([l]).buffer),
+      tl.encodeService({ _: 'ping', ping_id: 0n }).subarray(0, 0),
+    ]);
+    const getNearest = Buffer.alloc(4);
+    getNearest.writeUInt32LE(0x1fb33026);
+    const withLayer = Buffer.concat([call, getNearest]);
+    const gz = Buffer.concat([Buffer.from([0xa1, 0xcf, 0x72, 0x30]), tlBytes(gzipSync(withLayer))]);
+    const getConfig = Buffer.alloc(4);
+    getConfig.writeUInt32LE(0xc4f9186b);
+    const a = { msgId: t.client.nextMsgId(), seqNo: t.client.seqNo(true), body: gz };
+    const b = { msgId: t.client.nextMsgId(), seqNo: t.client.seqNo(true), body: getConfig };
+    t.engine.onPacket(t.conn, t.client.packet(buildContainer([a, b]), { content: false }).packet, false);
+    await settle();
+    const results = received(t.sent).filter((m) => m.obj._ === 'rpc_result');
+    expect(results.map((r) => r.obj.req_msg_id).sort()).toEqual([a.msgId, b.msgId].sort());
+    const failed = results.find((r) => r.obj.req_msg_id === b.msgId)!.raw.subarray(12);
+    expect(tl.decodeService(failed)).toMatchObject({
+      _: 'rpc_error',
+      error_code: 500,
+      error_message: 'INTERNAL',
+    });
+    const ok = results.find((r) => r.obj.req_msg_id === a.msgId)!.raw.subarray(12);
+    expect(tl.decodeApi(l, ok)).toMatchObject({ _: 'nearestDc', this_dc: 1 });
+  });
+
+  it('answers get_future_salts, msgs_state_req and destroy_session', async () => {
+    const t = setup();
+    t.client.salt = await handshakeSalt(t);
+    t.engine.onPacket(
+      t.conn,
+      t.client.packet(tl.encodeService({ _: 'get_future_salts', num: 3 })).packet,
+      false,
+    );
+    const known = t.client.packet(tl.encodeService({ _: 'ping', ping_id: 1n }));
+    t.engine.onPacket(t.conn, known.packet, false);
+    t.engine.onPacket(
+      t.conn,
+      t.client.packet(
+        tl.encodeService({ _: 'msgs_state_req', msg_ids: [known.msgId, t.client.nextMsgId(600)] }),
+      ).packet,
+      false,
+    );
+    t.engine.onPacket(
+      t.conn,
+      t.client.packet(tl.encodeService({ _: 'destroy_session', session_id: 12345n })).packet,
+      false,
+    );
+    await settle();
+    const got = received(t.sent);
+    const salts = got.find((m) => m.obj._ === 'future_salts')!.obj;
+    expect(salts.salts as unknown[]).toHaveLength(3);
+    expect((salts.salts as Array<{ salt: bigint }>)[0]!.salt).toBe(t.client.salt);
+    expect([...(got.find((m) => m.obj._ === 'msgs_state_info')!.obj.info as Buffer)]).toEqual([4, 3]);
+    const destroyed = got
+      .filter((m) => m.obj._ === 'rpc_result')
+      .map((m) => tl.decodeService(m.raw.subarray(12)));
+    expect(destroyed).toContainEqual({ _: 'destroy_session_none', session_id: 12345n });
+  });
+
+  it('re-sends unacknowledged answers when the session comes back on a new connection', async () => {
+    const t = setup();
+    t.client.salt = await handshakeSalt(t);
+    t.engine.onPacket(t.conn, t.client.packet(tl.encodeService({ _: 'ping', ping_id: 42n })).packet, false);
+    await settle();
+    const second = fakeConnection();
+    t.engine.onPacket(
+      second.conn,
+      t.client.packet(tl.encodeService({ _: 'msgs_ack', msg_ids: [] }), { content: false }).packet,
+      false,
+    );
+    await settle();
+    expect(
+      received(second.sent)
+        .filter((m) => m.obj._ === 'pong')
+        .map((m) => m.obj.ping_id),
+    ).toEqual([42n]);
+  });
+
+  it('refuses an unknown auth key with -404 and closes on a forged msg_key', async () => {
+    const t = setup();
+    const unknown = Buffer.concat([randomBytes(8), randomBytes(16), randomBytes(48)]);
+    t.engine.onPacket(t.conn, unknown, false);
+    await settle();
+    expect(t.state.failed).toBe(-404);
+    const u = setup();
+    const { packet } = u.client.packet(tl.encodeService({ _: 'ping', ping_id: 1n }));
+    packet[30] = packet[30]! ^ 0xff;
+    u.engine.onPacket(u.conn, packet, false);
+    await settle();
+    expect(u.state.closed).toBe(true);
+    expect(u.sent).toHaveLength(0);
+  });
+});
