@@ -66,7 +66,9 @@ async function main(): Promise<void> {
   process.stdout.write(
     `${JSON.stringify({ results }, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}\n`,
   );
-  await client.destroy();
+  // With PFS mtcute keeps a key-renewal timer alive after destroy(); the probe's work is done.
+  await Promise.race([client.destroy(), new Promise((r) => setTimeout(r, 2000))]);
+  process.exit(0);
 }
 
 main().catch((err: unknown) => {

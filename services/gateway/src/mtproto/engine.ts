@@ -103,6 +103,9 @@ interface OutMessage {
   body: Buffer;
 }
 
+/** How long the key exchange's first salt stays valid. */
+const FIRST_SALT_VALID_MS = 30 * 60 * 1000;
+
 const SERVICE_ONLY = new Set([
   'msgs_ack',
   'msg_container',
@@ -200,6 +203,7 @@ export class MtprotoEngine implements PacketHandler {
         key: k.authKey,
         temporary: k.temporary,
         expiresAt: k.expiresAt,
+        firstSalt: { salt: k.firstSalt, until: Date.now() + FIRST_SALT_VALID_MS },
       });
     return result;
   }
@@ -248,7 +252,9 @@ export class MtprotoEngine implements PacketHandler {
       // A client back on a new connection gets what it has not acknowledged yet.
       for (const u of session.unacknowledged()) out.push(u);
     }
-    if (!this.salts.isValid(key.id, m.salt)) {
+    const firstSaltOk =
+      key.firstSalt !== undefined && key.firstSalt.salt === m.salt && Date.now() < key.firstSalt.until;
+    if (!firstSaltOk && !this.salts.isValid(key.id, m.salt)) {
       out.push(
         this.serverMessage(
           session,

@@ -14,6 +14,11 @@ export interface AuthKeyEntry {
   key: Buffer;
   temporary: boolean;
   expiresAt: number;
+  /**
+   * The salt the key exchange gave the client (new_nonce ⊕ server_nonce), accepted until `until`
+   * (ms) besides the derived salts: clients use it for their first messages.
+   */
+  firstSalt?: { salt: bigint; until: number };
   /** For a temporary key bound with auth.bindTempAuthKey: its permanent key's id. */
   permAuthKeyId?: bigint;
   /** The layer the client last announced with invokeWithLayer on any session of this key. */
