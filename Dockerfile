@@ -18,11 +18,16 @@ COPY proto ./proto
 COPY tools ./tools
 COPY services ./services
 RUN npm run build \
- && mkdir -p /out && find services -path '*/migrations/*' -type f -exec cp --parents {} /out/ \;
+ && mkdir -p /out/services && find services -path '*/migrations/*' -type f -exec cp --parents {} /out/ \;
 
+# Tilt's live update syncs services/ and proto/ in and runs `npm run build` as the pod's user
+# (uid 10001, as in runtime), so the paths the build writes belong to it; node_modules stays root's.
 FROM build AS dev
-USER node
+ENV HOME=/tmp
+RUN chown -R 10001:10001 /app/dist /app/generated /app/services /app/proto && chown 10001:10001 /app
+USER 10001:10001
 ENTRYPOINT ["node", "dist/services/main.js"]
+CMD ["gateway"]
 
 FROM node:20-bookworm-slim AS prod-deps
 WORKDIR /app

@@ -1,137 +1,118 @@
 /**
- * `npm run deploy:check`: the deployment skeleton checked offline, as CI runs it.
+ * `npm run deploy:check`: the deployment files checked offline, as CI runs them.
  *
  * For every DC's values (the example deployment's values-dc1..3 and Tilt's local values) and for
- * the infrastructure chart: `helm lint`, `helm template`, then kubectl-validate of the rendered
- * manifests against the Kubernetes API schemas it carries (no cluster needed). The topology each
- * release renders is also parsed with the services' own parser, so a chart that would make every
- * pod exit on start fails here. Finally a deliberately broken render must be rejected, proving the
- * validator still bites. Prints one line per check; exits 1 when any fails.
+ * the infrastructure chart: `helm lint --strict`, `helm template` into .stack/deploy/, then
+ * kubectl-validate of the rendered manifests against the Kubernetes API schemas it embeds (no
+ * cluster, no network). The topology each DC release renders is parsed with the services' own
+ * parser and checked against the values' intent (its DC present, test mode off in production).
+ * Last, things that must fail do: the values schema rejects a bad value, the chart refuses to
+ * render without credentials, and kubectl-validate rejects a broken manifest; otherwise every
+ * "ok" above would mean nothing. Prints one line per check; exits 1 when any fails.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseTopology } from '../../services/shared/src/config/topology';
 import { ensureTool } from '../stack/install';
 import { REPO_ROOT, STATE_DIR } from '../stack/paths';
+import {
+  KUBERNETES_VERSION,
+  breakManifest,
+  chartCases,
+  helmValueArgs,
+  renderedTopologies,
+  topologyProblems,
+} from './cases';
 
-/** The Kubernetes version manifests are validated against (a schema set kubectl-validate embeds). */
-const KUBERNETES_VERSION = '1.30';
 const OUT = join(STATE_DIR, 'deploy');
 
-interface Case {
-  name: string;
-  chart: string;
-  namespace: string;
-  args: string[];
-  /** For DC releases: the DC id the values set. */
-  dcId?: number;
-}
-
-const DC_IDS = [1, 2, 3];
-const CASES: Case[] = [
-  ...DC_IDS.map((dc) => ({
-    name: `tern dc${dc}`,
-    chart: 'deploy/helm/tern',
-    namespace: `tern-dc${dc}`,
-    args: ['-f', `deploy/helm/tern/values-dc${dc}.yaml`],
-    dcId: dc,
-  })),
-  ...DC_IDS.map((dc) => ({
-    name: `tern dc${dc} (tilt)`,
-    chart: 'deploy/helm/tern',
-    namespace: `tern-dc${dc}`,
-    args: ['-f', `tilt/values-local-dc${dc}.yaml`],
-    dcId: dc,
-  })),
-  // Render-only credentials: the chart requires them and they are never stored.
-  {
-    name: 'tern-infra',
-    chart: 'deploy/helm/tern-infra',
-    namespace: 'tern-infra',
-    args: ['--set', 'minio.rootUser=render-check', '--set', 'minio.rootPassword=render-check-only'],
-  },
-];
-
-function run(cmd: string, args: string[]): { ok: boolean; out: string } {
+function run(cmd: string, args: string[]): { ok: boolean; out: string; stdout: string } {
   const r = spawnSync(cmd, args, { cwd: REPO_ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  return { ok: r.status === 0, out: `${r.stdout ?? ''}${r.stderr ?? ''}` };
+  const stdout = r.stdout ?? '';
+  return { ok: r.status === 0, out: `${stdout}${r.stderr ?? ''}${r.error ? String(r.error) : ''}`, stdout };
 }
 
-/** The topology.json block of the rendered ConfigMap (a YAML block scalar indented 4 spaces). */
-export function renderedTopology(manifests: string): unknown {
-  const start = manifests.indexOf('  topology.json: |\n');
-  if (start < 0) throw new Error('no topology ConfigMap rendered');
-  const lines: string[] = [];
-  for (const line of manifests.slice(start).split('\n').slice(1)) {
-    if (!line.startsWith('    ')) break;
-    lines.push(line.slice(4));
-  }
-  return JSON.parse(lines.join('\n'));
+let failures = 0;
+function report(ok: boolean, what: string, detail = ''): void {
+  if (!ok) failures++;
+  const tail = ok || !detail.trim() ? '' : `\n${detail.trim().split('\n').slice(-15).join('\n')}`;
+  process.stdout.write(`${ok ? 'ok  ' : 'FAIL'} ${what}${tail}\n`);
 }
 
 async function main(): Promise<void> {
   const helm = await ensureTool('helm');
   const validate = await ensureTool('kubectl-validate');
   mkdirSync(OUT, { recursive: true });
-  let failures = 0;
-  const report = (ok: boolean, what: string, detail = '') => {
-    if (!ok) failures++;
-    process.stdout.write(
-      `${ok ? 'ok  ' : 'FAIL'} ${what}${ok || !detail ? '' : `\n${detail.trim().split('\n').slice(-15).join('\n')}`}\n`,
-    );
-  };
+  const k8s = `Kubernetes ${KUBERNETES_VERSION}`;
+  const cases = chartCases();
+  /** Rendered manifests by case name, for the probes below. */
+  const rendered = new Map<string, string>();
 
-  for (const c of CASES) {
-    const release = c.namespace === 'tern-infra' ? 'infra' : c.namespace;
-    const lint = run(helm, ['lint', c.chart, '--namespace', c.namespace, ...c.args]);
+  for (const c of cases) {
+    const values = helmValueArgs(c);
+    const lint = run(helm, ['lint', '--strict', c.chart, ...values]);
     report(lint.ok, `helm lint ${c.name}`, lint.out);
-    const tpl = run(helm, ['template', release, c.chart, '--namespace', c.namespace, ...c.args]);
-    report(tpl.ok, `helm template ${c.name}`, tpl.out);
+    const tpl = run(helm, ['template', c.release, c.chart, ...values]);
+    report(tpl.ok, `helm template ${c.name} -> .stack/deploy/${c.output}`, tpl.out);
+    const file = join(OUT, c.output);
+    // Never leave a stale render behind a failed one.
+    rmSync(file, { force: true });
     if (!tpl.ok) continue;
-    const file = join(OUT, `${c.name.replace(/[^\w]+/g, '-')}.yaml`);
-    writeFileSync(file, tpl.out);
+    writeFileSync(file, tpl.stdout);
+    rendered.set(c.name, tpl.stdout);
     const v = run(validate, [file, '--version', KUBERNETES_VERSION]);
-    report(v.ok, `kubectl-validate ${c.name} (Kubernetes ${KUBERNETES_VERSION})`, v.out);
-    if (c.dcId !== undefined) {
-      try {
-        const topo = parseTopology(renderedTopology(tpl.out));
-        const known = topo.dcs.some((d) => d.id === c.dcId);
-        report(
-          known,
-          `topology ${c.name}: ${topo.dcs.length} DCs, testMode ${topo.testMode}`,
-          known ? '' : `dcId ${c.dcId} is not in the topology`,
-        );
-      } catch (err) {
-        report(false, `topology ${c.name}`, (err as Error).message);
-      }
+    report(v.ok, `kubectl-validate ${c.name} (${k8s})`, v.out);
+    if (!c.dc) continue;
+    try {
+      const blocks = renderedTopologies(tpl.stdout);
+      if (blocks.length === 0) throw new Error('no topology.json ConfigMap rendered');
+      const same = blocks.every((b) => JSON.stringify(b) === JSON.stringify(blocks[0]));
+      if (!same) throw new Error('the migrate hook and the services would read different topologies');
+      const topo = parseTopology(blocks[0]);
+      const problems = topologyProblems(topo, c.dc);
+      report(
+        problems.length === 0,
+        `topology ${c.name}: ${topo.dcs.length} DCs, testMode ${topo.testMode}`,
+        problems.join('\n'),
+      );
+    } catch (err) {
+      report(false, `topology ${c.name}`, err instanceof Error ? err.message : String(err));
     }
   }
 
-  // The validator must reject a broken manifest, or every "ok" above means nothing.
-  const broken = run(helm, [
-    'template',
-    'tern-dc1',
-    'deploy/helm/tern',
-    '--namespace',
-    'tern-dc1',
-    '-f',
-    'deploy/helm/tern/values-dc1.yaml',
-    '--set',
-    'services.auth.replicas=two',
-  ]);
-  const brokenFile = join(OUT, 'must-fail.yaml');
-  writeFileSync(brokenFile, broken.out);
-  const rejected = !run(validate, [brokenFile, '--version', KUBERNETES_VERSION]).ok;
-  report(rejected, 'kubectl-validate rejects a Deployment with replicas: "two"');
+  // Things that must fail.
+  const dc1 = cases.find((c) => c.dc?.id === 1 && !c.dc.testMode)!;
+  const dc1Args = ['template', dc1.release, dc1.chart, ...helmValueArgs(dc1)];
+  const schema = run(helm, [...dc1Args, '--set', 'topology.testMode=yes']);
+  report(
+    !schema.ok && schema.out.includes('testMode'),
+    'values.schema.json rejects topology.testMode=yes',
+    schema.ok ? 'helm template accepted it' : schema.out,
+  );
+  const noCreds = run(helm, [...dc1Args, '--set', 'secrets.existingSecret=']);
+  report(
+    !noCreds.ok && noCreds.out.includes('secrets.existingSecret'),
+    'the chart refuses to render without credentials',
+    noCreds.ok ? 'helm template rendered a release without credentials' : noCreds.out,
+  );
+  const probe = `kubectl-validate rejects a Deployment with replicas: "two" (${k8s})`;
+  try {
+    const good = rendered.get(dc1.name);
+    if (good === undefined) throw new Error(`${dc1.name} did not render`);
+    const brokenFile = join(OUT, 'must-fail.yaml');
+    writeFileSync(brokenFile, breakManifest(good));
+    const broken = run(validate, [brokenFile, '--version', KUBERNETES_VERSION]);
+    report(!broken.ok, probe, broken.ok ? 'the broken manifest was accepted' : '');
+  } catch (err) {
+    report(false, probe, err instanceof Error ? err.message : String(err));
+  }
 
   process.stdout.write(failures === 0 ? 'deploy:check: all passed\n' : `deploy:check: ${failures} failed\n`);
-  process.exit(failures === 0 ? 0 : 1);
+  process.exitCode = failures === 0 ? 0 : 1;
 }
 
-if (require.main === module) {
-  main().catch((err: unknown) => {
-    process.stderr.write(`deploy:check: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
-  });
-}
+main().catch((err: unknown) => {
+  process.stderr.write(`deploy:check: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 1;
+});

@@ -40,44 +40,82 @@ app.kubernetes.io/name: {{ .name }}
 {{- dict "testMode" .Values.topology.testMode "dcs" $dcs | toPrettyJson -}}
 {{- end -}}
 
-{{/* Environment every Tern process of this DC gets (docs/configuration.md). */}}
+{{/* Name of the Secret the migrate hook reads: the existing one, or a hook-time copy of the chart's. */}}
+{{- define "tern.migrateSecretName" -}}
+{{- if .Values.secrets.existingSecret -}}{{ .Values.secrets.existingSecret }}{{- else -}}{{ .Release.Name }}-migrate-credentials{{- end -}}
+{{- end -}}
+
+{{/* stringData of a chart-made credentials Secret; refuses to render without MinIO credentials. */}}
+{{- define "tern.credentialsData" -}}
+{{- $v := .Values.secrets.values -}}
+{{- if or (not $v.minioAccessKey) (not $v.minioSecretKey) -}}
+{{- fail "set secrets.existingSecret, or secrets.values.minioAccessKey and secrets.values.minioSecretKey" -}}
+{{- end -}}
+minio-access-key: {{ $v.minioAccessKey | quote }}
+minio-secret-key: {{ $v.minioSecretKey | quote }}
+{{- with $v.cassandraUsername }}
+cassandra-username: {{ . | quote }}
+{{- end }}
+{{- with $v.cassandraPassword }}
+cassandra-password: {{ . | quote }}
+{{- end }}
+{{- end -}}
+
+{{/* Pod-level settings shared by every pod of the release. */}}
+{{- define "tern.podExtras" -}}
+{{- with .Values.imagePullSecrets }}
+imagePullSecrets: {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.nodeSelector }}
+nodeSelector: {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.tolerations }}
+tolerations: {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}
+
+{{/*
+Environment every Tern process of this DC gets (docs/configuration.md).
+Called with (dict "root" $ "secret" <name of the credentials Secret>).
+*/}}
 {{- define "tern.env" -}}
+{{- $v := .root.Values -}}
 - name: TERN_DC_ID
-  value: {{ .Values.dcId | quote }}
+  value: {{ $v.dcId | quote }}
 - name: TERN_TOPOLOGY_FILE
   value: /etc/tern/topology.json
 - name: TERN_CASSANDRA_CONTACT_POINTS
-  value: {{ .Values.cassandra.contactPoints | quote }}
+  value: {{ $v.cassandra.contactPoints | quote }}
 - name: TERN_CASSANDRA_LOCAL_DC
-  value: {{ .Values.cassandra.localDc | quote }}
+  value: {{ $v.cassandra.localDc | quote }}
 - name: TERN_CASSANDRA_KEYSPACE_PREFIX
-  value: {{ .Values.cassandra.keyspacePrefix | quote }}
+  value: {{ $v.cassandra.keyspacePrefix | quote }}
 - name: TERN_CASSANDRA_REPLICATION
-  value: {{ .Values.cassandra.replication | quote }}
+  value: {{ $v.cassandra.replication | quote }}
 - name: TERN_CASSANDRA_USERNAME
-  valueFrom: { secretKeyRef: { name: {{ include "tern.secretName" . }}, key: cassandra-username, optional: true } }
+  valueFrom: { secretKeyRef: { name: {{ .secret }}, key: cassandra-username, optional: true } }
 - name: TERN_CASSANDRA_PASSWORD
-  valueFrom: { secretKeyRef: { name: {{ include "tern.secretName" . }}, key: cassandra-password, optional: true } }
+  valueFrom: { secretKeyRef: { name: {{ .secret }}, key: cassandra-password, optional: true } }
 - name: TERN_NATS_URL
-  value: {{ .Values.nats.url | quote }}
+  value: {{ $v.nats.url | quote }}
 - name: TERN_MINIO_ENDPOINT
-  value: {{ .Values.minio.endpoint | quote }}
+  value: {{ $v.minio.endpoint | quote }}
 - name: TERN_MINIO_BUCKET_PREFIX
-  value: {{ .Values.minio.bucketPrefix | quote }}
+  value: {{ $v.minio.bucketPrefix | quote }}
 - name: TERN_MINIO_ACCESS_KEY
-  valueFrom: { secretKeyRef: { name: {{ include "tern.secretName" . }}, key: minio-access-key } }
+  valueFrom: { secretKeyRef: { name: {{ .secret }}, key: minio-access-key } }
 - name: TERN_MINIO_SECRET_KEY
-  valueFrom: { secretKeyRef: { name: {{ include "tern.secretName" . }}, key: minio-secret-key } }
+  valueFrom: { secretKeyRef: { name: {{ .secret }}, key: minio-secret-key } }
 - name: TERN_LOG_LEVEL
-  value: {{ .Values.logLevel | quote }}
+  value: {{ $v.logLevel | quote }}
 - name: TERN_SHUTDOWN_TIMEOUT_MS
-  value: {{ .Values.shutdownTimeoutMs | quote }}
+  value: {{ $v.shutdownTimeoutMs | quote }}
 - name: TERN_PRODUCTION
-  value: "true"
+  value: {{ $v.production | quote }}
 - name: TERN_METRICS_LISTEN
-  value: "0.0.0.0:{{ .Values.ports.metrics }}"
-{{- if .Values.tracing.otlpEndpoint }}
+  value: "0.0.0.0:{{ $v.ports.metrics }}"
+{{- if $v.tracing.otlpEndpoint }}
 - name: OTEL_EXPORTER_OTLP_ENDPOINT
-  value: {{ .Values.tracing.otlpEndpoint | quote }}
+  value: {{ $v.tracing.otlpEndpoint | quote }}
 {{- end }}
 {{- end -}}
