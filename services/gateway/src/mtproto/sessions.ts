@@ -120,11 +120,15 @@ export class Session {
 export class SessionStore {
   private readonly keys = new Map<bigint, AuthKeyEntry>();
   private readonly sessions = new Map<string, Session>();
+  /** Session map keys per auth key, in least-recently-created order (for the per-key cap). */
+  private readonly byKey = new Map<bigint, Set<string>>();
 
   constructor(
     private readonly maxKeys = 100_000,
     private readonly maxSessions = 200_000,
     private readonly limits: SessionLimits = DEFAULT_SESSION_LIMITS,
+    /** Sessions one auth key may hold; a client opening more loses its oldest. */
+    private readonly maxSessionsPerKey = 64,
   ) {}
 
   getKey(id: bigint): AuthKeyEntry | undefined {
@@ -144,7 +148,15 @@ export class SessionStore {
   /** Forgets a key and all its sessions (logged out, destroyed, or unknown to storage). */
   dropKey(id: bigint): void {
     this.keys.delete(id);
-    for (const [k, s] of this.sessions) if (s.authKey.id === id) this.sessions.delete(k);
+    for (const k of this.byKey.get(id) ?? []) this.sessions.delete(k);
+    this.byKey.delete(id);
+  }
+
+  private forget(k: string): void {
+    const s = this.sessions.get(k);
+    if (!s) return;
+    this.sessions.delete(k);
+    this.byKey.get(s.authKey.id)?.delete(k);
   }
 
   /** The session, and whether it was just created (the client is then told new_session_created). */
@@ -153,15 +165,24 @@ export class SessionStore {
     let s = this.sessions.get(k);
     const created = !s;
     if (s) this.sessions.delete(k);
-    else s = new Session(key, sessionId, this.limits);
+    else {
+      s = new Session(key, sessionId, this.limits);
+      let own = this.byKey.get(key.id);
+      if (!own) this.byKey.set(key.id, (own = new Set()));
+      own.add(k);
+      while (own.size > this.maxSessionsPerKey) this.forget(own.values().next().value!);
+    }
     s.lastUsed = Date.now();
     this.sessions.set(k, s);
-    while (this.sessions.size > this.maxSessions) this.sessions.delete(this.sessions.keys().next().value!);
+    while (this.sessions.size > this.maxSessions) this.forget(this.sessions.keys().next().value!);
     return { session: s, created };
   }
 
   destroySession(key: AuthKeyEntry, sessionId: bigint): boolean {
-    return this.sessions.delete(`${key.id}:${sessionId}`);
+    const k = `${key.id}:${sessionId}`;
+    const existed = this.sessions.has(k);
+    this.forget(k);
+    return existed;
   }
 
   get size(): { keys: number; sessions: number } {
