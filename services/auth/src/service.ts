@@ -4,18 +4,46 @@
  */
 import type { ServiceModule } from '../../shared/src';
 import { AuthServiceService } from '../../shared/src/gen/tern/auth/v1/auth';
-import { AuthKeyStore } from './storage/auth-keys';
 import { authKeyHandlers } from './api/auth-keys';
+import { loginHandlers } from './api/login';
+import { DevCodeDelivery, WebhookCodeDelivery, type CodeDelivery } from './internal/code-delivery';
+import { Placement } from './internal/placement';
+import { authSpec, type AuthSettings } from './settings';
+import { AuthKeyStore } from './storage/auth-keys';
+import { Directory } from './storage/directory';
+import { LoginStore } from './storage/login';
 
-export const authService: ServiceModule = {
+export const authService: ServiceModule<AuthSettings> = {
   name: 'auth',
   grpc: [{ fullName: 'tern.auth.v1.AuthService', definition: AuthServiceService }],
   needs: { cassandra: true, nats: true },
-  start(ctx) {
+  settings: authSpec,
+  async start(ctx) {
     const db = ctx.cassandra!;
-    const keys = new AuthKeyStore(db.dc);
-    return Promise.resolve({
-      'tern.auth.v1.AuthService': { ...authKeyHandlers(keys) },
+    const s = ctx.settings;
+    let delivery: CodeDelivery;
+    if (s.TERN_AUTH_CODE_DELIVERY === 'webhook') {
+      if (!s.TERN_AUTH_CODE_WEBHOOK_URL)
+        throw new Error('TERN_AUTH_CODE_WEBHOOK_URL is required with TERN_AUTH_CODE_DELIVERY=webhook');
+      delivery = new WebhookCodeDelivery(s.TERN_AUTH_CODE_WEBHOOK_URL);
+    } else {
+      const dev = new DevCodeDelivery(ctx.log.child({ component: 'codes' }), s.TERN_PRODUCTION);
+      if (s.TERN_AUTH_DEV_CODES_LISTEN) {
+        const server = await dev.serve(s.TERN_AUTH_DEV_CODES_LISTEN.host, s.TERN_AUTH_DEV_CODES_LISTEN.port);
+        ctx.lifecycle.onShutdown('dev-codes', () => new Promise<void>((r) => server.close(() => r())));
+      }
+      delivery = dev;
+    }
+    const login = loginHandlers({
+      dcId: ctx.dcId,
+      testMode: ctx.topology.testMode,
+      directory: new Directory(db.global),
+      store: new LoginStore(db.dc),
+      delivery,
+      placement: new Placement(s.TERN_AUTH_PLACEMENT),
     });
+    return {
+      'tern.auth.v1.AuthService': { ...authKeyHandlers(new AuthKeyStore(db.dc)), ...login },
+    };
   },
 };

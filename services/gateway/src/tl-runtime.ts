@@ -3,7 +3,7 @@
  * MTProto's own messages, and per-layer API codecs with downgrades for answers.
  */
 import type { TlRuntime } from './mtproto/engine';
-import { encodeForLayer } from './tl/downgrade';
+import { encodeResultForLayer } from './tl/downgrade';
 import { loadTlRegistry, servingLayer, type TlRegistry } from './tl/registry';
 
 export function loadTlRuntime(
@@ -18,9 +18,8 @@ export function loadTlRuntime(
     decodeService: (body) => mt.decode(body),
     encodeService: (obj) => mt.encode(obj),
     decodeApi: (layer, body) => registry.forLayer(servingLayer(registry.layers, layer)!).decode(body),
-    encodeApi: (layer, obj) => {
-      const codec = registry.forLayer(servingLayer(registry.layers, layer)!);
-      return typeof obj === 'boolean' ? codec.encodeBool(obj) : encodeForLayer(codec, obj);
-    },
+    // Typed by the method's result type in the client's layer (Vector<User>, Bool, Config, …).
+    encodeApi: (layer, obj, method) =>
+      encodeResultForLayer(method, obj, registry.forLayer(servingLayer(registry.layers, layer)!), registry),
   };
 }

@@ -2,7 +2,7 @@
  * auth_keys table (this DC's keyspace): MTProto authorization keys.
  */
 import type { Client } from 'cassandra-driver';
-import { cassandraTypes } from '../../../shared/src';
+import { fromLong, toLong } from '../../../shared/src';
 
 export interface StoredAuthKey {
   authKeyId: bigint;
@@ -12,10 +12,6 @@ export interface StoredAuthKey {
   expiresAt: number;
   permAuthKeyId: bigint;
 }
-
-const Long = cassandraTypes.Long;
-const toLong = (v: bigint) => Long.fromString(v.toString());
-const fromLong = (v: unknown) => (v == null ? 0n : BigInt((v as { toString(): string }).toString()));
 
 export class AuthKeyStore {
   constructor(private readonly db: Client) {}

@@ -5,7 +5,8 @@
  * METHOD_NOT_IMPLEMENTED.
  */
 import type { Topology } from '../../../shared/src/config/topology';
-import { RpcError, type ApiHandler, type CallContext } from '../mtproto/engine';
+import { RpcError, type ApiHandler, type ApiResult, type CallContext } from '../mtproto/engine';
+import { getState, getUsers, sendCode, signIn, signUp } from './auth';
 import { bindTempAuthKey, type PfsDeps } from './pfs';
 import type { TlObject } from '../mtproto/tl-types';
 import { config, nearestDc } from './help';
@@ -16,13 +17,21 @@ export interface MethodDeps extends PfsDeps {
   topology: Topology;
 }
 
-type Method = (call: TlObject, ctx: CallContext, deps: MethodDeps) => Promise<TlObject | boolean>;
+type Method = (call: TlObject, ctx: CallContext, deps: MethodDeps) => Promise<ApiResult>;
 
 /** TL method name → handler. Keep it sorted by namespace. */
 export const METHODS: Readonly<Record<string, Method>> = {
   'auth.bindTempAuthKey': bindTempAuthKey,
+  'auth.sendCode': sendCode,
+  'auth.signIn': signIn,
+  'auth.signUp': signUp,
   'help.getConfig': (_call, _ctx, d) => Promise.resolve(config(d.topology, d.dcId)),
   'help.getNearestDc': (_call, _ctx, d) => Promise.resolve(nearestDc(d.dcId)),
+  // Start-up calls answered empty but valid (no app-specific configuration yet).
+  'help.getAppConfig': () =>
+    Promise.resolve({ _: 'help.appConfig', hash: 0, config: { _: 'jsonObject', value: [] } }),
+  'updates.getState': getState,
+  'users.getUsers': getUsers,
 };
 
 export function methodTable(deps: MethodDeps): ApiHandler {

@@ -47,7 +47,8 @@ export interface TlRuntime {
   encodeService(obj: TlObject): Buffer;
   decodeApi(layer: number, body: Buffer): TlObject;
   /** Serializes a layer-neutral result in the client's layer. */
-  encodeApi(layer: number, obj: TlObject | boolean): Buffer;
+  /** `method` names the call answered (its result type tells how to write a bare vector). */
+  encodeApi(layer: number, obj: ApiResult, method: string): Buffer;
 }
 
 /** Where auth keys live (the DC's auth service). */
@@ -77,8 +78,9 @@ export interface CallContext {
   readonly remoteAddress: string;
 }
 
-/** A method's answer: a TL object, or a plain boolean for methods returning Bool. */
-export type ApiHandler = (call: TlObject, ctx: CallContext) => Promise<TlObject | boolean>;
+/** A method's answer: a TL object, a boolean (Bool results) or an array (Vector results). */
+export type ApiResult = TlObject | boolean | TlObject[];
+export type ApiHandler = (call: TlObject, ctx: CallContext) => Promise<ApiResult>;
 
 /** Maps a thrown error to an rpc_error (the gateway's one place for it, via shared/errors). */
 export type ErrorMapper = (err: unknown) => { errorCode: number; errorMessage: string };
@@ -511,7 +513,7 @@ export class MtprotoEngine implements PacketHandler {
         layer,
         remoteAddress: session.connection?.remoteAddress ?? '',
       });
-      return this.deps.tl.encodeApi(layer, result);
+      return this.deps.tl.encodeApi(layer, result, call._);
     } catch (err) {
       const e =
         err instanceof RpcError

@@ -19,6 +19,8 @@ export interface AuthKeyEntry {
    * (ms) besides the derived salts: clients use it for their first messages.
    */
   firstSalt?: { salt: bigint; until: number };
+  /** The user this key is logged in as (0 = not logged in); undefined until asked. */
+  userId?: bigint;
   /** For a temporary key bound with auth.bindTempAuthKey: its permanent key's id. */
   permAuthKeyId?: bigint;
   /** The layer the client last announced with invokeWithLayer on any session of this key. */

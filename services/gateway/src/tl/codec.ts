@@ -1,285 +1,456 @@
 /**
  * A schema-driven TL codec for one schema (one API layer, or the MTProto service schema).
- * Objects are plain JS: `{ _: 'name', ...fields }` with TL field names; long → bigint,
- * int → number, bytes/int128/int256 → Buffer, string → string, Bool → boolean, `true` flags →
- * boolean, vectors → arrays, absent optional fields → undefined. Flags words are computed on
- * encode from which optional fields are present, so objects never carry them.
  *
- * Encoding is lenient where layers differ (see encode): fields the schema lacks are ignored and
- * required primitive fields the object lacks get their zero value, which is what makes one
- * layer-neutral object serializable in every layer (downgrade.ts handles renamed constructors).
+ * Objects are plain JS: `{ _: 'name', ...fields }` with TL's names (`messages.sendMessage`,
+ * `random_id`). long → bigint, int → number, double → number, bytes/int128/int256 → Buffer,
+ * string → string, Bool → boolean, flag-only `true` fields → boolean, vectors → arrays, absent
+ * optional fields → undefined. Flags words (`flags`, `flags2`) never appear in objects: decode
+ * consumes them, encode computes them from which optional fields are present.
+ *
+ * Encoding is strict about what the schema requires (a missing required field is a
+ * TlEncodeError) but ignores fields the schema does not know, so one object can be encoded in
+ * layers that have fewer fields; downgrade.ts builds on that for older layers.
  */
+import { gunzipSync } from 'node:zlib';
 import type { TlObject } from '../mtproto/tl-types';
-import { TlDecodeError, TlReader, TlWriter } from './binary';
-import type { TlEntry, TlParam, TlSchema } from './schema';
+import { TlDecodeError, TlEncodeError } from './errors';
+import {
+  BOOL_FALSE,
+  BOOL_TRUE,
+  DEFAULT_LIMITS,
+  hex,
+  TlReader,
+  VECTOR_ID,
+  type TlReaderLimits,
+} from './reader';
+import type { TlEntry, TlSchema } from './schema';
+import { parseType, type TlTypeRef } from './types';
+import { TlWriter } from './writer';
 
-export class TlEncodeError extends Error {
-  override readonly name = 'TlEncodeError';
+export type { TlObject } from '../mtproto/tl-types';
+export { TlDecodeError, TlEncodeError } from './errors';
+
+const GZIP_PACKED = 0x3072cfa1;
+
+/** A parameter prepared for the codec: its type parsed once. */
+interface CompiledParam {
+  name: string;
+  ref: TlTypeRef;
+  flag?: { field: string; bit: number };
+  /** A flag-only `true` field: no bytes, just its bit. */
+  bitOnly: boolean;
+  /** `constructor.field`, for error messages (built once: encoding is hot). */
+  path: string;
 }
 
-const VECTOR_ID = 0x1cb5c415;
-const BOOL_TRUE = 0x997275b5;
-const BOOL_FALSE = 0xbc799737;
-const GZIP_PACKED = 0x3072cfa1;
-/** Nesting deeper than this is hostile input, not a real object. */
-const MAX_DEPTH = 64;
+export interface TlCodecOptions {
+  /** Decoding limits (vector length, nesting depth). */
+  limits?: Partial<TlReaderLimits>;
+  /** Largest size a gzip_packed value may inflate to (a zip bomb must not exhaust memory). */
+  maxInflatedBytes?: number;
+}
 
 export class TlCodec {
-  private readonly byId = new Map<number, TlEntry>();
-  private readonly byName = new Map<string, TlEntry>();
-  /** For bare `%Type` references: the single constructor of a type. */
-  private readonly byType = new Map<string, TlEntry[]>();
-  private readonly methodNames = new Set<string>();
+  private readonly ids = new Map<number, TlEntry>();
+  private readonly names = new Map<string, TlEntry>();
+  private readonly types = new Map<string, TlEntry[]>();
+  private readonly methods = new Set<string>();
+  private readonly compiled = new Map<TlEntry, CompiledParam[]>();
+  private readonly limits: TlReaderLimits;
+  private readonly maxInflated: number;
 
-  constructor(readonly schema: TlSchema) {
+  constructor(
+    readonly schema: TlSchema,
+    options: TlCodecOptions = {},
+  ) {
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.maxInflated = options.maxInflatedBytes ?? 16 << 20;
     for (const c of schema.constructors) {
-      this.byId.set(c.id, c);
-      this.byName.set(c.name, c);
-      const list = this.byType.get(c.type) ?? [];
+      this.ids.set(c.id, c);
+      this.names.set(c.name, c);
+      const list = this.types.get(c.type) ?? [];
       list.push(c);
-      this.byType.set(c.type, list);
+      this.types.set(c.type, list);
     }
     for (const m of schema.methods) {
-      this.byId.set(m.id, m);
-      this.byName.set(m.name, m);
-      this.methodNames.add(m.name);
+      this.ids.set(m.id, m);
+      this.names.set(m.name, m);
+      this.methods.add(m.name);
     }
   }
 
+  /** The API layer (0 for the service schema). */
   get layer(): number {
     return this.schema.layer;
   }
-  hasId(id: number): boolean {
-    return this.byId.has(id);
+
+  // ---- lookups ----
+
+  /** The constructor or method with this id. */
+  byId(id: number): TlEntry | undefined {
+    return this.ids.get(id >>> 0);
   }
+  /** The constructor or method with this full name (`messages.sendMessage`). */
+  byName(name: string): TlEntry | undefined {
+    return this.names.get(name);
+  }
+  /** Same as byName (kept for existing callers). */
   entry(name: string): TlEntry | undefined {
-    return this.byName.get(name);
+    return this.names.get(name);
+  }
+  hasId(id: number): boolean {
+    return this.ids.has(id >>> 0);
   }
   isMethod(name: string): boolean {
-    return this.methodNames.has(name);
+    return this.methods.has(name);
   }
-  /** Constructors of a boxed type (for downgrades that pick a replacement). */
+  /** The constructors of a boxed type, in schema order (for downgrades that pick a replacement). */
   constructorsOf(type: string): readonly TlEntry[] {
-    return this.byType.get(type) ?? [];
+    return this.types.get(type) ?? [];
   }
-
-  decode(buf: Buffer): TlObject {
-    return this.readObject(new TlReader(buf), 0) as TlObject;
-  }
-
-  /** A boxed Bool (boolTrue / boolFalse), for methods that return Bool. */
-  encodeBool(v: boolean): Buffer {
-    return new TlWriter().uint32(v ? BOOL_TRUE : BOOL_FALSE).result();
-  }
-
-  encode(obj: TlObject): Buffer {
-    const w = new TlWriter();
-    this.writeObject(w, obj, 0);
-    return w.result();
+  /** A method's result type as TL spells it (`Updates`, `Vector<User>`, `Bool`, `X`), or undefined. */
+  methodResultType(name: string): string | undefined {
+    return this.methods.has(name) ? this.names.get(name)!.type : undefined;
   }
 
   // ---- decoding ----
 
-  private readObject(r: TlReader, depth: number): unknown {
-    if (depth > MAX_DEPTH) throw new TlDecodeError('nesting too deep');
-    const id = r.uint32();
-    if (id === BOOL_TRUE) return true;
-    if (id === BOOL_FALSE) return false;
-    if (id === VECTOR_ID) throw new TlDecodeError('an untyped vector cannot be decoded');
-    if (id === GZIP_PACKED) throw new TlDecodeError('gzip_packed inside an object is not accepted');
-    const entry = this.byId.get(id);
-    if (!entry)
-      throw new TlDecodeError(
-        `unknown constructor 0x${id.toString(16).padStart(8, '0')} in layer ${this.schema.layer}`,
-      );
-    return this.readFields(r, entry, depth);
+  /**
+   * Decodes one boxed object or method call by its constructor id. Generic arguments (`!X`, such
+   * as invokeWithLayer's query) are decoded the same way, recursively. A Buffer gets a reader
+   * with this codec's limits; pass a TlReader to continue reading after the object.
+   */
+  decode(input: Buffer | TlReader): TlObject {
+    const v = this.readAny(this.reader(input));
+    if (typeof v !== 'object' || v === null || Array.isArray(v))
+      throw new TlDecodeError(`expected an object, got ${typeof v === 'boolean' ? 'a Bool' : typeof v}`);
+    return v as TlObject;
   }
 
-  private readFields(r: TlReader, entry: TlEntry, depth: number): TlObject {
+  /**
+   * Decodes a value of any TL type expression: bare (`%Message`, `future_salt`, `vector<long>`,
+   * `int`) or boxed (`Bool`, `Vector<User>`, `InputPeer`).
+   */
+  decodeBare(type: string, input: Buffer | TlReader): unknown {
+    return this.readValue(this.reader(input), parseType(type));
+  }
+
+  /** Decodes a method's result (by methodResultType), e.g. `Vector<User>` for users.getUsers. */
+  decodeResult(method: string, input: Buffer | TlReader): unknown {
+    const type = this.methodResultType(method);
+    if (type === undefined) throw new TlDecodeError(`unknown method ${method}`);
+    // A generic method (invokeWithLayer: `= X`) returns whatever its query returns: any object.
+    const generic = this.names.get(method)!.params.some((p) => p.type === `!${type}`);
+    return this.decodeBare(generic ? 'Object' : type, input);
+  }
+
+  private reader(input: Buffer | TlReader): TlReader {
+    return input instanceof TlReader ? input : new TlReader(input, this.limits);
+  }
+
+  /** A boxed value of any type: constructor id, then fields (Bool ids become booleans). */
+  private readAny(r: TlReader, expected?: string): unknown {
+    const id = r.uint32();
+    if (id === BOOL_TRUE || id === BOOL_FALSE) {
+      if (expected !== undefined && expected !== 'Bool')
+        throw new TlDecodeError(`expected ${expected}, got Bool`);
+      return id === BOOL_TRUE;
+    }
+    if (id === GZIP_PACKED) return this.readGzipped(r, expected);
+    if (id === VECTOR_ID) throw new TlDecodeError('a vector where an object was expected');
+    const entry = this.ids.get(id);
+    if (!entry) throw new TlDecodeError(`unknown constructor 0x${hex(id)} in layer ${this.layer}`);
+    // In a typed field only constructors qualify: a method's `type` is its result type.
+    if (expected !== undefined && (entry.type !== expected || this.methods.has(entry.name)))
+      throw new TlDecodeError(`expected ${expected}, got ${entry.name} (${entry.type})`);
+    return this.readFields(r, entry);
+  }
+
+  /** gzip_packed may stand for any boxed object; it is inflated under a size limit. */
+  private readGzipped(r: TlReader, expected?: string): unknown {
+    let inflated: Buffer;
+    try {
+      inflated = gunzipSync(r.bytes(), { maxOutputLength: this.maxInflated });
+    } catch (err) {
+      if (err instanceof TlDecodeError) throw err;
+      throw new TlDecodeError(`gzip_packed does not inflate within ${this.maxInflated} bytes`, {
+        cause: err,
+      });
+    }
+    r.enter();
+    const inner = r.child(inflated);
+    const v = this.readAny(inner, expected);
+    r.leave();
+    return v;
+  }
+
+  private readFields(r: TlReader, entry: TlEntry): TlObject {
+    r.enter();
     const obj: TlObject = { _: entry.name };
-    const flags: Record<string, number> = {};
-    for (const p of entry.params) {
-      if (p.type === '#') {
-        flags[p.name] = r.uint32();
+    const words: Record<string, number> = {};
+    for (const p of this.params(entry)) {
+      if (p.ref.kind === 'flags') {
+        words[p.name] = r.uint32();
         continue;
       }
       if (p.flag) {
-        const word = flags[p.flag.field];
-        if (word === undefined)
-          throw new TlDecodeError(`${entry.name}.${p.name}: flags field ${p.flag.field} missing`);
-        const set = (word & (1 << p.flag.bit)) !== 0;
-        if (p.type === 'true') {
+        const set = ((words[p.flag.field] ?? 0) & (1 << p.flag.bit)) !== 0;
+        if (p.bitOnly) {
           obj[p.name] = set;
           continue;
         }
         if (!set) continue;
       }
-      obj[p.name] = this.readValue(r, p.type, depth + 1);
+      obj[p.name] = this.readValue(r, p.ref);
     }
+    r.leave();
     return obj;
   }
 
-  private readValue(r: TlReader, type: string, depth: number): unknown {
-    switch (type) {
-      case 'int':
-        return r.int32();
-      case 'long':
-        return r.int64();
-      case 'double':
-        return r.double();
-      case 'int128':
-        return r.raw(16);
-      case 'int256':
-        return r.raw(32);
-      case 'string':
-        return r.string();
-      case 'bytes':
-        return r.bytes();
-      case 'true':
-        return true;
-      case 'Bool': {
-        const id = r.uint32();
-        if (id === BOOL_TRUE) return true;
-        if (id === BOOL_FALSE) return false;
-        throw new TlDecodeError('Bool expected');
+  private readValue(r: TlReader, ref: TlTypeRef): unknown {
+    switch (ref.kind) {
+      case 'primitive':
+        switch (ref.name) {
+          case 'int':
+            return r.int();
+          case 'long':
+            return r.long();
+          case 'double':
+            return r.double();
+          case 'int128':
+            return r.int128();
+          case 'int256':
+            return r.int256();
+          case 'string':
+            return r.string();
+          case 'bytes':
+            return r.bytes();
+          case 'Bool':
+            return r.bool();
+          case 'true':
+            return true;
+        }
+        break;
+      case 'flags':
+        return r.uint32();
+      case 'vector': {
+        const of = ref.of;
+        return r.vector((rr) => this.readValue(rr, of), ref.boxed, this.minSize(of));
       }
+      case 'boxed':
+        return this.readAny(r, ref.type);
+      case 'bare':
+        return this.readFields(r, this.bareEntry(ref.name, TlDecodeError));
+      case 'any':
+        return this.readAny(r);
     }
-    const vec = /^([Vv])ector<(.+)>$/.exec(type);
-    if (vec) {
-      if (vec[1] === 'V' && r.uint32() !== VECTOR_ID) throw new TlDecodeError('vector expected');
-      const count = r.uint32();
-      // Every element takes at least 4 bytes: a larger count is a lie meant to allocate.
-      if (count * 4 > r.remaining)
-        throw new TlDecodeError(`vector of ${count} cannot fit in ${r.remaining} bytes`);
-      const out: unknown[] = [];
-      for (let i = 0; i < count; i++) out.push(this.readValue(r, vec[2]!, depth + 1));
-      return out;
-    }
-    const bare = this.bareEntry(type);
-    if (bare) return this.readFields(r, bare, depth + 1);
-    return this.readObject(r, depth + 1);
-  }
-
-  /** `%T`, or a lowercase constructor name used as a type: a bare constructor. */
-  private bareEntry(type: string): TlEntry | undefined {
-    if (type.startsWith('%')) {
-      const name = type.slice(1);
-      return this.byName.get(name) ?? this.byType.get(name)?.[0];
-    }
-    const last = type.split('.').pop()!;
-    if (last[0] && last[0] === last[0].toLowerCase() && last[0] !== last[0].toUpperCase())
-      return this.byName.get(type);
-    return undefined;
+    throw new TlDecodeError('unreachable type');
   }
 
   // ---- encoding ----
 
-  private writeObject(w: TlWriter, obj: unknown, depth: number): void {
-    if (depth > MAX_DEPTH) throw new TlEncodeError('nesting too deep');
-    if (typeof obj === 'boolean') {
-      w.uint32(obj ? BOOL_TRUE : BOOL_FALSE);
+  /** Encodes a boxed object or method call; flags words are computed from field presence. */
+  encode(obj: TlObject): Buffer {
+    const w = new TlWriter();
+    this.writeAny(w, obj, undefined, 0);
+    return w.result();
+  }
+
+  /** Encodes a value of any TL type expression (see decodeBare). */
+  encodeBare(type: string, value: unknown): Buffer {
+    const w = new TlWriter();
+    this.writeValue(w, parseType(type), value, 0, type);
+    return w.result();
+  }
+
+  /** A boxed Bool (boolTrue / boolFalse), for methods that return Bool. */
+  encodeBool(v: boolean): Buffer {
+    return new TlWriter().bool(v).result();
+  }
+
+  private writeAny(w: TlWriter, v: unknown, expected: string | undefined, depth: number): void {
+    if (depth > this.limits.maxDepth) throw new TlEncodeError('nesting too deep');
+    if (typeof v === 'boolean' && (expected === undefined || expected === 'Bool')) {
+      w.bool(v);
       return;
     }
-    if (!obj || typeof obj !== 'object' || typeof (obj as TlObject)._ !== 'string')
-      throw new TlEncodeError(`not a TL object: ${String(obj)}`);
-    const o = obj as TlObject;
-    const entry = this.byName.get(o._);
-    if (!entry) throw new TlEncodeError(`${o._} does not exist in layer ${this.schema.layer}`);
+    // A generic argument may be handed over already serialized (e.g. a query being forwarded).
+    if (Buffer.isBuffer(v) && expected === undefined) {
+      w.raw(v);
+      return;
+    }
+    if (!isObject(v)) throw new TlEncodeError(`expected ${expected ?? 'a TL object'}, got ${describe(v)}`);
+    const entry = this.names.get(v._);
+    if (!entry) throw new TlEncodeError(`${v._} does not exist in layer ${this.layer}`);
+    if (expected !== undefined && (entry.type !== expected || this.methods.has(entry.name)))
+      throw new TlEncodeError(`expected ${expected}, got ${entry.name} (${entry.type})`);
     w.uint32(entry.id);
-    this.writeFields(w, entry, o, depth);
+    this.writeFields(w, entry, v, depth + 1);
   }
 
   private writeFields(w: TlWriter, entry: TlEntry, o: TlObject, depth: number): void {
-    // Flags first: a bit is set when any field on it is present. Fields may share a bit (e.g.
-    // user.bot and user.bot_info_version), and then all of them must be written.
+    const params = this.params(entry);
     const words: Record<string, number> = {};
-    for (const p of entry.params) {
-      if (p.type === '#') {
-        const word = this.flagsWord(entry, p.name, o);
-        words[p.name] = word;
+    for (const p of params) {
+      if (p.ref.kind === 'flags') {
+        // A bit is on when any field on it is present: fields may share a bit (user.bot_info_version
+        // rides on bot's), and then each of them is written.
+        let word = 0;
+        for (const q of params)
+          if (q.flag?.field === p.name && isPresent(q, o[q.name])) word |= 1 << q.flag.bit;
+        words[p.name] = word >>> 0;
         w.uint32(word);
         continue;
       }
+      const v = o[p.name];
       if (p.flag) {
-        const on = ((words[p.flag.field] ?? 0) & (1 << p.flag.bit)) !== 0;
-        if (!on || p.type === 'true') continue;
+        if (p.bitOnly || ((words[p.flag.field] ?? 0) & (1 << p.flag.bit)) === 0) continue;
+        // The bit may be on only through a sibling sharing it: the field then must be present too.
+        if (v === undefined || v === null)
+          throw new TlEncodeError(
+            `${entry.name}.${p.name} is required when ${p.flag.field}.${p.flag.bit} is set`,
+          );
+      } else if (v === undefined || v === null) {
+        throw new TlEncodeError(`${entry.name}.${p.name} is required`);
       }
-      this.writeValue(w, p.type, o[p.name] ?? zeroValue(p.type, `${entry.name}.${p.name}`), depth + 1);
+      this.writeValue(w, p.ref, v, depth, p.path);
     }
   }
 
-  private flagsWord(entry: TlEntry, field: string, o: TlObject): number {
-    let word = 0;
-    for (const p of entry.params) if (p.flag?.field === field && isSet(p, o[p.name])) word |= 1 << p.flag.bit;
-    return word >>> 0;
-  }
-
-  private writeValue(w: TlWriter, type: string, v: unknown, depth: number): void {
-    switch (type) {
-      case 'int':
-        w.int32(Number(v));
+  private writeValue(w: TlWriter, ref: TlTypeRef, v: unknown, depth: number, where: string): void {
+    const fail = (what: string): never => encodeTypeError(where, what, v);
+    switch (ref.kind) {
+      case 'primitive':
+        switch (ref.name) {
+          case 'int':
+            if (typeof v !== 'number') fail('a number (int)');
+            w.int(v as number);
+            return;
+          case 'long':
+            if (typeof v === 'bigint') w.long(v);
+            else if (typeof v === 'number' && Number.isSafeInteger(v)) w.long(BigInt(v));
+            else fail('a bigint (long)');
+            return;
+          case 'double':
+            if (typeof v !== 'number') fail('a number (double)');
+            w.double(v as number);
+            return;
+          case 'int128':
+          case 'int256':
+            if (!Buffer.isBuffer(v)) fail(`a Buffer (${ref.name})`);
+            if (ref.name === 'int128') w.int128(v as Buffer);
+            else w.int256(v as Buffer);
+            return;
+          case 'string':
+            // A Buffer is accepted so strings that were not valid UTF-8 can be passed through.
+            if (typeof v === 'string') w.string(v);
+            else if (v instanceof Uint8Array) w.bytes(v);
+            else fail('a string');
+            return;
+          case 'bytes':
+            if (v instanceof Uint8Array) w.bytes(v);
+            else if (typeof v === 'string') w.string(v);
+            else fail('a Buffer (bytes)');
+            return;
+          case 'Bool':
+            if (typeof v !== 'boolean') fail('a boolean (Bool)');
+            w.bool(v as boolean);
+            return;
+          case 'true':
+            return;
+        }
         return;
-      case 'long':
-        w.int64(typeof v === 'bigint' ? v : BigInt(v as number));
+      case 'flags':
+        w.uint32(Number(v));
         return;
-      case 'double':
-        w.double(Number(v));
-        return;
-      case 'int128':
-      case 'int256': {
-        const len = type === 'int128' ? 16 : 32;
-        if (!Buffer.isBuffer(v) || v.length !== len)
-          throw new TlEncodeError(`${type} must be a ${len}-byte Buffer`);
-        w.raw(v);
+      case 'vector': {
+        if (!Array.isArray(v)) return fail(`an array (${ref.boxed ? 'Vector' : 'vector'})`);
+        if (depth > this.limits.maxDepth) throw new TlEncodeError('nesting too deep');
+        w.vectorHeader(v.length, ref.boxed);
+        for (const item of v) this.writeValue(w, ref.of, item, depth + 1, where);
         return;
       }
-      case 'string':
-        if (Buffer.isBuffer(v)) w.bytes(v);
-        else w.string(String(v));
+      case 'boxed':
+        if (ref.type === 'Bool')
+          return this.writeValue(w, { kind: 'primitive', name: 'Bool' }, v, depth, where);
+        this.writeAny(w, v, ref.type, depth);
         return;
-      case 'bytes':
-        w.bytes(Buffer.isBuffer(v) ? v : Buffer.from(String(v), 'utf8'));
+      case 'bare': {
+        if (depth > this.limits.maxDepth) throw new TlEncodeError('nesting too deep');
+        const entry = this.bareEntry(ref.name, TlEncodeError);
+        if (typeof v !== 'object' || v === null) return fail(`an object (${ref.name})`);
+        this.writeFields(w, entry, v as TlObject, depth + 1);
         return;
-      case 'Bool':
-        w.uint32(v ? BOOL_TRUE : BOOL_FALSE);
+      }
+      case 'any':
+        this.writeAny(w, v, undefined, depth);
         return;
     }
-    const vec = /^([Vv])ector<(.+)>$/.exec(type);
-    if (vec) {
-      if (!Array.isArray(v)) throw new TlEncodeError(`${type} needs an array`);
-      if (vec[1] === 'V') w.uint32(VECTOR_ID);
-      w.uint32(v.length);
-      for (const item of v) this.writeValue(w, vec[2]!, item, depth + 1);
-      return;
+  }
+
+  // ---- schema helpers ----
+
+  private params(entry: TlEntry): CompiledParam[] {
+    let out = this.compiled.get(entry);
+    if (!out) {
+      out = entry.params.map((p) => {
+        const ref = parseType(p.type);
+        const c: CompiledParam = {
+          name: p.name,
+          ref,
+          bitOnly: !!p.flag && p.type === 'true',
+          path: `${entry.name}.${p.name}`,
+        };
+        if (p.flag) c.flag = p.flag;
+        return c;
+      });
+      this.compiled.set(entry, out);
     }
-    const bare = this.bareEntry(type);
-    if (bare) {
-      this.writeFields(w, bare, v as TlObject, depth + 1);
-      return;
+    return out;
+  }
+
+  /** A bare reference names a constructor, or a type with exactly one constructor (`%Message`). */
+  private bareEntry(name: string, E: typeof TlDecodeError | typeof TlEncodeError): TlEntry {
+    const direct = this.names.get(name);
+    if (direct) return direct;
+    const ofType = this.types.get(name);
+    if (ofType?.length === 1) return ofType[0]!;
+    throw new E(`bare type ${name} is ${ofType ? 'ambiguous' : 'unknown'} in layer ${this.layer}`);
+  }
+
+  /** A lower bound on an element's size, so vector counts can be checked against the input. */
+  private minSize(ref: TlTypeRef): number {
+    switch (ref.kind) {
+      case 'primitive':
+        return { int: 4, long: 8, double: 8, int128: 16, int256: 32, string: 4, bytes: 4, Bool: 4, true: 0 }[
+          ref.name
+        ];
+      case 'bare': {
+        const entry = this.names.get(ref.name) ?? this.types.get(ref.name)?.[0];
+        return entry?.params.some((p) => !p.flag && p.type !== 'true') ? 4 : 0;
+      }
+      default:
+        return 4;
     }
-    this.writeObject(w, v, depth + 1);
   }
 }
 
-function isSet(p: TlParam, v: unknown): boolean {
-  return p.type === 'true' ? v === true : v !== undefined && v !== null;
+function encodeTypeError(where: string, what: string, v: unknown): never {
+  throw new TlEncodeError(`${where}: expected ${what}, got ${describe(v)}`);
 }
 
-/** The value a required field gets when the layer-neutral object does not have it. */
-function zeroValue(type: string, where: string): unknown {
-  switch (type) {
-    case 'int':
-    case 'double':
-      return 0;
-    case 'long':
-      return 0n;
-    case 'string':
-      return '';
-    case 'bytes':
-      return Buffer.alloc(0);
-    case 'Bool':
-      return false;
-  }
-  if (/^[Vv]ector</.test(type)) return [];
-  throw new TlEncodeError(`${where} (${type}) is required`);
+function isObject(v: unknown): v is TlObject {
+  return typeof v === 'object' && v !== null && typeof (v as TlObject)._ === 'string';
+}
+
+function isPresent(p: CompiledParam, v: unknown): boolean {
+  return p.bitOnly ? v === true : v !== undefined && v !== null;
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (Buffer.isBuffer(v)) return 'a Buffer';
+  if (isObject(v)) return v._;
+  return typeof v;
 }

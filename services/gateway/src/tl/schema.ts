@@ -1,17 +1,20 @@
 /**
  * The normalized TL schema format Tern generates at build time (tools/tl/generate.ts) from the
- * schemas published client packages ship, and the gateway loads at run time.
+ * schemas that published client packages ship, and that the gateway loads at run time
+ * (generated/tl/layer-<N>.json, generated/tl/mtproto.json).
  *
- * Parameter types keep TL's spelling: `int`, `long`, `double`, `string`, `bytes`, `int128`,
- * `int256`, `Bool`, `true` (flag-only), `#` (a flags word), `Vector<T>` (boxed), `vector<T>`
- * (bare), `%T` / lowercase constructor names (bare), `!X` (a generic query), and boxed type names
- * (`InputPeer`, `messages.Messages`).
+ * Parameter types keep TL's spelling, so a schema file reads like the TL it came from:
+ * `int`, `long`, `double`, `string`, `bytes`, `int128`, `int256`, `Bool`, `true` (flag-only),
+ * `#` (a flags word), `Vector<T>` (boxed vector), `vector<T>` (bare vector), `%T` or a
+ * lowercase constructor name (bare), `!X` (a generic argument: any boxed object, e.g.
+ * invokeWithLayer's query) and boxed type names (`InputPeer`, `messages.Messages`).
  */
 
 export interface TlParam {
   name: string;
+  /** The type, without the `flags.N?` condition. */
   type: string;
-  /** For conditional fields: the flags word's name and the bit. */
+  /** For conditional fields: the flags word's name (`flags`, `flags2`) and the bit. */
   flag?: { field: string; bit: number };
 }
 
@@ -28,8 +31,14 @@ export interface TlEntry {
 export interface TlSchema {
   /** The API layer, or 0 for the MTProto service schema. */
   layer: number;
-  /** Where it was read from (package@version/path). */
+  /** Where it was read from (package@version/path), for humans. */
   source: string;
   constructors: TlEntry[];
   methods: TlEntry[];
+}
+
+/** generated/tl/index.json. */
+export interface TlIndex {
+  layers: Array<{ layer: number; file: string; source: string }>;
+  mtproto: { file: string; source: string };
 }

@@ -8,6 +8,12 @@ import type { HostPort } from '../config/env';
 
 export { types as cassandraTypes } from 'cassandra-driver';
 
+/** A bigint as the driver's bigint column value (cassandra-driver uses Long). */
+export const toLong = (v: bigint): types.Long => types.Long.fromString(v.toString());
+/** A bigint column value (Long, or null for unset) as a bigint; null reads as 0. */
+export const fromLong = (v: unknown): bigint =>
+  v == null ? 0n : BigInt((v as { toString(): string }).toString());
+
 export interface CassandraSettings {
   contactPoints: HostPort[];
   localDc: string;

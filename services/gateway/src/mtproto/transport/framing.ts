@@ -7,6 +7,10 @@
  * cannot make the gateway buffer without bound.
  */
 import { randomBytes } from 'node:crypto';
+import { crc32 } from '../../tl/crc32';
+
+/** CRC32 (IEEE), as the full transport uses it. */
+export { crc32 };
 
 /** The largest MTProto packet Tern accepts (a 512 KiB upload part plus headers, generously). */
 export const MAX_FRAME = 1024 * 1024 + 1024;
@@ -192,21 +196,4 @@ export function createFraming(kind: FramingKind): Framing {
     case 'full':
       return new Full();
   }
-}
-
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-/** CRC32 (IEEE), as the full transport uses it. */
-export function crc32(data: Buffer): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < data.length; i++) c = CRC_TABLE[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
 }

@@ -1,0 +1,207 @@
+/**
+ * auth.sendCode / auth.signIn / auth.signUp and the auth-key ↔ user binding.
+ *
+ * Where a user lives is decided here: a registered number asked on another DC gets
+ * PHONE_MIGRATE_<home>; a test number 99966XYYYY (test mode only) belongs to DC X; a new number
+ * is placed by the client's address (NETWORK_MIGRATE_<dc> when another DC is configured closer).
+ * Nothing is written for a failed attempt except the attempt counter of the code.
+ */
+import { randomBytes, randomInt } from 'node:crypto';
+import { errors, type AsyncService } from '../../../shared/src';
+import type { AuthServiceServer } from '../../../shared/src/gen/tern/auth/v1/auth';
+import { SentCode_Type } from '../../../shared/src/gen/tern/auth/v1/auth';
+import type { User } from '../../../shared/src/gen/tern/common/v1/user';
+import type { CodeDelivery } from '../internal/code-delivery';
+import { normalizePhone, testNumberCode, testNumberDc } from '../internal/phone';
+import type { Placement } from '../internal/placement';
+import type { Directory } from '../storage/directory';
+import type { LoginStore, UserProfile } from '../storage/login';
+
+export interface LoginDeps {
+  dcId: number;
+  testMode: boolean;
+  directory: Directory;
+  store: LoginStore;
+  delivery: CodeDelivery;
+  placement: Placement;
+}
+
+/** How long a code is valid, and how many wrong tries it survives. */
+export const CODE_TTL_SECONDS = 300;
+export const CODE_MAX_ATTEMPTS = 5;
+const CODE_LENGTH = 5;
+
+export function userOf(p: UserProfile, homeDc: number, isSelf: boolean): User {
+  return {
+    id: p.userId,
+    accessHash: p.accessHash,
+    firstName: p.firstName,
+    lastName: p.lastName,
+    username: p.username,
+    phone: isSelf ? p.phone : '',
+    dcId: homeDc,
+    isSelf,
+    contact: false,
+    mutualContact: false,
+    deleted: false,
+    bot: false,
+  };
+}
+
+type Handlers = Pick<
+  AsyncService<AuthServiceServer>,
+  'sendCode' | 'signIn' | 'signUp' | 'bindAuthKeyUser' | 'getAuthKeyUser' | 'getUsers'
+>;
+
+export function loginHandlers(d: LoginDeps): Handlers {
+  const now = () => Math.floor(Date.now() / 1000);
+
+  /** The checked code row for a call, or the Telegram error for why not. */
+  async function checkedCode(phoneNumber: string, hash: string, authKeyId: bigint) {
+    const phone = normalizePhone(phoneNumber);
+    if (!hash) throw errors.badRequest('PHONE_CODE_HASH_EMPTY');
+    const code = await d.store.code(hash);
+    if (!code || code.expiresAt <= now()) throw errors.badRequest('PHONE_CODE_EXPIRED');
+    if (code.phone !== phone || code.authKeyId !== authKeyId) throw errors.badRequest('PHONE_CODE_EXPIRED');
+    return code;
+  }
+
+  return {
+    async sendCode(req) {
+      const phone = normalizePhone(req.phoneNumber);
+      const ctx = req.context;
+      const existing = await d.directory.byPhone(phone);
+      const testDc = d.testMode ? testNumberDc(phone) : undefined;
+      if (existing && existing.homeDc !== d.dcId) throw errors.migrate('PHONE', existing.homeDc);
+      if (!existing && testDc !== undefined && testDc !== d.dcId) throw errors.migrate('PHONE', testDc);
+      if (!existing && testDc === undefined) {
+        const closer = d.placement.dcFor(ctx?.clientIp ?? '');
+        if (closer !== undefined && closer !== d.dcId) throw errors.migrate('NETWORK', closer);
+      }
+      const code =
+        testDc !== undefined
+          ? testNumberCode(testDc)
+          : String(randomInt(0, 10 ** CODE_LENGTH)).padStart(CODE_LENGTH, '0');
+      const hash = randomBytes(9).toString('hex');
+      await d.store.saveCode(
+        {
+          hash,
+          phone,
+          authKeyId: ctx?.authKeyId ?? 0n,
+          code,
+          expiresAt: now() + CODE_TTL_SECONDS,
+          attempts: 0,
+          verified: false,
+        },
+        CODE_TTL_SECONDS,
+      );
+      // Test numbers have their code by definition: nothing to deliver.
+      if (testDc === undefined) await d.delivery.send(phone, code);
+      return {
+        sentCode: {
+          type: SentCode_Type.SMS,
+          length: CODE_LENGTH,
+          phoneCodeHash: hash,
+          nextType: SentCode_Type.UNSPECIFIED,
+          timeout: 0,
+        },
+      };
+    },
+
+    async signIn(req) {
+      const ctx = req.context;
+      const authKeyId = ctx?.authKeyId ?? 0n;
+      if (!req.phoneCode) throw errors.badRequest('PHONE_CODE_EMPTY');
+      const code = await checkedCode(req.phoneNumber, req.phoneCodeHash, authKeyId);
+      if (code.code !== req.phoneCode) {
+        const attempts = await d.store.failedAttempt(code, now());
+        if (attempts >= CODE_MAX_ATTEMPTS) {
+          await d.store.deleteCode(code.hash);
+          throw errors.badRequest('PHONE_CODE_EXPIRED');
+        }
+        throw errors.badRequest('PHONE_CODE_INVALID');
+      }
+      const entry = await d.directory.byPhone(code.phone);
+      if (!entry) {
+        await d.store.saveCode({ ...code, verified: true }, Math.max(1, code.expiresAt - now()));
+        return { result: { $case: 'signUpRequired', value: { termsOfService: '' } } };
+      }
+      if (entry.homeDc !== d.dcId) throw errors.migrate('PHONE', entry.homeDc);
+      const profile = await d.store.profile(entry.userId);
+      if (!profile) throw errors.internal(new Error(`user ${entry.userId} has no profile in DC ${d.dcId}`));
+      await d.store.deleteCode(code.hash);
+      await d.store.bindKey(authKeyId, entry.userId, clientOf(ctx), ctx?.clientIp ?? '');
+      return { result: { $case: 'authorization', value: { user: userOf(profile, d.dcId, true) } } };
+    },
+
+    async signUp(req) {
+      const ctx = req.context;
+      const authKeyId = ctx?.authKeyId ?? 0n;
+      const firstName = req.firstName.trim().slice(0, 64);
+      if (!firstName) throw errors.badRequest('FIRSTNAME_INVALID');
+      const code = await checkedCode(req.phoneNumber, req.phoneCodeHash, authKeyId);
+      if (!code.verified) throw errors.badRequest('PHONE_CODE_INVALID');
+      const { entry, created } = await d.directory.register(code.phone, d.dcId);
+      if (!created) throw errors.badRequest('PHONE_NUMBER_OCCUPIED');
+      const profile: UserProfile = {
+        userId: entry.userId,
+        accessHash: randomBytes(8).readBigInt64LE(),
+        phone: code.phone,
+        firstName,
+        lastName: req.lastName.trim().slice(0, 64),
+        username: '',
+      };
+      await d.store.saveProfile(profile);
+      await d.store.deleteCode(code.hash);
+      await d.store.bindKey(authKeyId, entry.userId, clientOf(ctx), ctx?.clientIp ?? '');
+      return { authorization: { user: userOf(profile, d.dcId, true) } };
+    },
+
+    async bindAuthKeyUser(req) {
+      await d.store.bindKey(
+        req.authKeyId,
+        req.userId,
+        {
+          apiId: req.client?.apiId ?? 0,
+          deviceModel: req.client?.deviceModel ?? '',
+          systemVersion: req.client?.systemVersion ?? '',
+          appVersion: req.client?.appVersion ?? '',
+        },
+        req.clientIp,
+      );
+      return {};
+    },
+
+    async getAuthKeyUser(req) {
+      return { userId: await d.store.keyUser(req.authKeyId) };
+    },
+
+    async getUsers(req) {
+      const self = req.context?.userId ?? 0n;
+      if (self === 0n) throw errors.unauthorized('AUTH_KEY_UNREGISTERED');
+      const users: User[] = [];
+      for (const input of req.users) {
+        // Only the caller itself for now; other users come with contacts and messaging.
+        const wantsSelf =
+          input.kind?.$case === 'self' || (input.kind?.$case === 'user' && input.kind.value.userId === self);
+        if (!wantsSelf) continue;
+        const profile = await d.store.profile(self);
+        if (profile) users.push(userOf(profile, d.dcId, true));
+      }
+      return { users };
+    },
+  };
+}
+
+function clientOf(
+  ctx:
+    | { client?: { apiId: number; deviceModel: string; systemVersion: string; appVersion: string } }
+    | undefined,
+) {
+  return {
+    apiId: ctx?.client?.apiId ?? 0,
+    deviceModel: ctx?.client?.deviceModel ?? '',
+    systemVersion: ctx?.client?.systemVersion ?? '',
+    appVersion: ctx?.client?.appVersion ?? '',
+  };
+}

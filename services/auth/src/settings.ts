@@ -1,0 +1,45 @@
+/**
+ * Auth-only settings (docs/configuration.md).
+ */
+import {
+  oneOf,
+  optionalHostPort,
+  optionalStr,
+  settingProblem,
+  type HostPort,
+  type Setting,
+  type SpecOf,
+} from '../../shared/src';
+import { parsePlacement, type PlacementRule } from './internal/placement';
+
+export interface AuthSettings {
+  TERN_AUTH_CODE_DELIVERY: 'dev' | 'webhook';
+  TERN_AUTH_CODE_WEBHOOK_URL: string | undefined;
+  TERN_AUTH_DEV_CODES_LISTEN: HostPort | undefined;
+  TERN_AUTH_PLACEMENT: PlacementRule[];
+}
+
+function placement(): Setting<PlacementRule[]> {
+  return {
+    describe: 'CIDR → DC map for new users, "cidr=dc,cidr=dc"',
+    parse: (raw) => {
+      try {
+        return parsePlacement(raw ?? '');
+      } catch (err) {
+        return settingProblem((err as Error).message);
+      }
+    },
+  };
+}
+
+export const authSpec: SpecOf<AuthSettings> = {
+  TERN_AUTH_CODE_DELIVERY: oneOf(['dev', 'webhook'] as const, {
+    default: 'dev',
+    describe: 'how login codes are delivered',
+  }),
+  TERN_AUTH_CODE_WEBHOOK_URL: optionalStr({ describe: 'SMS gateway URL for webhook delivery', secret: true }),
+  TERN_AUTH_DEV_CODES_LISTEN: optionalHostPort({
+    describe: 'loopback host:port where development codes can be read',
+  }),
+  TERN_AUTH_PLACEMENT: placement(),
+};

@@ -1,0 +1,71 @@
+/**
+ * The global user directory (keyspace `<prefix>_global`): phone → user id → home DC. User ids are
+ * unique across all DCs: a new id is claimed with a lightweight transaction before the phone is.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Client } from 'cassandra-driver';
+import { fromLong, toLong } from '../../../shared/src';
+
+export interface DirectoryEntry {
+  userId: bigint;
+  phone: string;
+  homeDc: number;
+}
+
+/** User ids are random below 2^40: unguessable in sequence, exact as JS numbers in every client. */
+const ID_BITS = 40n;
+
+export class Directory {
+  constructor(private readonly db: Client) {}
+
+  async byPhone(phone: string): Promise<DirectoryEntry | undefined> {
+    const row = (
+      await this.db.execute('SELECT user_id, home_dc FROM users_by_phone WHERE phone = ?', [phone], {
+        prepare: true,
+      })
+    ).first();
+    return row
+      ? { userId: fromLong(row.get('user_id')), phone, homeDc: row.get('home_dc') as number }
+      : undefined;
+  }
+
+  async byId(userId: bigint): Promise<DirectoryEntry | undefined> {
+    const row = (
+      await this.db.execute('SELECT phone, home_dc FROM users_by_id WHERE user_id = ?', [toLong(userId)], {
+        prepare: true,
+      })
+    ).first();
+    return row
+      ? { userId, phone: row.get('phone') as string, homeDc: row.get('home_dc') as number }
+      : undefined;
+  }
+
+  /**
+   * Registers `phone` with home DC `homeDc`. Returns the new entry, or the existing one when the
+   * phone was registered meanwhile (then nothing new remains: the claimed id is released).
+   */
+  async register(phone: string, homeDc: number): Promise<{ entry: DirectoryEntry; created: boolean }> {
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const userId = (BigInt.asUintN(64, randomBytes(8).readBigUInt64LE()) % ((1n << ID_BITS) - 1n)) + 1n;
+      const claimed = await this.db.execute(
+        'INSERT INTO users_by_id (user_id, phone, home_dc, created_at) VALUES (?, ?, ?, toTimestamp(now())) IF NOT EXISTS',
+        [toLong(userId), phone, homeDc],
+        { prepare: true },
+      );
+      if (claimed.first().get('[applied]') !== true) continue; // id taken: draw another
+      const linked = await this.db.execute(
+        'INSERT INTO users_by_phone (phone, user_id, home_dc, created_at) VALUES (?, ?, ?, toTimestamp(now())) IF NOT EXISTS',
+        [phone, toLong(userId), homeDc],
+        { prepare: true },
+      );
+      if (linked.first().get('[applied]') === true)
+        return { entry: { userId, phone, homeDc }, created: true };
+      await this.db.execute('DELETE FROM users_by_id WHERE user_id = ? IF EXISTS', [toLong(userId)], {
+        prepare: true,
+      });
+      const existing = await this.byPhone(phone);
+      if (existing) return { entry: existing, created: false };
+    }
+    throw new Error('could not allocate a user id');
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * Login methods: auth.sendCode / signIn / signUp, users.getUsers, updates.getState. Translation
+ * only; the auth service decides (and answers PHONE_MIGRATE_X, PHONE_CODE_INVALID, …).
+ */
+import { errors, unary } from '../../../shared/src';
+import type { AuthServiceClient } from '../../../shared/src/gen/tern/auth/v1/auth';
+import type { InputUser } from '../../../shared/src/gen/tern/common/v1/peer';
+import type { CallContext } from '../mtproto/engine';
+import type { TlObject } from '../mtproto/tl-types';
+import { requestContext } from './context';
+import { tlAuthorization, tlSentCode, tlUser } from './convert';
+
+/** A TL string field (absent optional fields read as ''). */
+const text = (v: unknown): string => (typeof v === 'string' ? v : '');
+
+export interface AuthDeps {
+  auth: AuthServiceClient;
+  dcId: number;
+}
+
+export async function sendCode(call: TlObject, ctx: CallContext, d: AuthDeps): Promise<TlObject> {
+  const context = await requestContext(ctx, d.auth, d.dcId);
+  const res = await unary(d.auth.sendCode.bind(d.auth), {
+    context,
+    phoneNumber: text(call.phone_number),
+    apiId: Number(call.api_id),
+    apiHash: text(call.api_hash),
+  });
+  return tlSentCode(res.sentCode!);
+}
+
+export async function signIn(call: TlObject, ctx: CallContext, d: AuthDeps): Promise<TlObject> {
+  const context = await requestContext(ctx, d.auth, d.dcId);
+  const res = await unary(d.auth.signIn.bind(d.auth), {
+    context,
+    phoneNumber: text(call.phone_number),
+    phoneCodeHash: text(call.phone_code_hash),
+    phoneCode: text(call.phone_code),
+  });
+  if (res.result?.$case === 'signUpRequired') return { _: 'auth.authorizationSignUpRequired' };
+  if (res.result?.$case !== 'authorization') throw errors.internal(new Error('empty SignIn result'));
+  ctx.authKey.userId = res.result.value.user!.id;
+  return tlAuthorization(res.result.value.user!);
+}
+
+export async function signUp(call: TlObject, ctx: CallContext, d: AuthDeps): Promise<TlObject> {
+  const context = await requestContext(ctx, d.auth, d.dcId);
+  const res = await unary(d.auth.signUp.bind(d.auth), {
+    context,
+    phoneNumber: text(call.phone_number),
+    phoneCodeHash: text(call.phone_code_hash),
+    firstName: text(call.first_name),
+    lastName: text(call.last_name),
+  });
+  ctx.authKey.userId = res.authorization!.user!.id;
+  return tlAuthorization(res.authorization!.user!);
+}
+
+function inputUser(v: TlObject, self: bigint): InputUser | undefined {
+  if (v._ === 'inputUserSelf') return { kind: { $case: 'self', value: {} } };
+  if (v._ === 'inputUser')
+    return {
+      kind: { $case: 'user', value: { userId: v.user_id as bigint, accessHash: v.access_hash as bigint } },
+    };
+  return v._ === 'inputUserEmpty' || self === 0n ? undefined : undefined;
+}
+
+/** users.getUsers: the result is a plain Vector<User>, written by the codec from an array. */
+export async function getUsers(call: TlObject, ctx: CallContext, d: AuthDeps): Promise<TlObject[]> {
+  const context = await requestContext(ctx, d.auth, d.dcId);
+  if (context.userId === 0n) throw errors.unauthorized('AUTH_KEY_UNREGISTERED');
+  const users = ((call.id as TlObject[] | undefined) ?? [])
+    .map((v) => inputUser(v, context.userId))
+    .filter((u): u is InputUser => u !== undefined);
+  const res = await unary(d.auth.getUsers.bind(d.auth), { context, users });
+  return res.users.map(tlUser);
+}
+
+/**
+ * updates.getState: unauthorized keys get AUTH_KEY_UNREGISTERED (how clients learn they must log
+ * in). Until the messaging service owns the update log, a logged-in user's state is empty.
+ */
+export async function getState(_call: TlObject, ctx: CallContext, d: AuthDeps): Promise<TlObject> {
+  const context = await requestContext(ctx, d.auth, d.dcId);
+  if (context.userId === 0n) throw errors.unauthorized('AUTH_KEY_UNREGISTERED');
+  return { _: 'updates.state', pts: 1, qts: 0, date: Math.floor(Date.now() / 1000), seq: 0, unread_count: 0 };
+}

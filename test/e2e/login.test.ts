@@ -1,0 +1,91 @@
+/**
+ * Sign-up and sign-in as a real client does it (GramJS `client.start`), across DCs: a test number
+ * 99966XYYYY belongs to DC X, so asking DC 1 for a DC 2 number is answered with PHONE_MIGRATE_2 and
+ * the client carries on at DC 2 by itself.
+ */
+import { createPublicKey, randomInt } from 'node:crypto';
+import { rsaFingerprint } from '../../services/gateway/src/mtproto/crypto/rsa';
+import { stack } from '../support/stack';
+import type { Api as GramApi } from 'telegram';
+import { gramClient, trustKey } from './support/gramjs';
+
+const s = stack();
+trustKey('telegram', s.rsaPublicKey, rsaFingerprint(createPublicKey(s.rsaPublicKey)));
+
+/** A fresh test number of DC `dc` (99966XYYYY), so runs never collide. */
+const testNumber = (dc: number) => `99966${dc}${String(randomInt(0, 10_000)).padStart(4, '0')}`;
+
+describe('login across DCs (GramJS)', () => {
+  const phone = testNumber(2);
+
+  it('signs up a DC 2 test number asked on DC 1: PHONE_MIGRATE_2, then sign-up at DC 2', async () => {
+    const { client } = gramClient({ lib: 'telegram', dc: s.dcs[0]! });
+    try {
+      await client.start({
+        phoneNumber: phone,
+        phoneCode: () => Promise.resolve('22222'),
+        firstAndLastNames: () => Promise.resolve(['Ada', 'Lovelace']),
+        onError: (err) => {
+          throw err;
+        },
+      });
+      const me = await client.getMe();
+      expect(me.phone).toBe(phone);
+      expect(me.firstName).toBe('Ada');
+      expect(me.self).toBe(true);
+      expect(client.session.dcId).toBe(2);
+    } finally {
+      await client.destroy();
+    }
+  });
+
+  it('signs the same number in again from a new device, without sign-up, and rejects a wrong code', async () => {
+    const { client, Api } = gramClient({ lib: 'telegram', dc: s.dcs[1]! });
+    try {
+      await client.connect();
+      const sent = (await client.invoke(
+        new Api.auth.SendCode({
+          phoneNumber: phone,
+          apiId: 12345,
+          apiHash: '0123456789abcdef0123456789abcdef',
+          settings: new Api.CodeSettings({}),
+        }),
+      )) as GramApi.auth.SentCode;
+      await expect(
+        client.invoke(
+          new Api.auth.SignIn({ phoneNumber: phone, phoneCodeHash: sent.phoneCodeHash, phoneCode: '12345' }),
+        ),
+      ).rejects.toMatchObject({ errorMessage: 'PHONE_CODE_INVALID' });
+      const auth = await client.invoke(
+        new Api.auth.SignIn({ phoneNumber: phone, phoneCodeHash: sent.phoneCodeHash, phoneCode: '22222' }),
+      );
+      expect(auth.className).toBe('auth.Authorization');
+      const me = await client.getMe();
+      expect(me.firstName).toBe('Ada');
+    } finally {
+      await client.destroy();
+    }
+  });
+
+  it('answers an unregistered key with AUTH_KEY_UNREGISTERED and a bad number with PHONE_NUMBER_INVALID', async () => {
+    const { client, Api } = gramClient({ lib: 'telegram', dc: s.dcs[2]! });
+    try {
+      await client.connect();
+      await expect(client.invoke(new Api.updates.GetState())).rejects.toMatchObject({
+        errorMessage: 'AUTH_KEY_UNREGISTERED',
+      });
+      await expect(
+        client.invoke(
+          new Api.auth.SendCode({
+            phoneNumber: '12ab',
+            apiId: 1,
+            apiHash: 'x',
+            settings: new Api.CodeSettings({}),
+          }),
+        ),
+      ).rejects.toMatchObject({ errorMessage: 'PHONE_NUMBER_INVALID' });
+    } finally {
+      await client.destroy();
+    }
+  });
+});
