@@ -115,6 +115,7 @@ export function processEnv(
     env.TERN_GRPC_LISTEN = `${dcHost(dc)}:${GRPC_PORTS[command]}`;
     env.TERN_METRICS_LISTEN = `${dcHost(dc)}:${METRICS_PORTS[command]}`;
   }
+  if (command === 'auth') env.TERN_AUTH_DEV_CODES_LISTEN = `${dcHost(dc)}:9480`;
   if (command === 'gateway') {
     env.TERN_RSA_PRIVATE_KEY_FILE = files.rsaKey;
     env.TERN_GATEWAY_TCP_LISTEN = `${dcHost(dc)}:${GATEWAY_TCP_PORT}`;
