@@ -14,7 +14,8 @@ describe('tl:gen sources', () => {
     '%s: every id equals its computed CRC32',
     (_pkg, i) => {
       const s = schemas[i]!;
-      expect(s.constructors.length + s.methods.length).toBeGreaterThan(2000);
+      // A whole API schema (layer 145 already has ~1500 combinators), not a truncated read.
+      expect(s.constructors.length + s.methods.length).toBeGreaterThan(1000);
       expect(idMismatches(s).map((e) => e.name)).toEqual([]);
     },
   );

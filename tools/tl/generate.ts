@@ -28,6 +28,12 @@ export const API_SOURCES: ReadonlyArray<{ pkg: string; format: 'gramjs' | 'mtcut
   { pkg: 'telegram', format: 'gramjs' },
   { pkg: 'teleproto', format: 'gramjs' },
   { pkg: '@mtcute/core', format: 'mtcute' },
+  // Older layers, from older GramJS releases installed under npm aliases (package.json).
+  { pkg: 'telegram-layer-184', format: 'gramjs' },
+  { pkg: 'telegram-layer-181', format: 'gramjs' },
+  { pkg: 'telegram-layer-174', format: 'gramjs' },
+  { pkg: 'telegram-layer-152', format: 'gramjs' },
+  { pkg: 'telegram-layer-145', format: 'gramjs' },
 ];
 
 /** The installed package's directory (not require.resolve: some packages do not export package.json). */

@@ -6,7 +6,8 @@
 import { createPublicKey } from 'node:crypto';
 import bigInt from 'big-integer';
 
-type Lib = 'telegram' | 'teleproto';
+/** GramJS and teleproto, and older GramJS releases installed under npm aliases (older layers). */
+export type Lib = 'telegram' | 'teleproto' | 'telegram-layer-145' | 'telegram-layer-174';
 export type GramConnection = 'full' | 'abridged' | 'obfuscated' | 'websocket';
 
 /* eslint-disable @typescript-eslint/no-require-imports -- the two libraries are loaded by name */

@@ -155,7 +155,8 @@ describe('TL codec', () => {
       // Bool's constructors are the JS booleans true/false, not objects
       .filter((c) => c.type !== 'Bool' && gen.canGenerate(c))
       .map((c) => c.name);
-    expect(names.length).toBeGreaterThan(150);
+    // Every 7th constructor: ~150 in old layers, ~230 in the newest.
+    expect(names.length).toBeGreaterThan(100);
     for (const name of [...names, 'user', 'config', 'message', 'messages.sendMessage']) {
       fc.assert(
         fc.property(gen.object(name), (obj) => {
