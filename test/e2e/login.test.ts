@@ -67,6 +67,52 @@ describe('login across DCs (GramJS)', () => {
     }
   });
 
+  it('moves the login to DC 3 with exportAuthorization/importAuthorization, bytes single-use', async () => {
+    const home = gramClient({ lib: 'telegram', dc: s.dcs[1]! });
+    const other = gramClient({ lib: 'telegram', dc: s.dcs[2]! });
+    try {
+      await home.client.connect();
+      const sent = (await home.client.invoke(
+        new home.Api.auth.SendCode({
+          phoneNumber: phone,
+          apiId: 12345,
+          apiHash: '0123456789abcdef0123456789abcdef',
+          settings: new home.Api.CodeSettings({}),
+        }),
+      )) as GramApi.auth.SentCode;
+      await home.client.invoke(
+        new home.Api.auth.SignIn({
+          phoneNumber: phone,
+          phoneCodeHash: sent.phoneCodeHash,
+          phoneCode: '22222',
+        }),
+      );
+      await expect(
+        home.client.invoke(new home.Api.auth.ExportAuthorization({ dcId: 2 })),
+      ).rejects.toMatchObject({ errorMessage: 'DC_ID_INVALID' });
+      const exported = await home.client.invoke(new home.Api.auth.ExportAuthorization({ dcId: 3 }));
+
+      await other.client.connect();
+      await expect(other.client.invoke(new other.Api.updates.GetState())).rejects.toMatchObject({
+        errorMessage: 'AUTH_KEY_UNREGISTERED',
+      });
+      const imported = await other.client.invoke(
+        new other.Api.auth.ImportAuthorization({ id: exported.id, bytes: exported.bytes }),
+      );
+      expect(imported.className).toBe('auth.Authorization');
+      expect((imported as GramApi.auth.Authorization).user.id.toString()).toBe(exported.id.toString());
+      await other.client.invoke(new other.Api.updates.GetState()); // now authorized on DC 3
+      await expect(
+        other.client.invoke(
+          new other.Api.auth.ImportAuthorization({ id: exported.id, bytes: exported.bytes }),
+        ),
+      ).rejects.toMatchObject({ errorMessage: 'AUTH_BYTES_INVALID' });
+    } finally {
+      await home.client.destroy();
+      await other.client.destroy();
+    }
+  });
+
   it('answers an unregistered key with AUTH_KEY_UNREGISTERED and a bad number with PHONE_NUMBER_INVALID', async () => {
     const { client, Api } = gramClient({ lib: 'telegram', dc: s.dcs[2]! });
     try {

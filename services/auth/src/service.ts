@@ -2,8 +2,10 @@
  * The auth service of one DC: auth keys, phone codes, sign-up/sign-in, the global
  * user directory, authorization export/import. See README.md for what it owns.
  */
-import type { ServiceModule } from '../../shared/src';
-import { AuthServiceService } from '../../shared/src/gen/tern/auth/v1/auth';
+import { DcClients, type ServiceModule } from '../../shared/src';
+import { AuthServiceClient, AuthServiceService } from '../../shared/src/gen/tern/auth/v1/auth';
+import { exportHandlers } from './api/exports';
+import { ExportStore } from './storage/exports';
 import { authKeyHandlers } from './api/auth-keys';
 import { loginHandlers } from './api/login';
 import { DevCodeDelivery, WebhookCodeDelivery, type CodeDelivery } from './internal/code-delivery';
@@ -34,16 +36,26 @@ export const authService: ServiceModule<AuthSettings> = {
       }
       delivery = dev;
     }
+    const loginStore = new LoginStore(db.dc);
+    const authOf = new DcClients(AuthServiceClient, ctx.topology, 'auth');
+    ctx.lifecycle.onShutdown('auth-clients', () => authOf.close());
+    const exports = exportHandlers({
+      dcId: ctx.dcId,
+      topology: ctx.topology,
+      exports: new ExportStore(db.dc),
+      login: loginStore,
+      authOf,
+    });
     const login = loginHandlers({
       dcId: ctx.dcId,
       testMode: ctx.topology.testMode,
       directory: new Directory(db.global),
-      store: new LoginStore(db.dc),
+      store: loginStore,
       delivery,
       placement: new Placement(s.TERN_AUTH_PLACEMENT),
     });
     return {
-      'tern.auth.v1.AuthService': { ...authKeyHandlers(new AuthKeyStore(db.dc)), ...login },
+      'tern.auth.v1.AuthService': { ...authKeyHandlers(new AuthKeyStore(db.dc)), ...login, ...exports },
     };
   },
 };

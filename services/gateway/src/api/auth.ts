@@ -85,3 +85,17 @@ export async function getState(_call: TlObject, ctx: CallContext, d: AuthDeps): 
   if (context.userId === 0n) throw errors.unauthorized('AUTH_KEY_UNREGISTERED');
   return { _: 'updates.state', pts: 1, qts: 0, date: Math.floor(Date.now() / 1000), seq: 0, unread_count: 0 };
 }
+
+export async function exportAuthorization(call: TlObject, ctx: CallContext, d: AuthDeps): Promise<TlObject> {
+  const context = await requestContext(ctx, d.auth, d.dcId);
+  const res = await unary(d.auth.exportAuthorization.bind(d.auth), { context, dcId: Number(call.dc_id) });
+  return { _: 'auth.exportedAuthorization', id: res.id, bytes: Buffer.from(res.bytes) };
+}
+
+export async function importAuthorization(call: TlObject, ctx: CallContext, d: AuthDeps): Promise<TlObject> {
+  const context = await requestContext(ctx, d.auth, d.dcId);
+  const bytes = Buffer.isBuffer(call.bytes) ? call.bytes : Buffer.alloc(0);
+  const res = await unary(d.auth.importAuthorization.bind(d.auth), { context, id: call.id as bigint, bytes });
+  ctx.authKey.userId = res.authorization!.user!.id;
+  return tlAuthorization(res.authorization!.user!);
+}

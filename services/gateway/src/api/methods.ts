@@ -6,7 +6,15 @@
  */
 import type { Topology } from '../../../shared/src/config/topology';
 import { RpcError, type ApiHandler, type ApiResult, type CallContext } from '../mtproto/engine';
-import { getState, getUsers, sendCode, signIn, signUp } from './auth';
+import {
+  exportAuthorization,
+  getState,
+  getUsers,
+  importAuthorization,
+  sendCode,
+  signIn,
+  signUp,
+} from './auth';
 import { bindTempAuthKey, type PfsDeps } from './pfs';
 import type { TlObject } from '../mtproto/tl-types';
 import { config, nearestDc } from './help';
@@ -22,6 +30,8 @@ type Method = (call: TlObject, ctx: CallContext, deps: MethodDeps) => Promise<Ap
 /** TL method name → handler. Keep it sorted by namespace. */
 export const METHODS: Readonly<Record<string, Method>> = {
   'auth.bindTempAuthKey': bindTempAuthKey,
+  'auth.exportAuthorization': exportAuthorization,
+  'auth.importAuthorization': importAuthorization,
   'auth.sendCode': sendCode,
   'auth.signIn': signIn,
   'auth.signUp': signUp,
