@@ -42,7 +42,6 @@ export const gatewayService: ServiceModule<GatewaySettings> = {
       }),
       mapError: toTelegramRpcError,
       dcId: ctx.dcId,
-      testMode: ctx.topology.testMode,
       log: ctx.log.child({ component: 'mtproto' }),
     });
     const gw = ctx.dc.gateway;

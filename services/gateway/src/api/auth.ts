@@ -56,13 +56,13 @@ export async function signUp(call: TlObject, ctx: CallContext, d: AuthDeps): Pro
   return tlAuthorization(res.authorization!.user!);
 }
 
-function inputUser(v: TlObject, self: bigint): InputUser | undefined {
+function inputUser(v: TlObject): InputUser | undefined {
   if (v._ === 'inputUserSelf') return { kind: { $case: 'self', value: {} } };
   if (v._ === 'inputUser')
     return {
       kind: { $case: 'user', value: { userId: v.user_id as bigint, accessHash: v.access_hash as bigint } },
     };
-  return v._ === 'inputUserEmpty' || self === 0n ? undefined : undefined;
+  return undefined; // inputUserEmpty, inputUserFromMessage: nothing to look up yet
 }
 
 /** users.getUsers: the result is a plain Vector<User>, written by the codec from an array. */
@@ -70,7 +70,7 @@ export async function getUsers(call: TlObject, ctx: CallContext, d: AuthDeps): P
   const context = await requestContext(ctx, d.auth, d.dcId);
   if (context.userId === 0n) throw errors.unauthorized('AUTH_KEY_UNREGISTERED');
   const users = ((call.id as TlObject[] | undefined) ?? [])
-    .map((v) => inputUser(v, context.userId))
+    .map(inputUser)
     .filter((u): u is InputUser => u !== undefined);
   const res = await unary(d.auth.getUsers.bind(d.auth), { context, users });
   return res.users.map(tlUser);

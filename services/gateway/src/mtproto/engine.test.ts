@@ -117,7 +117,6 @@ function setup() {
         : Promise.reject(new Error('boom')),
     mapError: () => ({ errorCode: 500, errorMessage: 'INTERNAL' }),
     dcId: 1,
-    testMode: true,
     log: pino({ level: 'silent' }),
   });
   const { conn, sent, state } = fakeConnection();

@@ -7,6 +7,7 @@
  *   wrong salt → bad_server_salt; bad msg_id / seqno → bad_msg_notification with its code;
  *   replays are dropped; answers are rpc_result (gzip_packed when large) or rpc_error.
  */
+import { sha256 } from './crypto/hash';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import {
@@ -92,7 +93,6 @@ export interface EngineDeps {
   api: ApiHandler;
   mapError: ErrorMapper;
   dcId: number;
-  testMode: boolean;
   log: Logger;
   sessions?: SessionStore;
   /** Packets a connection may have queued for processing; beyond it: -429. */
@@ -128,9 +128,7 @@ export class MtprotoEngine implements PacketHandler {
   constructor(private readonly deps: EngineDeps) {
     this.sessions = deps.sessions ?? new SessionStore();
     // Salts keyed by a secret every replica of this DC's gateway derives from the same RSA key.
-    this.salts = new Salts(
-      Buffer.from(deps.rsa.privateKey.export({ format: 'der', type: 'pkcs1' })).subarray(-64),
-    );
+    this.salts = new Salts(sha256(Buffer.from(deps.rsa.privateKey.export({ format: 'der', type: 'pkcs1' }))));
     this.maxQueued = deps.maxQueuedPackets ?? 256;
   }
 
@@ -182,7 +180,6 @@ export class MtprotoEngine implements PacketHandler {
         encode: (o) => this.deps.tl.encodeService(o),
         saveKey: (k) => this.saveKey(k),
         dcId: this.deps.dcId,
-        testMode: this.deps.testMode,
       });
       this.handshakes.set(conn, hs);
     }
@@ -474,7 +471,7 @@ export class MtprotoEngine implements PacketHandler {
 
   /** Runs an API call; its rpc_result goes to whichever connection the session has when it ends. */
   private startCall(session: Session, msg: InnerMessage): void {
-    if (session.pendingRequests >= 64) {
+    if (session.pendingRequests >= session.limits.maxPendingRequests) {
       this.sendLater(session, buildRpcResult(msg.msgId, this.rpcErrorBody(420, 'FLOOD_WAIT_1')));
       return;
     }

@@ -5,7 +5,8 @@
  * (p_q_inner_data_temp*). Every check the spec lists; a failed check ends the exchange (the
  * connection is closed by the caller) without telling which check failed.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { sha1 } from './crypto/hash';
+import { randomBytes } from 'node:crypto';
 import { igeDecrypt, igeEncrypt } from './crypto/aes-ige';
 import {
   DH_G,
@@ -49,14 +50,7 @@ export interface HandshakeDeps {
   saveKey(key: NewAuthKey): Promise<'created' | 'exists'>;
   /** This DC's id, checked against p_q_inner_data_dc's dc. */
   dcId: number;
-  testMode: boolean;
 }
-
-const sha1 = (...parts: Buffer[]) => {
-  const h = createHash('sha1');
-  for (const p of parts) h.update(p);
-  return h.digest();
-};
 
 /** Longest lifetime a temporary key may ask for (a day; clients use ~1 day or less). */
 const MAX_TEMP_KEY_SECONDS = 24 * 60 * 60 * 2;

@@ -75,7 +75,7 @@ export class Session {
   constructor(
     readonly authKey: AuthKeyEntry,
     readonly id: bigint,
-    private readonly limits: SessionLimits,
+    readonly limits: SessionLimits,
   ) {}
 
   /** seqno for the next server message: content messages count (odd), others do not (even). */

@@ -42,6 +42,15 @@ export function subjectsFor(dc: number) {
   };
 }
 
+/** Update streams feed live delivery only (the durable logs are in Cassandra): a week, oldest dropped. */
+const LIVE_DELIVERY = {
+  retention: RetentionPolicy.Limits,
+  storage: StorageType.File,
+  max_age: 7 * DAY_NS,
+  discard: DiscardPolicy.Old,
+  duplicate_window: 2 * 60 * 1e9,
+};
+
 /** The streams `migrate` creates in DC `dc`. */
 export function streamsFor(dc: number): StreamSpec[] {
   const s = subjectsFor(dc);
@@ -50,25 +59,13 @@ export function streamsFor(dc: number): StreamSpec[] {
       name: `DC${dc}_USER_UPDATES`,
       subjects: [s.userUpdatesAll],
       description: 'Per-user update events for live delivery; the durable log itself is in Cassandra.',
-      config: {
-        retention: RetentionPolicy.Limits,
-        storage: StorageType.File,
-        max_age: 7 * DAY_NS,
-        discard: DiscardPolicy.Old,
-        duplicate_window: 2 * 60 * 1e9,
-      },
+      config: LIVE_DELIVERY,
     },
     {
       name: `DC${dc}_CHANNEL_UPDATES`,
       subjects: [s.channelUpdatesAll],
       description: 'Channel events for live delivery to subscribers connected to this DC.',
-      config: {
-        retention: RetentionPolicy.Limits,
-        storage: StorageType.File,
-        max_age: 7 * DAY_NS,
-        discard: DiscardPolicy.Old,
-        duplicate_window: 2 * 60 * 1e9,
-      },
+      config: LIVE_DELIVERY,
     },
     {
       name: `DC${dc}_PUSH`,

@@ -3,16 +3,10 @@
  * AES-256-IGE key and IV derived from (auth_key, msg_key). `x` is 0 for messages from the client
  * and 8 for messages from the server.
  */
-import { createHash } from 'node:crypto';
+import { sha1, sha256 } from './hash';
 
 export type Direction = 'client' | 'server';
 const offset = (from: Direction) => (from === 'client' ? 0 : 8);
-
-const sha256 = (...parts: Buffer[]) => {
-  const h = createHash('sha256');
-  for (const p of parts) h.update(p);
-  return h.digest();
-};
 
 /** msg_key_large = SHA256(auth_key[88+x .. 120+x] ‖ plaintext_with_padding). */
 export function messageKeyLarge(authKey: Buffer, paddedPlaintext: Buffer, from: Direction): Buffer {
@@ -42,7 +36,7 @@ export function messageAesKeyIv(
 
 /** auth_key_id: the low 64 bits of SHA1(auth_key), as the 8 bytes that prefix encrypted messages. */
 export function authKeyId(authKey: Buffer): Buffer {
-  return createHash('sha1').update(authKey).digest().subarray(12, 20);
+  return sha1(authKey).subarray(12, 20);
 }
 
 /** Quick-ack token of a client packet: the first 32 bits of its msg_key_large, top bit set. */

@@ -3,7 +3,8 @@
  * encrypted with) and the decryption of req_DH_params' encrypted_data, in both encodings
  * clients send: RSA_PAD (current clients) and the legacy SHA1-prefixed one.
  */
-import { constants, createHash, createPublicKey, privateDecrypt, type KeyObject } from 'node:crypto';
+import { sha1, sha256 } from './hash';
+import { constants, createPublicKey, privateDecrypt, type KeyObject } from 'node:crypto';
 import { igeDecrypt } from './aes-ige';
 import { bigintFromBytes } from './dh';
 import { tlBytes } from '../wire';
@@ -23,10 +24,7 @@ export function rsaFingerprint(publicKey: KeyObject): bigint {
   const jwk = publicKey.export({ format: 'jwk' });
   const n = Buffer.from(jwk.n ?? '', 'base64url');
   const e = Buffer.from(jwk.e ?? '', 'base64url');
-  return createHash('sha1')
-    .update(Buffer.concat([tlBytes(n), tlBytes(e)]))
-    .digest()
-    .readBigInt64LE(12);
+  return sha1(tlBytes(n), tlBytes(e)).readBigInt64LE(12);
 }
 
 export function serverRsaKey(privateKey: KeyObject): ServerRsaKey {
@@ -45,12 +43,6 @@ function rsaRaw(key: ServerRsaKey, block: Buffer): Buffer | undefined {
   if (block.length !== 256 || bigintFromBytes(block) >= key.modulus) return undefined;
   return privateDecrypt({ key: key.privateKey, padding: constants.RSA_NO_PADDING }, block);
 }
-
-const sha256 = (...parts: Buffer[]) => {
-  const h = createHash('sha256');
-  for (const p of parts) h.update(p);
-  return h.digest();
-};
 
 /**
  * Decrypts encrypted_data of req_DH_params. Returns the inner data's bytes (with trailing
@@ -88,8 +80,7 @@ function fromLegacy(raw: Buffer): Buffer | undefined {
   // The data's length is not sent: p_q_inner_data variants are at most ~100 bytes; the hash
   // covers exactly the TL object, so try the lengths a TL object can have (multiples of 4).
   for (let len = 4; len <= rest.length; len += 4) {
-    if (createHash('sha1').update(rest.subarray(0, len)).digest().equals(hash))
-      return Buffer.from(rest.subarray(0, len));
+    if (sha1(rest.subarray(0, len)).equals(hash)) return Buffer.from(rest.subarray(0, len));
   }
   return undefined;
 }

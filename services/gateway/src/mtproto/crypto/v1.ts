@@ -3,14 +3,8 @@
  * auth.bindTempAuthKey, which the client encrypts with its permanent key this way.
  * msg_key = SHA1(plaintext without padding)[4..20); keys from SHA1 over auth_key slices (x = 0).
  */
-import { createHash } from 'node:crypto';
-import { igeDecrypt, igeEncrypt } from './aes-ige';
-
-const sha1 = (...parts: Buffer[]) => {
-  const h = createHash('sha1');
-  for (const p of parts) h.update(p);
-  return h.digest();
-};
+import { sha1 } from './hash';
+import { igeDecrypt } from './aes-ige';
 
 function keyIv(authKey: Buffer, msgKey: Buffer): { key: Buffer; iv: Buffer } {
   const a = sha1(msgKey, authKey.subarray(0, 32));
@@ -43,24 +37,4 @@ export function decryptV1(
   )
     return undefined;
   return { msgId: plain.readBigInt64LE(16), body: plain.subarray(32, 32 + len) };
-}
-
-/** The client side, for tests: encrypts `body` as MTProto 1.0 with `authKey`. */
-export function encryptV1(
-  authKey: Buffer,
-  authKeyIdBytes: Buffer,
-  m: { salt: bigint; sessionId: bigint; msgId: bigint; body: Buffer },
-  padding: Buffer,
-): Buffer {
-  const head = Buffer.alloc(32);
-  head.writeBigInt64LE(m.salt, 0);
-  head.writeBigInt64LE(m.sessionId, 8);
-  head.writeBigInt64LE(m.msgId, 16);
-  head.writeUInt32LE(0, 24);
-  head.writeUInt32LE(m.body.length, 28);
-  const unpadded = Buffer.concat([head, m.body]);
-  const msgKey = sha1(unpadded).subarray(4, 20);
-  const plain = Buffer.concat([unpadded, padding.subarray(0, (16 - (unpadded.length % 16)) % 16)]);
-  const { key, iv } = keyIv(authKey, msgKey);
-  return Buffer.concat([authKeyIdBytes, msgKey, igeEncrypt(plain, key, iv)]);
 }
