@@ -9,6 +9,7 @@ import { main as messaging } from './messaging/src/main';
 import { main as channel } from './channel/src/main';
 import { main as media } from './media/src/main';
 import { runMigrate } from './shared/src/commands/migrate';
+import { runMoveUser } from './auth/src/commands/move-user';
 
 const COMMANDS: Record<string, () => Promise<void>> = {
   gateway,
@@ -17,7 +18,11 @@ const COMMANDS: Record<string, () => Promise<void>> = {
   channel,
   media,
   migrate: runMigrate,
+  'move-user': () => runMoveUser(process.argv.slice(3)),
 };
+
+/** Commands that finish (the others serve until stopped). */
+const ONE_SHOT = new Set(['migrate', 'move-user']);
 
 /** Exit status for a configuration error (sysexits EX_CONFIG). */
 const EX_CONFIG = 78;
@@ -31,7 +36,7 @@ async function run(): Promise<void> {
   }
   try {
     await main();
-    if (command === 'migrate') process.exit(0);
+    if (ONE_SHOT.has(command)) process.exit(0);
   } catch (err) {
     if (err instanceof Error && err.name === 'ConfigError') {
       process.stderr.write(`tern ${command}: ${err.message}\n`);

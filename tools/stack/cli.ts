@@ -7,8 +7,12 @@
  *         already runs is reused, stored data is kept.
  *   down  stop everything gracefully (Tern first, then the infrastructure); data stays.
  *   info  print the running stack as JSON (exit 1 when it is not running).
+ *   move-user <user_id> <dc>
+ *         the operator's user move (services/auth/src/commands/move-user.ts) against this stack.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { INFRA_COMPONENTS } from './infra';
 import { readStackInfo, StackNotRunningError } from './info';
 import { ensureRsaKey, ensureSecrets } from './keys';
@@ -102,12 +106,23 @@ function table(s: StackInfo): string {
   ].join('\n');
 }
 
-const COMMANDS: Record<string, () => Promise<void> | void> = { up, down, info };
+/** `npm run user:move -- <user_id> <dc>`: the operator command, pointed at the local topology. */
+function moveUser(): void {
+  readStackInfo(); // a clear message when the stack is not running
+  const res = spawnSync(
+    process.execPath,
+    [join(REPO_ROOT, 'dist/services/main.js'), 'move-user', ...process.argv.slice(3)],
+    { stdio: 'inherit', env: { ...process.env, TERN_TOPOLOGY_FILE: paths.topology } },
+  );
+  process.exitCode = res.status ?? 1;
+}
+
+const COMMANDS: Record<string, () => Promise<void> | void> = { up, down, info, 'move-user': moveUser };
 
 async function main(): Promise<void> {
   const command = COMMANDS[process.argv[2] ?? ''];
   if (!command) {
-    process.stderr.write('usage: stack <up|down|info>\n');
+    process.stderr.write('usage: stack <up|down|info|move-user>\n');
     process.exit(64);
   }
   try {

@@ -4,7 +4,14 @@
  */
 import { DcClients, type ServiceModule } from '../../shared/src';
 import { AuthServiceClient, AuthServiceService } from '../../shared/src/gen/tern/auth/v1/auth';
+import { authorizationHandlers } from './api/authorizations';
 import { exportHandlers } from './api/exports';
+import { moveHandlers } from './api/move';
+import { profileHandlers } from './api/profile';
+import { ProfileReader } from './internal/profiles';
+import { Revoker } from './internal/revocation';
+import { AuthorizationStore } from './storage/authorizations';
+import { UsernameStore } from './storage/usernames';
 import { ExportStore } from './storage/exports';
 import { authKeyHandlers } from './api/auth-keys';
 import { loginHandlers } from './api/login';
@@ -37,25 +44,56 @@ export const authService: ServiceModule<AuthSettings> = {
       delivery = dev;
     }
     const loginStore = new LoginStore(db.dc);
+    const directory = new Directory(db.global);
+    const authorizations = new AuthorizationStore(db.dc);
+    const keys = new AuthKeyStore(db.dc);
     const authOf = new DcClients(AuthServiceClient, ctx.topology, 'auth');
     ctx.lifecycle.onShutdown('auth-clients', () => authOf.close());
-    const exports = exportHandlers({
+    const reader = new ProfileReader(ctx.dcId, loginStore, directory, authOf);
+    const revoker = new Revoker({
       dcId: ctx.dcId,
-      topology: ctx.topology,
-      exports: new ExportStore(db.dc),
-      login: loginStore,
+      store: authorizations,
+      bus: ctx.bus,
       authOf,
+      log: ctx.log.child({ component: 'revocation' }),
     });
-    const login = loginHandlers({
-      dcId: ctx.dcId,
-      testMode: ctx.topology.testMode,
-      directory: new Directory(db.global),
-      store: loginStore,
-      delivery,
-      placement: new Placement(s.TERN_AUTH_PLACEMENT),
-    });
-    return {
-      'tern.auth.v1.AuthService': { ...authKeyHandlers(new AuthKeyStore(db.dc)), ...login, ...exports },
+    const handlers = {
+      ...authKeyHandlers(keys),
+      ...loginHandlers({
+        dcId: ctx.dcId,
+        testMode: ctx.topology.testMode,
+        directory,
+        store: loginStore,
+        authorizations,
+        delivery,
+        placement: new Placement(s.TERN_AUTH_PLACEMENT),
+        codesPerHour: s.TERN_AUTH_CODES_PER_HOUR,
+      }),
+      ...exportHandlers({
+        dcId: ctx.dcId,
+        topology: ctx.topology,
+        exports: new ExportStore(db.dc),
+        authorizations,
+        reader,
+        authOf,
+      }),
+      ...authorizationHandlers({ store: authorizations, keys, revoker }),
+      ...moveHandlers({
+        dcId: ctx.dcId,
+        dcIds: ctx.topology.dcs.map((dc) => dc.id),
+        directory,
+        login: loginStore,
+        authOf,
+        log: ctx.log.child({ component: 'move' }),
+      }),
+      ...profileHandlers({
+        dcId: ctx.dcId,
+        login: loginStore,
+        directory,
+        usernames: new UsernameStore(db.global),
+        reader,
+      }),
     };
+    return { 'tern.auth.v1.AuthService': handlers };
   },
 };

@@ -2,6 +2,7 @@
  * Auth-only settings (docs/configuration.md).
  */
 import {
+  int,
   oneOf,
   optionalHostPort,
   optionalStr,
@@ -17,6 +18,7 @@ export interface AuthSettings {
   TERN_AUTH_CODE_WEBHOOK_URL: string | undefined;
   TERN_AUTH_DEV_CODES_LISTEN: HostPort | undefined;
   TERN_AUTH_PLACEMENT: PlacementRule[];
+  TERN_AUTH_CODES_PER_HOUR: number;
 }
 
 function placement(): Setting<PlacementRule[]> {
@@ -42,4 +44,10 @@ export const authSpec: SpecOf<AuthSettings> = {
     describe: 'loopback host:port where development codes can be read',
   }),
   TERN_AUTH_PLACEMENT: placement(),
+  TERN_AUTH_CODES_PER_HOUR: int({
+    default: 5,
+    min: 1,
+    max: 1000,
+    describe: 'login codes (sendCode + resendCode) one number may be sent per hour; more get FLOOD_WAIT_X',
+  }),
 };

@@ -8,9 +8,10 @@
 import { randomBytes } from 'node:crypto';
 import { errors, unary, type AsyncService, type DcClients, type Topology } from '../../../shared/src';
 import type { AuthServiceClient, AuthServiceServer } from '../../../shared/src/gen/tern/auth/v1/auth';
+import type { AuthorizationStore } from '../storage/authorizations';
 import type { ExportStore } from '../storage/exports';
-import type { LoginStore } from '../storage/login';
-import { userOf } from './login';
+import { deviceOf } from './authorizations';
+import type { ProfileReader } from '../internal/profiles';
 
 export const EXPORT_TTL_SECONDS = 60;
 
@@ -18,7 +19,8 @@ export interface ExportDeps {
   dcId: number;
   topology: Topology;
   exports: ExportStore;
-  login: LoginStore;
+  reader: ProfileReader;
+  authorizations: AuthorizationStore;
   authOf: DcClients<AuthServiceClient>;
 }
 
@@ -38,7 +40,14 @@ export function exportHandlers(d: ExportDeps): Handlers {
       const token = Buffer.concat([Buffer.alloc(4), randomBytes(32)]);
       token.writeInt32LE(d.dcId, 0);
       const now = Math.floor(Date.now() / 1000);
-      await d.exports.save(token, userId, req.dcId, now + EXPORT_TTL_SECONDS, EXPORT_TTL_SECONDS);
+      await d.exports.save(
+        token,
+        userId,
+        req.context!.authKeyId,
+        req.dcId,
+        now + EXPORT_TTL_SECONDS,
+        EXPORT_TTL_SECONDS,
+      );
       return { id: userId, bytes: token };
     },
 
@@ -51,9 +60,12 @@ export function exportHandlers(d: ExportDeps): Handlers {
         row.expiresAt <= Math.floor(Date.now() / 1000)
       )
         throw invalid();
-      const profile = await d.login.profile(row.userId);
-      if (!profile) throw invalid();
-      return { user: userOf(profile, d.dcId, true) };
+      // The user's own view, from its home DC (after a move that is no longer this DC).
+      const user = (await d.reader.read(row.userId, [row.userId])).get(row.userId)?.user;
+      if (!user) throw invalid();
+      // Remembered so that revoking the source key revokes the imported login too.
+      await d.authorizations.recordExport(row.sourceAuthKeyId, row.targetDc);
+      return { user, sourceAuthKeyId: row.sourceAuthKeyId };
     },
 
     async importAuthorization(req) {
@@ -62,23 +74,19 @@ export function exportHandlers(d: ExportDeps): Handlers {
       const issuer = bytes.readInt32LE(0);
       if (issuer === d.dcId || !d.topology.dcs.some((dc) => dc.id === issuer)) throw invalid();
       const auth = d.authOf.forDc(issuer);
-      const { user } = await unary(auth.checkExportedAuthorization.bind(auth), {
+      const { user, sourceAuthKeyId } = await unary(auth.checkExportedAuthorization.bind(auth), {
         userId: req.id,
         bytes,
         targetDcId: d.dcId,
       });
       const ctx = req.context;
-      await d.login.bindKey(
-        ctx?.authKeyId ?? 0n,
-        req.id,
-        {
-          apiId: ctx?.client?.apiId ?? 0,
-          deviceModel: ctx?.client?.deviceModel ?? '',
-          systemVersion: ctx?.client?.systemVersion ?? '',
-          appVersion: ctx?.client?.appVersion ?? '',
-        },
-        ctx?.clientIp ?? '',
-      );
+      await d.authorizations.bind({
+        authKeyId: ctx?.authKeyId ?? 0n,
+        userId: req.id,
+        device: deviceOf(ctx),
+        clientIp: ctx?.clientIp ?? '',
+        importedFrom: { dc: issuer, authKeyId: sourceAuthKeyId },
+      });
       return { authorization: { user } };
     },
   };

@@ -1,29 +1,35 @@
 /**
- * auth.sendCode / auth.signIn / auth.signUp and the auth-key ↔ user binding.
+ * auth.sendCode / resendCode / cancelCode / signIn / signUp.
  *
  * Where a user lives is decided here: a registered number asked on another DC gets
  * PHONE_MIGRATE_<home>; a test number 99966XYYYY (test mode only) belongs to DC X; a new number
  * is placed by the client's address (NETWORK_MIGRATE_<dc> when another DC is configured closer).
- * Nothing is written for a failed attempt except the attempt counter of the code.
+ * Nothing is written for a failed attempt except the attempt counter of the code. Codes sent to a
+ * number are limited per hour (FLOOD_WAIT_X).
  */
 import { randomBytes, randomInt } from 'node:crypto';
 import { errors, type AsyncService } from '../../../shared/src';
 import type { AuthServiceServer } from '../../../shared/src/gen/tern/auth/v1/auth';
 import { SentCode_Type } from '../../../shared/src/gen/tern/auth/v1/auth';
-import type { User } from '../../../shared/src/gen/tern/common/v1/user';
 import type { CodeDelivery } from '../internal/code-delivery';
 import { normalizePhone, testNumberCode, testNumberDc } from '../internal/phone';
 import type { Placement } from '../internal/placement';
 import type { Directory } from '../storage/directory';
+import type { AuthorizationStore } from '../storage/authorizations';
 import type { LoginStore, UserProfile } from '../storage/login';
+import { deviceOf } from './authorizations';
+import { userOf } from '../internal/profiles';
 
 export interface LoginDeps {
   dcId: number;
   testMode: boolean;
   directory: Directory;
   store: LoginStore;
+  authorizations: AuthorizationStore;
   delivery: CodeDelivery;
   placement: Placement;
+  /** Codes (sendCode + resendCode) one number may be sent per hour. */
+  codesPerHour: number;
 }
 
 /** How long a code is valid, and how many wrong tries it survives. */
@@ -31,26 +37,9 @@ export const CODE_TTL_SECONDS = 300;
 export const CODE_MAX_ATTEMPTS = 5;
 const CODE_LENGTH = 5;
 
-export function userOf(p: UserProfile, homeDc: number, isSelf: boolean): User {
-  return {
-    id: p.userId,
-    accessHash: p.accessHash,
-    firstName: p.firstName,
-    lastName: p.lastName,
-    username: p.username,
-    phone: isSelf ? p.phone : '',
-    dcId: homeDc,
-    isSelf,
-    contact: false,
-    mutualContact: false,
-    deleted: false,
-    bot: false,
-  };
-}
-
 type Handlers = Pick<
   AsyncService<AuthServiceServer>,
-  'sendCode' | 'signIn' | 'signUp' | 'bindAuthKeyUser' | 'getAuthKeyUser' | 'getUsers'
+  'sendCode' | 'resendCode' | 'cancelCode' | 'signIn' | 'signUp'
 >;
 
 export function loginHandlers(d: LoginDeps): Handlers {
@@ -66,6 +55,27 @@ export function loginHandlers(d: LoginDeps): Handlers {
     return code;
   }
 
+  /** FLOOD_WAIT_X when `phone` had its hourly share of codes; else records one more. */
+  async function countCode(phone: string) {
+    const recent = await d.store.recentCodeRequests(phone);
+    if (recent.length >= d.codesPerHour)
+      throw errors.floodWait(recent[recent.length - d.codesPerHour]! + 3600 - now());
+    await d.store.recordCodeRequest(phone);
+  }
+
+  const newCode = (testDc: number | undefined) =>
+    testDc !== undefined
+      ? testNumberCode(testDc)
+      : String(randomInt(0, 10 ** CODE_LENGTH)).padStart(CODE_LENGTH, '0');
+
+  const sentCode = (hash: string) => ({
+    type: SentCode_Type.SMS,
+    length: CODE_LENGTH,
+    phoneCodeHash: hash,
+    nextType: SentCode_Type.SMS,
+    timeout: 0,
+  });
+
   return {
     async sendCode(req) {
       const phone = normalizePhone(req.phoneNumber);
@@ -78,10 +88,8 @@ export function loginHandlers(d: LoginDeps): Handlers {
         const closer = d.placement.dcFor(ctx?.clientIp ?? '');
         if (closer !== undefined && closer !== d.dcId) throw errors.migrate('NETWORK', closer);
       }
-      const code =
-        testDc !== undefined
-          ? testNumberCode(testDc)
-          : String(randomInt(0, 10 ** CODE_LENGTH)).padStart(CODE_LENGTH, '0');
+      await countCode(phone);
+      const code = newCode(testDc);
       const hash = randomBytes(9).toString('hex');
       await d.store.saveCode(
         {
@@ -97,15 +105,30 @@ export function loginHandlers(d: LoginDeps): Handlers {
       );
       // Test numbers have their code by definition: nothing to deliver.
       if (testDc === undefined) await d.delivery.send(phone, code);
-      return {
-        sentCode: {
-          type: SentCode_Type.SMS,
-          length: CODE_LENGTH,
-          phoneCodeHash: hash,
-          nextType: SentCode_Type.UNSPECIFIED,
-          timeout: 0,
-        },
+      return { sentCode: sentCode(hash) };
+    },
+
+    async resendCode(req) {
+      const old = await checkedCode(req.phoneNumber, req.phoneCodeHash, req.context?.authKeyId ?? 0n);
+      await countCode(old.phone);
+      const testDc = d.testMode ? testNumberDc(old.phone) : undefined;
+      // A new code under the same hash; the old one stops working and the tries start again.
+      const code = {
+        ...old,
+        code: newCode(testDc),
+        attempts: 0,
+        verified: false,
+        expiresAt: now() + CODE_TTL_SECONDS,
       };
+      await d.store.saveCode(code, CODE_TTL_SECONDS);
+      if (testDc === undefined) await d.delivery.send(old.phone, code.code);
+      return { sentCode: sentCode(old.hash) };
+    },
+
+    async cancelCode(req) {
+      const code = await checkedCode(req.phoneNumber, req.phoneCodeHash, req.context?.authKeyId ?? 0n);
+      await d.store.deleteCode(code.hash);
+      return {};
     },
 
     async signIn(req) {
@@ -130,8 +153,13 @@ export function loginHandlers(d: LoginDeps): Handlers {
       const profile = await d.store.profile(entry.userId);
       if (!profile) throw errors.internal(new Error(`user ${entry.userId} has no profile in DC ${d.dcId}`));
       await d.store.deleteCode(code.hash);
-      await d.store.bindKey(authKeyId, entry.userId, clientOf(ctx), ctx?.clientIp ?? '');
-      return { result: { $case: 'authorization', value: { user: userOf(profile, d.dcId, true) } } };
+      await d.authorizations.bind({
+        authKeyId,
+        userId: entry.userId,
+        device: deviceOf(ctx),
+        clientIp: ctx?.clientIp ?? '',
+      });
+      return { result: { $case: 'authorization', value: { user: userOf(profile, d.dcId, entry.userId) } } };
     },
 
     async signUp(req) {
@@ -150,58 +178,17 @@ export function loginHandlers(d: LoginDeps): Handlers {
         firstName,
         lastName: req.lastName.trim().slice(0, 64),
         username: '',
+        about: '',
       };
       await d.store.saveProfile(profile);
       await d.store.deleteCode(code.hash);
-      await d.store.bindKey(authKeyId, entry.userId, clientOf(ctx), ctx?.clientIp ?? '');
-      return { authorization: { user: userOf(profile, d.dcId, true) } };
+      await d.authorizations.bind({
+        authKeyId,
+        userId: entry.userId,
+        device: deviceOf(ctx),
+        clientIp: ctx?.clientIp ?? '',
+      });
+      return { authorization: { user: userOf(profile, d.dcId, entry.userId) } };
     },
-
-    async bindAuthKeyUser(req) {
-      await d.store.bindKey(
-        req.authKeyId,
-        req.userId,
-        {
-          apiId: req.client?.apiId ?? 0,
-          deviceModel: req.client?.deviceModel ?? '',
-          systemVersion: req.client?.systemVersion ?? '',
-          appVersion: req.client?.appVersion ?? '',
-        },
-        req.clientIp,
-      );
-      return {};
-    },
-
-    async getAuthKeyUser(req) {
-      return { userId: await d.store.keyUser(req.authKeyId) };
-    },
-
-    async getUsers(req) {
-      const self = req.context?.userId ?? 0n;
-      if (self === 0n) throw errors.unauthorized('AUTH_KEY_UNREGISTERED');
-      const users: User[] = [];
-      for (const input of req.users) {
-        // Only the caller itself for now; other users come with contacts and messaging.
-        const wantsSelf =
-          input.kind?.$case === 'self' || (input.kind?.$case === 'user' && input.kind.value.userId === self);
-        if (!wantsSelf) continue;
-        const profile = await d.store.profile(self);
-        if (profile) users.push(userOf(profile, d.dcId, true));
-      }
-      return { users };
-    },
-  };
-}
-
-function clientOf(
-  ctx:
-    | { client?: { apiId: number; deviceModel: string; systemVersion: string; appVersion: string } }
-    | undefined,
-) {
-  return {
-    apiId: ctx?.client?.apiId ?? 0,
-    deviceModel: ctx?.client?.deviceModel ?? '',
-    systemVersion: ctx?.client?.systemVersion ?? '',
-    appVersion: ctx?.client?.appVersion ?? '',
   };
 }

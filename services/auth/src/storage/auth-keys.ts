@@ -69,4 +69,11 @@ export class AuthKeyStore {
       permAuthKeyId: fromLong(row.get('perm_auth_key_id')),
     };
   }
+
+  /** Forgets the key (destroy_auth_key). */
+  async delete(authKeyId: bigint): Promise<void> {
+    await this.db.execute('DELETE FROM auth_keys WHERE auth_key_id = ?', [toLong(authKeyId)], {
+      prepare: true,
+    });
+  }
 }

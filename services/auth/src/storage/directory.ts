@@ -10,6 +10,8 @@ export interface DirectoryEntry {
   userId: bigint;
   phone: string;
   homeDc: number;
+  /** Set while MoveUser moves the user to this DC. */
+  movingTo?: number;
 }
 
 /** User ids are random below 2^40: unguessable in sequence, exact as JS numbers in every client. */
@@ -18,26 +20,67 @@ const ID_BITS = 40n;
 export class Directory {
   constructor(private readonly db: Client) {}
 
+  /**
+   * The user with `phone`. users_by_id is the authority on the home DC (MoveUser switches it with
+   * one lightweight transaction); users_by_phone's copy is a hint kept for operators.
+   */
   async byPhone(phone: string): Promise<DirectoryEntry | undefined> {
     const row = (
-      await this.db.execute('SELECT user_id, home_dc FROM users_by_phone WHERE phone = ?', [phone], {
+      await this.db.execute('SELECT user_id FROM users_by_phone WHERE phone = ?', [phone], {
         prepare: true,
       })
     ).first();
-    return row
-      ? { userId: fromLong(row.get('user_id')), phone, homeDc: row.get('home_dc') as number }
-      : undefined;
+    if (!row) return undefined;
+    const entry = await this.byId(fromLong(row.get('user_id')));
+    // A phone row without its id row is a sign-up that did not finish: treat it as absent.
+    return entry?.phone === phone ? entry : undefined;
   }
 
   async byId(userId: bigint): Promise<DirectoryEntry | undefined> {
     const row = (
-      await this.db.execute('SELECT phone, home_dc FROM users_by_id WHERE user_id = ?', [toLong(userId)], {
-        prepare: true,
-      })
+      await this.db.execute(
+        'SELECT phone, home_dc, moving_to FROM users_by_id WHERE user_id = ?',
+        [toLong(userId)],
+        {
+          prepare: true,
+        },
+      )
     ).first();
-    return row
-      ? { userId, phone: row.get('phone') as string, homeDc: row.get('home_dc') as number }
-      : undefined;
+    if (!row) return undefined;
+    const movingTo = row.get('moving_to') as number | null;
+    return {
+      userId,
+      phone: row.get('phone') as string,
+      homeDc: row.get('home_dc') as number,
+      ...(movingTo === null ? {} : { movingTo }),
+    };
+  }
+
+  /** MoveUser, step 1: records the move (one at a time per user). True when it holds. */
+  async startMove(userId: bigint, from: number, to: number): Promise<boolean> {
+    const rs = await this.db.execute(
+      'UPDATE users_by_id SET moving_to = ? WHERE user_id = ? IF home_dc = ? AND moving_to = null',
+      [to, toLong(userId), from],
+      { prepare: true },
+    );
+    if (rs.first().get('[applied]') === true) return true;
+    const now = await this.byId(userId);
+    return now?.homeDc === from && now.movingTo === to; // already started by an earlier run
+  }
+
+  /** MoveUser, step 3: the atomic switch of the home DC. True when the user now lives in `to`. */
+  async switchHome(userId: bigint, phone: string, from: number, to: number): Promise<boolean> {
+    const rs = await this.db.execute(
+      'UPDATE users_by_id SET home_dc = ?, moving_to = null WHERE user_id = ? IF home_dc = ? AND moving_to = ?',
+      [to, toLong(userId), from, to],
+      { prepare: true },
+    );
+    const switched = rs.first().get('[applied]') === true || (await this.byId(userId))?.homeDc === to;
+    if (switched)
+      await this.db.execute('UPDATE users_by_phone SET home_dc = ? WHERE phone = ?', [to, phone], {
+        prepare: true,
+      });
+    return switched;
   }
 
   /**

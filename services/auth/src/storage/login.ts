@@ -1,6 +1,6 @@
 /**
  * The auth service's login state in its DC's keyspace: phone codes in flight, user profiles of
- * users whose home is this DC, and which user each auth key is logged in as.
+ * users whose home is this DC (logins are in authorizations.ts).
  */
 import type { Client } from 'cassandra-driver';
 import { fromLong, toLong } from '../../../shared/src';
@@ -22,6 +22,9 @@ export interface UserProfile {
   firstName: string;
   lastName: string;
   username: string;
+  about: string;
+  /** Set while MoveUser copies the user to that DC: writes here are refused meanwhile. */
+  movingTo?: number;
 }
 
 export class LoginStore {
@@ -58,16 +61,74 @@ export class LoginStore {
     return next;
   }
 
+  /** Records a code sent to `phone` (auth.sendCode / resendCode) for the flood limit. */
+  async recordCodeRequest(phone: string): Promise<void> {
+    await this.db.execute('INSERT INTO code_requests (phone, requested_at) VALUES (?, now())', [phone], {
+      prepare: true,
+    });
+  }
+
+  /** Unix seconds of the codes sent to `phone` in the last hour (rows expire after it), oldest first. */
+  async recentCodeRequests(phone: string): Promise<number[]> {
+    const rs = await this.db.execute(
+      'SELECT toUnixTimestamp(requested_at) AS at FROM code_requests WHERE phone = ?',
+      [phone],
+      { prepare: true },
+    );
+    return rs.rows.map((r) => Math.floor(Number(r.get('at')) / 1000)).sort((a, b) => a - b);
+  }
+
   async deleteCode(hash: string): Promise<void> {
     await this.db.execute('DELETE FROM phone_codes WHERE phone_code_hash = ?', [hash], { prepare: true });
   }
 
   async saveProfile(p: UserProfile): Promise<void> {
     await this.db.execute(
-      'INSERT INTO users (user_id, access_hash, phone, first_name, last_name, username, created_at) VALUES (?, ?, ?, ?, ?, ?, toTimestamp(now()))',
-      [toLong(p.userId), toLong(p.accessHash), p.phone, p.firstName, p.lastName, p.username],
+      'INSERT INTO users (user_id, access_hash, phone, first_name, last_name, username, about, moving_to, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, null, toTimestamp(now()))',
+      [toLong(p.userId), toLong(p.accessHash), p.phone, p.firstName, p.lastName, p.username, p.about],
       { prepare: true },
     );
+  }
+
+  /**
+   * Changes profile fields, unless a move of the user is under way (a lightweight transaction, so
+   * a write cannot slip in after MoveUser froze and copied the row). Returns false when refused.
+   */
+  async updateProfile(
+    userId: bigint,
+    change: Partial<Pick<UserProfile, 'firstName' | 'lastName' | 'about' | 'username'>>,
+  ): Promise<boolean> {
+    const columns: Record<string, string | undefined> = {
+      first_name: change.firstName,
+      last_name: change.lastName,
+      about: change.about,
+      username: change.username,
+    };
+    const set = Object.entries(columns).filter(([, v]) => v !== undefined);
+    if (set.length === 0) return true;
+    const rs = await this.db.execute(
+      `UPDATE users SET ${set.map(([c]) => `${c} = ?`).join(', ')} WHERE user_id = ? IF phone != null AND moving_to = null`,
+      [...set.map(([, v]) => v), toLong(userId)],
+      { prepare: true },
+    );
+    return rs.first().get('[applied]') === true;
+  }
+
+  /** Marks the user as being moved (MoveUser's freeze step); false when the row is gone. */
+  async freeze(userId: bigint, targetDc: number): Promise<boolean> {
+    const rs = await this.db.execute(
+      'UPDATE users SET moving_to = ? WHERE user_id = ? IF EXISTS',
+      [targetDc, toLong(userId)],
+      {
+        prepare: true,
+      },
+    );
+    return rs.first().get('[applied]') === true;
+  }
+
+  /** Deletes the profile (MoveUser's cleanup step, on the DC the user left). */
+  async deleteProfile(userId: bigint): Promise<void> {
+    await this.db.execute('DELETE FROM users WHERE user_id = ?', [toLong(userId)], { prepare: true });
   }
 
   async profile(userId: bigint): Promise<UserProfile | undefined> {
@@ -82,36 +143,8 @@ export class LoginStore {
       firstName: (row.get('first_name') as string | null) ?? '',
       lastName: (row.get('last_name') as string | null) ?? '',
       username: (row.get('username') as string | null) ?? '',
+      about: (row.get('about') as string | null) ?? '',
+      movingTo: (row.get('moving_to') as number | null) ?? undefined,
     };
-  }
-
-  async bindKey(
-    authKeyId: bigint,
-    userId: bigint,
-    client: { apiId: number; deviceModel: string; systemVersion: string; appVersion: string },
-    clientIp: string,
-  ): Promise<void> {
-    await this.db.execute(
-      'INSERT INTO auth_key_users (auth_key_id, user_id, api_id, device_model, system_version, app_version, client_ip, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, toTimestamp(now()))',
-      [
-        toLong(authKeyId),
-        toLong(userId),
-        client.apiId,
-        client.deviceModel,
-        client.systemVersion,
-        client.appVersion,
-        clientIp,
-      ],
-      { prepare: true },
-    );
-  }
-
-  async keyUser(authKeyId: bigint): Promise<bigint> {
-    const row = (
-      await this.db.execute('SELECT user_id FROM auth_key_users WHERE auth_key_id = ?', [toLong(authKeyId)], {
-        prepare: true,
-      })
-    ).first();
-    return row ? fromLong(row.get('user_id')) : 0n;
   }
 }

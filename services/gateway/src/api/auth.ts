@@ -8,10 +8,7 @@ import type { InputUser } from '../../../shared/src/gen/tern/common/v1/peer';
 import type { CallContext } from '../mtproto/engine';
 import type { TlObject } from '../mtproto/tl-types';
 import { requestContext } from './context';
-import { tlAuthorization, tlSentCode, tlUser } from './convert';
-
-/** A TL string field (absent optional fields read as ''). */
-const text = (v: unknown): string => (typeof v === 'string' ? v : '');
+import { inputUser, text, tlAuthorization, tlSentCode, tlUser } from './convert';
 
 export interface AuthDeps {
   auth: AuthServiceClient;
@@ -27,6 +24,26 @@ export async function sendCode(call: TlObject, ctx: CallContext, d: AuthDeps): P
     apiHash: text(call.api_hash),
   });
   return tlSentCode(res.sentCode!);
+}
+
+export async function resendCode(call: TlObject, ctx: CallContext, d: AuthDeps): Promise<TlObject> {
+  const context = await requestContext(ctx, d.auth, d.dcId);
+  const res = await unary(d.auth.resendCode.bind(d.auth), {
+    context,
+    phoneNumber: text(call.phone_number),
+    phoneCodeHash: text(call.phone_code_hash),
+  });
+  return tlSentCode(res.sentCode!);
+}
+
+export async function cancelCode(call: TlObject, ctx: CallContext, d: AuthDeps): Promise<boolean> {
+  const context = await requestContext(ctx, d.auth, d.dcId);
+  await unary(d.auth.cancelCode.bind(d.auth), {
+    context,
+    phoneNumber: text(call.phone_number),
+    phoneCodeHash: text(call.phone_code_hash),
+  });
+  return true;
 }
 
 export async function signIn(call: TlObject, ctx: CallContext, d: AuthDeps): Promise<TlObject> {
@@ -56,15 +73,6 @@ export async function signUp(call: TlObject, ctx: CallContext, d: AuthDeps): Pro
   return tlAuthorization(res.authorization!.user!);
 }
 
-function inputUser(v: TlObject): InputUser | undefined {
-  if (v._ === 'inputUserSelf') return { kind: { $case: 'self', value: {} } };
-  if (v._ === 'inputUser')
-    return {
-      kind: { $case: 'user', value: { userId: v.user_id as bigint, accessHash: v.access_hash as bigint } },
-    };
-  return undefined; // inputUserEmpty, inputUserFromMessage: nothing to look up yet
-}
-
 /** users.getUsers: the result is a plain Vector<User>, written by the codec from an array. */
 export async function getUsers(call: TlObject, ctx: CallContext, d: AuthDeps): Promise<TlObject[]> {
   const context = await requestContext(ctx, d.auth, d.dcId);
@@ -78,11 +86,13 @@ export async function getUsers(call: TlObject, ctx: CallContext, d: AuthDeps): P
 
 /**
  * updates.getState: unauthorized keys get AUTH_KEY_UNREGISTERED (how clients learn they must log
- * in). Until the messaging service owns the update log, a logged-in user's state is empty.
+ * in), a user asking outside its home DC USER_MIGRATE_X (both from the auth service's own-profile
+ * check). Until the messaging service owns the update log, a logged-in user's state is empty.
  */
 export async function getState(_call: TlObject, ctx: CallContext, d: AuthDeps): Promise<TlObject> {
   const context = await requestContext(ctx, d.auth, d.dcId);
   if (context.userId === 0n) throw errors.unauthorized('AUTH_KEY_UNREGISTERED');
+  await unary(d.auth.getUsers.bind(d.auth), { context, users: [{ kind: { $case: 'self', value: {} } }] });
   return { _: 'updates.state', pts: 1, qts: 0, date: Math.floor(Date.now() / 1000), seq: 0, unread_count: 0 };
 }
 

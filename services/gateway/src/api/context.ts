@@ -1,12 +1,19 @@
 /**
  * The RequestContext every backend call carries: who is calling (auth key, session, user), from
  * where (client address, layer, app). The user comes from the auth service, once per auth key
- * (a temporary key acts for the permanent key it is bound to), and is cached on the key.
+ * (a temporary key acts for the permanent key it is bound to), and is cached on the key for
+ * LOGIN_CACHE_MS.
  */
 import { unary } from '../../../shared/src';
 import type { AuthServiceClient } from '../../../shared/src/gen/tern/auth/v1/auth';
 import type { RequestContext } from '../../../shared/src/gen/tern/common/v1/context';
 import type { CallContext } from '../mtproto/engine';
+
+/**
+ * How long a key's login is trusted from the cache. Revocations also arrive at once over NATS
+ * (AuthKeyRevokedEvent); this bounds how long a gateway that missed one keeps a stale login.
+ */
+export const LOGIN_CACHE_MS = 60_000;
 
 export async function requestContext(
   ctx: CallContext,
@@ -14,9 +21,10 @@ export async function requestContext(
   dcId: number,
 ): Promise<RequestContext> {
   const key = ctx.authKey;
-  if (key.userId === undefined) {
+  if (key.userId === undefined || Date.now() - (key.userCheckedAt ?? 0) > LOGIN_CACHE_MS) {
     const loginKey = key.permAuthKeyId ?? key.id;
     key.userId = (await unary(auth.getAuthKeyUser.bind(auth), { authKeyId: loginKey })).userId;
+    key.userCheckedAt = Date.now();
   }
   const c = ctx.session.client;
   return {

@@ -14,13 +14,22 @@ export function grpcKeyStore(auth: AuthServiceClient): KeyStore {
     async load(id) {
       try {
         const res = await unary(auth.getAuthKey.bind(auth), { authKeyId: id }, { deadlineMs: DEADLINE_MS });
-        return { key: Buffer.from(res.authKey), temporary: res.temporary, expiresAt: res.expiresAt };
+        return {
+          key: Buffer.from(res.authKey),
+          temporary: res.temporary,
+          expiresAt: res.expiresAt,
+          permAuthKeyId: res.permAuthKeyId === 0n ? undefined : res.permAuthKeyId,
+        };
       } catch (err) {
         const detail = errorDetailFrom(err as ServiceError);
         if (detail?.message === 'AUTH_KEY_UNREGISTERED' || (err as ServiceError).code === status.NOT_FOUND)
           return undefined;
         throw err;
       }
+    },
+    async destroy(id) {
+      const res = await unary(auth.destroyAuthKey.bind(auth), { authKeyId: id }, { deadlineMs: DEADLINE_MS });
+      return res.existed;
     },
     async save(k) {
       try {

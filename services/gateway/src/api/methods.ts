@@ -7,10 +7,23 @@
 import type { Topology } from '../../../shared/src/config/topology';
 import { RpcError, type ApiHandler, type ApiResult, type CallContext } from '../mtproto/engine';
 import {
+  checkUsername,
+  getAuthorizations,
+  getFullUser,
+  logOut,
+  resetAuthorization,
+  resetAuthorizations,
+  resolveUsername,
+  updateProfile,
+  updateUsername,
+} from './account';
+import {
+  cancelCode,
   exportAuthorization,
   getState,
   getUsers,
   importAuthorization,
+  resendCode,
   sendCode,
   signIn,
   signUp,
@@ -29,18 +42,29 @@ type Method = (call: TlObject, ctx: CallContext, deps: MethodDeps) => Promise<Ap
 
 /** TL method name → handler. Keep it sorted by namespace. */
 export const METHODS: Readonly<Record<string, Method>> = {
+  'account.checkUsername': checkUsername,
+  'account.getAuthorizations': getAuthorizations,
+  'account.resetAuthorization': resetAuthorization,
+  'account.updateProfile': updateProfile,
+  'account.updateUsername': updateUsername,
   'auth.bindTempAuthKey': bindTempAuthKey,
+  'auth.cancelCode': cancelCode,
   'auth.exportAuthorization': exportAuthorization,
   'auth.importAuthorization': importAuthorization,
+  'auth.logOut': logOut,
+  'auth.resendCode': resendCode,
+  'auth.resetAuthorizations': resetAuthorizations,
   'auth.sendCode': sendCode,
   'auth.signIn': signIn,
   'auth.signUp': signUp,
+  'contacts.resolveUsername': resolveUsername,
   'help.getConfig': (_call, _ctx, d) => Promise.resolve(config(d.topology, d.dcId)),
   'help.getNearestDc': (_call, _ctx, d) => Promise.resolve(nearestDc(d.dcId)),
   // Start-up calls answered empty but valid (no app-specific configuration yet).
   'help.getAppConfig': () =>
     Promise.resolve({ _: 'help.appConfig', hash: 0, config: { _: 'jsonObject', value: [] } }),
   'updates.getState': getState,
+  'users.getFullUser': getFullUser,
   'users.getUsers': getUsers,
 };
 

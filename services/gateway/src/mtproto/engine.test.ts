@@ -9,7 +9,7 @@ import { loadTlRuntime } from '../tl-runtime';
 import { igeDecrypt, igeEncrypt } from './crypto/aes-ige';
 import { authKeyId, messageAesKeyIv, messageKey } from './crypto/message-keys';
 import { serverRsaKey } from './crypto/rsa';
-import { MtprotoEngine, type KeyStore } from './engine';
+import { MtprotoEngine, type ApiHandler, type KeyStore } from './engine';
 import { BadMsg } from './msg-id';
 import type { TlObject } from './tl-types';
 import type { TransportConnection } from './transport/connection';
@@ -24,9 +24,18 @@ const rsa = serverRsaKey(
 const authKey = randomBytes(256);
 const keyIdBytes = authKeyId(authKey);
 const keyId = keyIdBytes.readBigInt64LE(0);
+const destroyed = new Set<bigint>();
 const keys: KeyStore = {
-  load: (id) => Promise.resolve(id === keyId ? { key: authKey, temporary: false, expiresAt: 0 } : undefined),
+  load: (id) =>
+    Promise.resolve(
+      id === keyId && !destroyed.has(id) ? { key: authKey, temporary: false, expiresAt: 0 } : undefined,
+    ),
   save: () => Promise.resolve('created'),
+  destroy: (id) => {
+    const existed = id === keyId && !destroyed.has(id);
+    destroyed.add(id);
+    return Promise.resolve(existed);
+  },
 };
 
 function fakeConnection() {
@@ -106,15 +115,17 @@ function received(sent: Buffer[]): Array<{ obj: TlObject; raw: Buffer }> {
 
 const settle = () => new Promise((r) => setTimeout(r, 30));
 
-function setup() {
+const nearestDcApi: ApiHandler = (call) =>
+  call._ === 'help.getNearestDc'
+    ? Promise.resolve({ _: 'nearestDc', country: '', this_dc: 1, nearest_dc: 1 })
+    : Promise.reject(new Error('boom'));
+
+function setup(api: ApiHandler = nearestDcApi) {
   const engine = new MtprotoEngine({
     rsa,
     tl,
     keys,
-    api: (call) =>
-      call._ === 'help.getNearestDc'
-        ? Promise.resolve({ _: 'nearestDc', country: '', this_dc: 1, nearest_dc: 1 })
-        : Promise.reject(new Error('boom')),
+    api,
     mapError: () => ({ errorCode: 500, errorMessage: 'INTERNAL' }),
     dcId: 1,
     log: pino({ level: 'silent' }),
@@ -287,5 +298,51 @@ describe('MTProto engine', () => {
     await settle();
     expect(u.state.closed).toBe(true);
     expect(u.sent).toHaveLength(0);
+  });
+
+  it('starts a call wrapped in invokeAfterMsg only after the call it names was answered', async () => {
+    const events: string[] = [];
+    let n = 0;
+    const t = setup(async () => {
+      const me = ++n;
+      events.push(`start ${me}`);
+      if (me === 1) await new Promise((r) => setTimeout(r, 80));
+      events.push(`end ${me}`);
+      return { _: 'nearestDc', country: '', this_dc: 1, nearest_dc: 1 };
+    });
+    t.client.salt = await handshakeSalt(t);
+    const getNearest = Buffer.alloc(4);
+    getNearest.writeUInt32LE(0x1fb33026);
+    const first = { msgId: t.client.nextMsgId(), seqNo: t.client.seqNo(true), body: getNearest };
+    const after = Buffer.alloc(12);
+    after.writeUInt32LE(0xcb9f372d, 0);
+    after.writeBigInt64LE(first.msgId, 4);
+    const second = {
+      msgId: t.client.nextMsgId(),
+      seqNo: t.client.seqNo(true),
+      body: Buffer.concat([after, getNearest]),
+    };
+    t.engine.onPacket(
+      t.conn,
+      t.client.packet(buildContainer([first, second]), { content: false }).packet,
+      false,
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    expect(events).toEqual(['start 1', 'end 1', 'start 2', 'end 2']);
+    const answered = received(t.sent).filter((m) => m.obj._ === 'rpc_result');
+    expect(answered.map((r) => r.obj.req_msg_id)).toEqual([first.msgId, second.msgId]);
+  });
+
+  it('answers destroy_auth_key with destroy_auth_key_ok, then treats the key as unknown (-404)', async () => {
+    const t = setup();
+    t.client.salt = await handshakeSalt(t);
+    t.engine.onPacket(t.conn, t.client.packet(tl.encodeService({ _: 'destroy_auth_key' })).packet, false);
+    await settle();
+    expect(received(t.sent).map((m) => m.obj._)).toContain('destroy_auth_key_ok');
+    const { packet } = t.client.packet(tl.encodeService({ _: 'ping', ping_id: 2n }));
+    t.engine.onPacket(t.conn, packet, false);
+    await settle();
+    expect(t.state.failed).toBe(-404);
+    destroyed.clear();
   });
 });

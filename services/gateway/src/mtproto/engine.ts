@@ -54,8 +54,12 @@ export interface TlRuntime {
 
 /** Where auth keys live (the DC's auth service). */
 export interface KeyStore {
-  load(id: bigint): Promise<{ key: Buffer; temporary: boolean; expiresAt: number } | undefined>;
+  load(
+    id: bigint,
+  ): Promise<{ key: Buffer; temporary: boolean; expiresAt: number; permAuthKeyId?: bigint } | undefined>;
   save(key: NewAuthKey): Promise<'created' | 'exists'>;
+  /** destroy_auth_key: forgets the key and its login; false when it was unknown. */
+  destroy(id: bigint): Promise<boolean>;
 }
 
 /** A Telegram rpc_error raised by a method handler. */
@@ -218,6 +222,7 @@ export class MtprotoEngine implements PacketHandler {
         key: stored.key,
         temporary: stored.temporary,
         expiresAt: stored.expiresAt,
+        permAuthKeyId: stored.permAuthKeyId,
       };
       this.sessions.putKey(entry);
     }
@@ -437,6 +442,9 @@ export class MtprotoEngine implements PacketHandler {
         );
         return;
       }
+      case 'destroy_auth_key':
+        void this.destroyAuthKey(session);
+        return;
       case 'msgs_all_info':
       case 'msg_detailed_info':
       case 'msg_new_detailed_info':
@@ -452,6 +460,32 @@ export class MtprotoEngine implements PacketHandler {
           ),
         );
     }
+  }
+
+  /**
+   * destroy_auth_key: the answer (not an rpc_result) is the last message encrypted with the key;
+   * afterwards the key is unknown here and in storage (-404 on its next use).
+   */
+  private async destroyAuthKey(session: Session): Promise<void> {
+    const key = session.authKey;
+    let answer: string;
+    try {
+      answer = (await this.deps.keys.destroy(key.id)) ? 'destroy_auth_key_ok' : 'destroy_auth_key_none';
+    } catch (err) {
+      this.deps.log.warn({ err }, 'destroy_auth_key failed');
+      answer = 'destroy_auth_key_fail';
+    }
+    this.flush(session, [this.serverMessage(session, this.deps.tl.encodeService({ _: answer }), false)]);
+    if (answer !== 'destroy_auth_key_fail') this.sessions.dropKey(key.id);
+  }
+
+  /**
+   * The auth service ended a key's login (logOut, reset, destroy_auth_key) possibly through another
+   * gateway: forget what this process cached about it.
+   */
+  authKeyRevoked(authKeyId: bigint, destroyed: boolean): void {
+    if (destroyed) this.sessions.dropKey(authKeyId);
+    else this.sessions.forgetLogin(authKeyId);
   }
 
   /** msgs_state_info byte for one of the client's msg_ids. */
@@ -476,9 +510,14 @@ export class MtprotoEngine implements PacketHandler {
       return;
     }
     session.pendingRequests++;
-    void this.runCall(session, msg)
-      .then((result) => this.sendLater(session, buildRpcResult(msg.msgId, result)))
-      .finally(() => void session.pendingRequests--);
+    const done = this.runCall(session, msg).then((result) =>
+      this.sendLater(session, buildRpcResult(msg.msgId, result)),
+    );
+    session.running.set(msg.msgId, done);
+    void done.finally(() => {
+      session.pendingRequests--;
+      session.running.delete(msg.msgId);
+    });
   }
 
   private async runCall(session: Session, msg: InnerMessage): Promise<Buffer> {
@@ -502,7 +541,11 @@ export class MtprotoEngine implements PacketHandler {
         this.deps.log.debug({ err, layer }, 'undecodable request');
         throw new RpcError(400, 'INPUT_METHOD_INVALID');
       }
-      call = this.unwrap(session, call);
+      const after: bigint[] = [];
+      call = this.unwrap(session, call, after);
+      // invokeAfterMsg(s): start only once the named calls of this session have been answered.
+      const earlier = after.map((id) => session.running.get(id)).filter((p) => p !== undefined);
+      if (earlier.length > 0) await Promise.all(earlier);
       const result = await this.deps.api(call, {
         msgId: msg.msgId,
         session,
@@ -521,8 +564,11 @@ export class MtprotoEngine implements PacketHandler {
     }
   }
 
-  /** initConnection, invokeWithoutUpdates and friends: record what they say, return the inner call. */
-  private unwrap(session: Session, call: TlObject): TlObject {
+  /**
+   * initConnection, invokeWithoutUpdates and friends: record what they say, return the inner call.
+   * The msg_ids invokeAfterMsg(s) name are added to `after`.
+   */
+  private unwrap(session: Session, call: TlObject, after: bigint[]): TlObject {
     for (let depth = 0; depth < 8; depth++) {
       switch (call._) {
         case 'initConnection':
@@ -537,10 +583,15 @@ export class MtprotoEngine implements PacketHandler {
           };
           call = call.query as TlObject;
           continue;
-        case 'invokeWithoutUpdates':
         case 'invokeAfterMsg':
+          after.push(call.msg_id as bigint);
+          call = call.query as TlObject;
+          continue;
         case 'invokeAfterMsgs':
-          // Calls are answered in the order they finish; Tern's handlers do not depend on order yet.
+          after.push(...(call.msg_ids as bigint[]).slice(0, 64));
+          call = call.query as TlObject;
+          continue;
+        case 'invokeWithoutUpdates':
           call = call.query as TlObject;
           continue;
         case 'invokeWithLayer':

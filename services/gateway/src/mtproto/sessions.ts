@@ -21,6 +21,8 @@ export interface AuthKeyEntry {
   firstSalt?: { salt: bigint; until: number };
   /** The user this key is logged in as (0 = not logged in); undefined until asked. */
   userId?: bigint;
+  /** When `userId` was read from the auth service (ms); it is re-read after a while. */
+  userCheckedAt?: number;
   /** For a temporary key bound with auth.bindTempAuthKey: its permanent key's id. */
   permAuthKeyId?: bigint;
   /** The layer the client last announced with invokeWithLayer on any session of this key. */
@@ -67,6 +69,8 @@ export class Session {
   private unackedBytes = 0;
   private contentSent = 0;
   pendingRequests = 0;
+  /** Calls of this session still running, by msg_id (what invokeAfterMsg waits for). */
+  readonly running = new Map<bigint, Promise<void>>();
   connection?: TransportConnection;
   layer?: number;
   client?: ClientInfo;
@@ -152,6 +156,15 @@ export class SessionStore {
     this.keys.delete(id);
     for (const k of this.byKey.get(id) ?? []) this.sessions.delete(k);
     this.byKey.delete(id);
+  }
+
+  /** Forgets the cached login of a permanent key and of the temporary keys bound to it. */
+  forgetLogin(permAuthKeyId: bigint): void {
+    for (const k of this.keys.values())
+      if (k.id === permAuthKeyId || k.permAuthKeyId === permAuthKeyId) {
+        k.userId = undefined;
+        k.userCheckedAt = undefined;
+      }
   }
 
   private forget(k: string): void {

@@ -136,6 +136,29 @@ export class EventBus {
     return messages;
   }
 
+  /**
+   * Core NATS, no stream: for notices that only matter to processes online right now (their
+   * receivers fall back to re-reading storage when they were away, see the subject's doc).
+   */
+  notify(subject: string, data: Uint8Array): void {
+    this.nc.publish(subject, data);
+    natsPublished.inc({ stream: 'core' });
+  }
+
+  /** Receives core NATS notices on `subject` until the bus closes. A throwing handler is logged. */
+  listen(subject: string, handler: (data: Uint8Array) => void): void {
+    const sub = this.nc.subscribe(subject);
+    void (async () => {
+      for await (const m of sub) {
+        try {
+          handler(m.data);
+        } catch (err) {
+          this.log.warn({ err, subject }, 'notice handler failed');
+        }
+      }
+    })();
+  }
+
   /** Flushes pending publishes and closes (graceful shutdown). */
   async close(): Promise<void> {
     if (this.nc.isClosed()) return;

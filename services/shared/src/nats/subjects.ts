@@ -34,6 +34,12 @@ export function subjectsFor(dc: number) {
     channelUpdatesAll: `${root}.updates.channel.*`,
     /** Push requests for users with no online session: messaging → push worker. */
     pushRequests: `${root}.push.requests`,
+    /**
+     * Auth keys logged out, reset or destroyed (AuthKeyRevokedEvent): auth → gateways of this DC,
+     * which forget the cached login. Core NATS: a gateway that misses one re-reads the login
+     * within its cache lifetime (gateway api/context.ts).
+     */
+    authKeyRevoked: `${root}.auth.revoked`,
     /** Session presence and typing: ephemeral core NATS, not persisted. */
     ephemeral: (topic: string) => `${root}.ephemeral.${topic}`,
     /** Integration-test probe subject (see test/integration). */

@@ -1,0 +1,101 @@
+/**
+ * MoveUser: the operator's move of a user's account to another DC, in four steps that can each be
+ * repeated, so a move interrupted at any point is finished by running it again:
+ *
+ *   1. freeze:  the directory records the move (users_by_id.moving_to, one move at a time) and the
+ *               profile row here refuses writes (users.moving_to; writes check it in the same
+ *               lightweight transaction, so none can land after the copy);
+ *   2. copy:    the target DC stores the account data (ImportUserData; idempotent);
+ *   3. switch:  one lightweight transaction on users_by_id makes the target the home DC;
+ *   4. cleanup: the profile row here is deleted.
+ *
+ * Before step 3 the user lives here (the target's copy is unused); after it the user lives in the
+ * target (this DC answers USER_MIGRATE_X, its stale copy is never served). Auth keys stay where
+ * they are: keys never leave their DC, and a client moves its login with export/import.
+ */
+import { errors, unary, type AsyncService, type DcClients, type Logger } from '../../../shared/src';
+import type { AuthServiceClient, AuthServiceServer } from '../../../shared/src/gen/tern/auth/v1/auth';
+import type { Directory } from '../storage/directory';
+import type { LoginStore } from '../storage/login';
+
+export interface MoveDeps {
+  dcId: number;
+  dcIds: number[];
+  directory: Directory;
+  login: LoginStore;
+  authOf: DcClients<AuthServiceClient>;
+  log: Logger;
+}
+
+type Handlers = Pick<AsyncService<AuthServiceServer>, 'moveUser' | 'importUserData'>;
+
+export function moveHandlers(d: MoveDeps): Handlers {
+  return {
+    async moveUser(req) {
+      const { userId, targetDcId: to } = req;
+      if (!d.dcIds.includes(to)) throw errors.badRequest('DC_ID_INVALID');
+      const entry = await d.directory.byId(userId);
+      if (!entry) throw errors.badRequest('USER_ID_INVALID');
+      const steps: string[] = [];
+      const log = d.log.child({ userId: userId.toString(), from: d.dcId, to });
+
+      if (entry.homeDc === d.dcId && entry.movingTo !== undefined && entry.movingTo !== to)
+        throw errors.badRequest('USER_MOVE_IN_PROGRESS', `moving to DC ${entry.movingTo}`);
+      if (entry.homeDc === d.dcId && to !== d.dcId) {
+        if (!(await d.directory.startMove(userId, d.dcId, to)))
+          throw errors.badRequest('USER_MOVE_IN_PROGRESS');
+        await d.login.freeze(userId, to);
+        steps.push('freeze');
+        log.info('move: frozen');
+
+        const profile = await d.login.profile(userId);
+        if (!profile) throw errors.internal(new Error(`user ${userId} has no profile in DC ${d.dcId}`));
+        const target = d.authOf.forDc(to);
+        await unary(target.importUserData.bind(target), {
+          userId,
+          accessHash: profile.accessHash,
+          phone: profile.phone,
+          firstName: profile.firstName,
+          lastName: profile.lastName,
+          username: profile.username,
+          about: profile.about,
+          sourceDcId: d.dcId,
+        });
+        steps.push('copy');
+        log.info('move: copied');
+
+        if (!(await d.directory.switchHome(userId, entry.phone, d.dcId, to)))
+          throw errors.internal(new Error('home DC switch was not applied'));
+        steps.push('switch');
+        log.info('move: home switched');
+      } else if (entry.homeDc !== to) {
+        throw errors.badRequest('USER_NOT_HOMED_HERE', `home is DC ${entry.homeDc}`);
+      }
+
+      // The user lives in `to`: whatever is left here is a stale copy.
+      if (to !== d.dcId && (await d.login.profile(userId))) {
+        await d.login.deleteProfile(userId);
+        steps.push('cleanup');
+        log.info('move: cleaned up');
+      }
+      return { homeDcId: to, steps };
+    },
+
+    async importUserData(req) {
+      const entry = await d.directory.byId(req.userId);
+      const expected = entry?.homeDc === req.sourceDcId && entry.movingTo === d.dcId;
+      if (!expected)
+        throw errors.badRequest('USER_MOVE_INVALID', 'no move of this user to this DC is under way');
+      await d.login.saveProfile({
+        userId: req.userId,
+        accessHash: req.accessHash,
+        phone: req.phone,
+        firstName: req.firstName,
+        lastName: req.lastName,
+        username: req.username,
+        about: req.about,
+      });
+      return {};
+    },
+  };
+}

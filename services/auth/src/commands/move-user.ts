@@ -1,0 +1,48 @@
+/**
+ * `main.js move-user <user_id> <target_dc>`: the operator's command to move a user's account to
+ * another DC (see api/move.ts for the steps). It finds the user's home DC in the directory, asks
+ * that DC's auth service to move the user, then asks every other DC to drop a stale copy (which
+ * finishes a move whose cleanup was interrupted). Safe to run again after any failure.
+ *
+ * Needs TERN_TOPOLOGY_FILE (the same topology the services use). Prints one JSON line.
+ */
+import { createClient, loadTopology, unary } from '../../../shared/src';
+import { AuthServiceClient } from '../../../shared/src/gen/tern/auth/v1/auth';
+
+export async function runMoveUser(args: string[]): Promise<void> {
+  const [userArg, dcArg] = args;
+  if (!userArg || !/^\d+$/.test(userArg) || !dcArg || !/^\d+$/.test(dcArg))
+    throw Object.assign(new Error('usage: move-user <user_id> <target_dc>'), { name: 'ConfigError' });
+  const topologyFile = process.env.TERN_TOPOLOGY_FILE;
+  if (!topologyFile)
+    throw Object.assign(new Error('TERN_TOPOLOGY_FILE is required'), { name: 'ConfigError' });
+  const topology = loadTopology(topologyFile);
+  const userId = BigInt(userArg);
+  const to = Number(dcArg);
+  const clients = new Map(
+    topology.dcs.map((dc) => [dc.id, createClient(AuthServiceClient, dc.services.auth)]),
+  );
+  try {
+    const any = clients.values().next().value!;
+    const found = await unary(any.lookupUserDc.bind(any), { userIds: [userId] });
+    const home = found.entries[0]?.homeDcId;
+    if (home === undefined) throw new Error(`user ${userId} is not in the directory`);
+    const steps: string[] = [];
+    const mover = clients.get(home)!;
+    steps.push(
+      ...(await unary(mover.moveUser.bind(mover), { userId, targetDcId: to }, { deadlineMs: 60_000 })).steps,
+    );
+    for (const [dc, client] of clients) {
+      if (dc === home || dc === to) continue;
+      const res = await unary(
+        client.moveUser.bind(client),
+        { userId, targetDcId: to },
+        { deadlineMs: 60_000 },
+      );
+      steps.push(...res.steps.map((s) => `${s}@dc${dc}`));
+    }
+    process.stdout.write(`${JSON.stringify({ userId: userId.toString(), from: home, homeDc: to, steps })}\n`);
+  } finally {
+    for (const c of clients.values()) c.close();
+  }
+}
