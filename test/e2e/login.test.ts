@@ -3,7 +3,10 @@
  * 99966XYYYY belongs to DC X, so asking DC 1 for a DC 2 number is answered with PHONE_MIGRATE_2 and
  * the client carries on at DC 2 by itself.
  */
+import { execFile } from 'node:child_process';
 import { createPublicKey, randomInt } from 'node:crypto';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { rsaFingerprint } from '../../services/gateway/src/mtproto/crypto/rsa';
 import { stack } from '../support/stack';
 import type { Api as GramApi } from 'telegram';
@@ -11,6 +14,7 @@ import { gramClient, trustKey } from './support/gramjs';
 
 const s = stack();
 trustKey('telegram', s.rsaPublicKey, rsaFingerprint(createPublicKey(s.rsaPublicKey)));
+trustKey('teleproto', s.rsaPublicKey, rsaFingerprint(createPublicKey(s.rsaPublicKey)));
 
 /** A fresh test number of DC `dc` (99966XYYYY), so runs never collide. */
 const testNumber = (dc: number) => `99966${dc}${String(randomInt(0, 10_000)).padStart(4, '0')}`;
@@ -135,5 +139,82 @@ describe('login across DCs (GramJS)', () => {
     } finally {
       await client.destroy();
     }
+  });
+});
+
+describe('login with teleproto (layer 214)', () => {
+  it('signs up a DC 3 test number asked on DC 2 and signs in again from DC 1, following PHONE_MIGRATE_3', async () => {
+    const phone = testNumber(3);
+    for (const [dc, names] of [
+      [1, ['Tele', 'Proto']],
+      [0, ['ignored', 'on sign-in']],
+    ] as const) {
+      const { client } = gramClient({ lib: 'teleproto', dc: s.dcs[dc]! });
+      try {
+        await client.start({
+          phoneNumber: phone,
+          phoneCode: () => Promise.resolve('33333'),
+          firstAndLastNames: () => Promise.resolve([...names]),
+          onError: (err) => {
+            throw err;
+          },
+        });
+        const me = await client.getMe();
+        expect([me.phone, me.firstName, me.lastName]).toEqual([phone, 'Tele', 'Proto']);
+        expect(client.session.dcId).toBe(3);
+      } finally {
+        await client.destroy();
+      }
+    }
+  });
+});
+
+describe('login with mtcute (layer 227)', () => {
+  interface ProbeResult {
+    fatal?: string;
+    results: {
+      login?: { dcId: number; id: number; firstName: string; signedUp: boolean };
+    } & Record<string, { error?: string; username?: string; about?: string; _?: string }>;
+  }
+  async function probe(dcIndex: number, options: object): Promise<ProbeResult> {
+    const dc = s.dcs[dcIndex]!;
+    const { stdout } = await promisify(execFile)(
+      join(s.repoRoot, 'node_modules', '.bin', 'tsx'),
+      [
+        join(__dirname, 'clients', 'mtcute-probe.mts'),
+        JSON.stringify({
+          host: dc.host,
+          port: dc.tcpPort,
+          dcId: dc.id,
+          rsaPublicKey: s.rsaPublicKey,
+          codec: 'intermediate',
+          calls: [],
+          ...options,
+        }),
+      ],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+    return JSON.parse(stdout.trim().split('\n').pop()!) as ProbeResult;
+  }
+
+  it('signs up a DC 2 number asked on DC 3 (mtcute follows PHONE_MIGRATE_2), then signs in and sets a username', async () => {
+    const phone = testNumber(2);
+    const first = await probe(2, { login: { phone, code: '22222', firstName: 'Mt' } });
+    expect(first.fatal).toBeUndefined();
+    expect(first.results.login).toMatchObject({ dcId: 2, firstName: 'Mt', signedUp: true });
+
+    const name = `mt_${randomInt(0, 1e9).toString(36)}x`;
+    const again = await probe(0, {
+      login: { phone, code: '22222', firstName: 'unused' },
+      calls: [
+        { _: 'account.updateUsername', username: name },
+        { _: 'account.updateProfile', about: 'from mtcute' },
+        { _: 'auth.signIn', phoneNumber: phone, phoneCodeHash: 'nope', phoneCode: '22222' },
+      ],
+    });
+    expect(again.fatal).toBeUndefined();
+    expect(again.results.login).toMatchObject({ dcId: 2, id: first.results.login!.id, signedUp: false });
+    expect(again.results['account.updateUsername']!.username).toBe(name);
+    expect(again.results['auth.signIn']!.error).toMatch(/PHONE_CODE_EXPIRED/);
   });
 });

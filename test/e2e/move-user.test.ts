@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import type { Api as GramApi } from 'telegram';
 import { rsaFingerprint } from '../../services/gateway/src/mtproto/crypto/rsa';
 import { stack } from '../support/stack';
-import { gramClient, trustKey } from './support/gramjs';
+import { gramClient, rawSend, trustKey } from './support/gramjs';
 
 const s = stack();
 trustKey('telegram', s.rsaPublicKey, rsaFingerprint(createPublicKey(s.rsaPublicKey)));
@@ -24,11 +24,6 @@ async function moveUser(userId: string, dc: number): Promise<{ homeDc: number; s
     { env: { ...process.env, TERN_TOPOLOGY_FILE: s.topologyFile, OTEL_SDK_DISABLED: 'true' } },
   );
   return JSON.parse(stdout.trim().split('\n').pop()!) as { homeDc: number; steps: string[] };
-}
-
-/** Sends a request without GramJS's own *_MIGRATE handling (which would drop the login). */
-function rawSend(client: unknown, request: unknown): Promise<unknown> {
-  return (client as { _sender: { send(r: unknown): Promise<unknown> } })._sender.send(request);
 }
 
 describe('moving a user between DCs (operator command)', () => {

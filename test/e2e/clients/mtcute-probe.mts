@@ -3,7 +3,12 @@
  * script as a child process (`tsx mtcute-probe.mts <json options>`); it prints one JSON line.
  *
  *   { "host", "port", "dcId", "rsaPublicKey", "codec": "intermediate" | "padded" | "obfuscated",
- *     "calls": ["help.getConfig", ...], "pfs": false }
+ *     "calls": ["help.getConfig", { "_": "account.updateUsername", "username": "x" }, ...],
+ *     "pfs": false, "login": { "phone", "code", "firstName" } }
+ *
+ * With `login`, the client signs in first (signing up when the number is new), following
+ * PHONE_MIGRATE_X to the number's DC as mtcute does by itself; `results.login` then names the DC
+ * it ended up on and the user.
  */
 import {
   IntermediatePacketCodec,
@@ -22,7 +27,8 @@ interface Options {
   dcId: number;
   rsaPublicKey: string;
   codec: 'intermediate' | 'padded' | 'obfuscated';
-  calls: string[];
+  calls: Array<string | { _: string; [k: string]: unknown }>;
+  login?: { phone: string; code: string; firstName: string };
   /** Perfect forward secrecy: a temporary key bound to the permanent one with auth.bindTempAuthKey. */
   pfs?: boolean;
 }
@@ -50,17 +56,50 @@ const client = new TelegramClient({
   network: { usePfs: opts.pfs === true },
 });
 
+/** auth.sendCode → signIn (→ signUp for a new number), as an app built on mtcute does it. */
+async function login(o: NonNullable<Options['login']>) {
+  const sent = await client.sendCode({ phone: o.phone });
+  if (!('phoneCodeHash' in sent)) throw new Error('already logged in');
+  const signIn = await client.call({
+    _: 'auth.signIn',
+    phoneNumber: o.phone,
+    phoneCodeHash: sent.phoneCodeHash,
+    phoneCode: o.code,
+  });
+  const authorization =
+    signIn._ === 'auth.authorizationSignUpRequired'
+      ? await client.call({
+          _: 'auth.signUp',
+          phoneNumber: o.phone,
+          phoneCodeHash: sent.phoneCodeHash,
+          firstName: o.firstName,
+          lastName: '',
+        })
+      : signIn;
+  if (authorization._ !== 'auth.authorization') throw new Error(`unexpected ${authorization._}`);
+  await client.notifyLoggedIn(authorization);
+  const me = await client.getMe();
+  return {
+    dcId: await client.getPrimaryDcId(),
+    id: me.id,
+    firstName: me.firstName,
+    signedUp: signIn._ !== 'auth.authorization',
+  };
+}
+
 async function main(): Promise<void> {
   // Only the key's fingerprint is computed here (SHA1), so a minimal provider suffices.
   const sha1Only = { sha1: (d: Uint8Array) => new Uint8Array(createHash('sha1').update(d).digest()) };
   addPublicKey(sha1Only as unknown as Parameters<typeof addPublicKey>[0], opts.rsaPublicKey);
   await client.connect();
   const results: Record<string, unknown> = {};
-  for (const method of opts.calls) {
+  if (opts.login) results.login = await login(opts.login);
+  for (const call of opts.calls) {
+    const request = typeof call === 'string' ? { _: call } : call;
     try {
-      results[method] = await client.call({ _: method } as never);
+      results[request._] = await client.call(request as never);
     } catch (err) {
-      results[method] = { error: err instanceof Error ? err.message : String(err) };
+      results[request._] = { error: err instanceof Error ? err.message : String(err) };
     }
   }
   process.stdout.write(

@@ -63,3 +63,11 @@ export function gramClient(o: GramClientOptions) {
   });
   return { client, Api: tg.Api, session };
 }
+
+/**
+ * Sends a request on the client's current connection without GramJS's own *_MIGRATE handling
+ * (on USER_MIGRATE it switches DC with a fresh, logged-out key), to see the server's answer.
+ */
+export function rawSend(client: unknown, request: unknown): Promise<unknown> {
+  return (client as { _sender: { send(r: unknown): Promise<unknown> } })._sender.send(request);
+}

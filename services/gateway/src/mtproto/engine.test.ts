@@ -3,7 +3,7 @@
  * store and a recording connection stand in for the auth service and the socket).
  */
 import { createPrivateKey, generateKeyPairSync, randomBytes } from 'node:crypto';
-import { gzipSync } from 'node:zlib';
+import { deflateSync, gzipSync } from 'node:zlib';
 import pino from 'pino';
 import { loadTlRuntime } from '../tl-runtime';
 import { igeDecrypt, igeEncrypt } from './crypto/aes-ige';
@@ -344,5 +344,18 @@ describe('MTProto engine', () => {
     await settle();
     expect(t.state.failed).toBe(-404);
     destroyed.clear();
+  });
+
+  it('accepts gzip_packed holding a zlib stream (as mtcute sends it)', async () => {
+    const t = setup();
+    t.client.salt = await handshakeSalt(t);
+    const getNearest = Buffer.alloc(4);
+    getNearest.writeUInt32LE(0x1fb33026);
+    const packed = Buffer.concat([Buffer.from([0xa1, 0xcf, 0x72, 0x30]), tlBytes(deflateSync(getNearest))]);
+    t.engine.onPacket(t.conn, t.client.packet(packed).packet, false);
+    await settle();
+    const results = received(t.sent).filter((m) => m.obj._ === 'rpc_result');
+    expect(results).toHaveLength(1);
+    expect(tl.decodeApi(tl.newestLayer, results[0]!.raw.subarray(12))).toMatchObject({ _: 'nearestDc' });
   });
 });

@@ -3,7 +3,7 @@
  * other messages (bare vectors of %Message, generic results): msg_container, rpc_result,
  * gzip_packed, future_salts. Everything else goes through the schema-driven TL codec.
  */
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { gzipSync, unzipSync } from 'node:zlib';
 
 export const ID = {
   msg_container: 0x73f1f8dc,
@@ -90,10 +90,14 @@ function readTlBytes(buf: Buffer, at: number): Buffer {
   return buf.subarray(start, start + len);
 }
 
+/**
+ * gzip_packed's payload. Clients differ: GramJS sends gzip, mtcute a zlib stream (deflate with the
+ * zlib header); both are accepted, as Telegram's servers do.
+ */
 export function unpackGzip(body: Buffer): Buffer {
   const packed = readTlBytes(body, 4);
   try {
-    return gunzipSync(packed, { maxOutputLength: MAX_UNPACKED_BYTES });
+    return unzipSync(packed, { maxOutputLength: MAX_UNPACKED_BYTES });
   } catch (err) {
     throw new WireError('gzip_packed does not unpack', { cause: err });
   }
