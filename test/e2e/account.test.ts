@@ -7,7 +7,8 @@
 import { createPublicKey, randomInt } from 'node:crypto';
 import type { Api as GramApi } from 'telegram';
 import { rsaFingerprint } from '../../services/gateway/src/mtproto/crypto/rsa';
-import { stack } from '../support/stack';
+import { AuthServiceClient, type LookupPhoneResponse } from '../../services/shared/src/gen/tern/auth/v1/auth';
+import { insecure, stack, unary } from '../support/stack';
 import { gramClient, rawSend, trustKey } from './support/gramjs';
 
 const s = stack();
@@ -104,6 +105,31 @@ describe('account and devices (GramJS)', () => {
       );
     expect(flood?.errorMessage).toBe('FLOOD');
     expect(flood?.seconds).toBeGreaterThan(3000);
+  });
+
+  it('refuses a code after five wrong tries (PHONE_CODE_EXPIRED) and creates nothing', async () => {
+    const g = keep(gramClient({ lib: 'telegram', dc: s.dcs[1]! }));
+    await g.client.connect();
+    const phone = testNumber(2);
+    const sent = (await g.client.invoke(
+      new g.Api.auth.SendCode({ phoneNumber: phone, ...API, settings: new g.Api.CodeSettings({}) }),
+    )) as GramApi.auth.SentCode;
+    const signIn = (code: string) =>
+      g.client.invoke(
+        new g.Api.auth.SignIn({ phoneNumber: phone, phoneCodeHash: sent.phoneCodeHash, phoneCode: code }),
+      );
+    for (let i = 0; i < 4; i++)
+      await expect(signIn('11111')).rejects.toMatchObject({ errorMessage: 'PHONE_CODE_INVALID' });
+    await expect(signIn('11111')).rejects.toMatchObject({ errorMessage: 'PHONE_CODE_EXPIRED' });
+    await expect(signIn('22222')).rejects.toMatchObject({ errorMessage: 'PHONE_CODE_EXPIRED' });
+    await expect(signIn('')).rejects.toMatchObject({ errorMessage: 'PHONE_CODE_EMPTY' });
+    const auth = new AuthServiceClient(s.dcs[1]!.services.auth, insecure);
+    try {
+      const found = await unary<object, LookupPhoneResponse>(auth, 'lookupPhone', { phoneNumbers: [phone] });
+      expect(found.entries).toEqual([]);
+    } finally {
+      auth.close();
+    }
   });
 
   it('updates the profile and a username that is unique across DCs and resolvable from any DC', async () => {
