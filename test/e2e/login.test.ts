@@ -3,14 +3,12 @@
  * 99966XYYYY belongs to DC X, so asking DC 1 for a DC 2 number is answered with PHONE_MIGRATE_2 and
  * the client carries on at DC 2 by itself.
  */
-import { execFile } from 'node:child_process';
 import { createPublicKey, randomInt } from 'node:crypto';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { rsaFingerprint } from '../../services/gateway/src/mtproto/crypto/rsa';
 import { stack } from '../support/stack';
 import type { Api as GramApi } from 'telegram';
 import { gramClient, trustKey } from './support/gramjs';
+import { mtcuteProbe } from './support/mtcute';
 
 const s = stack();
 trustKey('telegram', s.rsaPublicKey, rsaFingerprint(createPublicKey(s.rsaPublicKey)));
@@ -170,32 +168,7 @@ describe('login with teleproto (layer 214)', () => {
 });
 
 describe('login with mtcute (layer 227)', () => {
-  interface ProbeResult {
-    fatal?: string;
-    results: {
-      login?: { dcId: number; id: number; firstName: string; signedUp: boolean };
-    } & Record<string, { error?: string; username?: string; about?: string; _?: string }>;
-  }
-  async function probe(dcIndex: number, options: object): Promise<ProbeResult> {
-    const dc = s.dcs[dcIndex]!;
-    const { stdout } = await promisify(execFile)(
-      join(s.repoRoot, 'node_modules', '.bin', 'tsx'),
-      [
-        join(__dirname, 'clients', 'mtcute-probe.mts'),
-        JSON.stringify({
-          host: dc.host,
-          port: dc.tcpPort,
-          dcId: dc.id,
-          rsaPublicKey: s.rsaPublicKey,
-          codec: 'intermediate',
-          calls: [],
-          ...options,
-        }),
-      ],
-      { encoding: 'utf8', timeout: 60_000 },
-    );
-    return JSON.parse(stdout.trim().split('\n').pop()!) as ProbeResult;
-  }
+  const probe = (dcIndex: number, options: object) => mtcuteProbe(s, dcIndex, options);
 
   it('signs up a DC 2 number asked on DC 3 (mtcute follows PHONE_MIGRATE_2), then signs in and sets a username', async () => {
     const phone = testNumber(2);
@@ -216,5 +189,24 @@ describe('login with mtcute (layer 227)', () => {
     expect(again.results.login).toMatchObject({ dcId: 2, id: first.results.login!.id, signedUp: false });
     expect(again.results['account.updateUsername']!.username).toBe(name);
     expect(again.results['auth.signIn']!.error).toMatch(/PHONE_CODE_EXPIRED/);
+  });
+
+  it('moves a login from DC 2 to DC 1 with export/import; the bytes work once', async () => {
+    const phone = testNumber(2);
+    const home = await probe(1, { login: { phone, code: '22222', firstName: 'Mt' }, exportTo: 1 });
+    expect(home.fatal).toBeUndefined();
+    const exported = home.results.exported!;
+    expect(exported.id).toBe(String(home.results.login!.id));
+
+    const there = await probe(0, { importFrom: exported, calls: ['account.getAuthorizations'] });
+    expect(there.fatal).toBeUndefined();
+    expect(there.results.imported).toEqual({ dcId: 1 });
+    const devices = there.results['account.getAuthorizations'] as unknown as {
+      authorizations: Array<{ current?: boolean }>;
+    };
+    expect(devices.authorizations.map((a) => a.current === true)).toEqual([true]);
+
+    const replay = await probe(0, { importFrom: exported });
+    expect(replay.fatal).toMatch(/AUTH_BYTES_INVALID/);
   });
 });

@@ -44,6 +44,19 @@ export const INFRA = {
   },
 } as const;
 
+/**
+ * Where the local auth services home new users (TERN_AUTH_PLACEMENT): one documentation range
+ * (RFC 5737) per DC. Loopback clients match none of them and stay where they ask; a client
+ * claiming one of these addresses through a PROXY header (test/e2e/placement.test.ts) is placed.
+ */
+export const LOCAL_PLACEMENT: ReadonlyArray<{ cidr: string; dc: number }> = [
+  { cidr: '192.0.2.0/24', dc: 1 },
+  { cidr: '203.0.113.0/24', dc: 2 },
+  { cidr: '198.51.100.0/24', dc: 3 },
+];
+/** Peers whose PROXY protocol header the local gateways honour (a header is optional). */
+export const LOCAL_PROXY_TRUSTED = '127.0.0.0/8';
+
 export const dcHost = (dc: number) => `127.0.0.${dc}`;
 export const natsUrl = () => `nats://${INFRA_HOST}:${INFRA.nats.port}`;
 export const minioEndpoint = () => `http://${INFRA_HOST}:${INFRA.minio.port}`;
@@ -115,12 +128,18 @@ export function processEnv(
     env.TERN_GRPC_LISTEN = `${dcHost(dc)}:${GRPC_PORTS[command]}`;
     env.TERN_METRICS_LISTEN = `${dcHost(dc)}:${METRICS_PORTS[command]}`;
   }
-  if (command === 'auth') env.TERN_AUTH_DEV_CODES_LISTEN = `${dcHost(dc)}:9480`;
+  if (command === 'auth') {
+    env.TERN_AUTH_DEV_CODES_LISTEN = `${dcHost(dc)}:9480`;
+    env.TERN_AUTH_PLACEMENT = LOCAL_PLACEMENT.map((p) => `${p.cidr}=${p.dc}`).join(',');
+  }
   if (command === 'gateway') {
     env.TERN_RSA_PRIVATE_KEY_FILE = files.rsaKey;
     env.TERN_GATEWAY_TCP_LISTEN = `${dcHost(dc)}:${GATEWAY_TCP_PORT}`;
     // Also port 80: GramJS's WebSocket transport dials ws://<host>:80 whatever the config says.
     env.TERN_GATEWAY_WS_LISTEN = `${dcHost(dc)}:${GATEWAY_WS_PORT},${dcHost(dc)}:80`;
+    // Tests stand in for a load balancer on loopback; clients without a header are served as before.
+    env.TERN_GATEWAY_PROXY_PROTOCOL = 'optional';
+    env.TERN_GATEWAY_PROXY_TRUSTED = LOCAL_PROXY_TRUSTED;
   }
   return env;
 }

@@ -3,10 +3,11 @@
  * keys, sessions and the TL codec; every API call becomes a gRPC call to a backend
  * service (see README.md and api/methods.ts). It serves only the health service over gRPC.
  */
-import { createClient, toTelegramRpcError, type ServiceModule } from '../../shared/src';
+import { ConfigError, createClient, toTelegramRpcError, type ServiceModule } from '../../shared/src';
 import { AuthServiceClient } from '../../shared/src/gen/tern/auth/v1/auth';
 import { grpcKeyStore } from './api/key-store';
 import { methodTable } from './api/methods';
+import { followRevocations } from './api/revocations';
 import { serverRsaKey } from './mtproto/crypto/rsa';
 import { MtprotoEngine } from './mtproto/engine';
 import { listen } from './mtproto/transport/listeners';
@@ -19,6 +20,14 @@ export const gatewayService: ServiceModule<GatewaySettings> = {
   needs: { nats: true },
   settings: gatewaySpec,
   async start(ctx) {
+    const proxy = {
+      mode: ctx.settings.TERN_GATEWAY_PROXY_PROTOCOL,
+      trusted: ctx.settings.TERN_GATEWAY_PROXY_TRUSTED,
+    };
+    if (proxy.mode !== 'off' && proxy.trusted.length === 0)
+      throw new ConfigError([
+        `TERN_GATEWAY_PROXY_TRUSTED is required with TERN_GATEWAY_PROXY_PROTOCOL=${proxy.mode} (no peer would be trusted)`,
+      ]);
     const auth = createClient(AuthServiceClient, ctx.dc.services.auth);
     ctx.lifecycle.onShutdown('auth-client', () => auth.close());
     const rsa = serverRsaKey(ctx.settings.TERN_RSA_PRIVATE_KEY_FILE);
@@ -44,12 +53,24 @@ export const gatewayService: ServiceModule<GatewaySettings> = {
       dcId: ctx.dcId,
       log: ctx.log.child({ component: 'mtproto' }),
     });
+    if (ctx.bus) followRevocations(ctx.bus, ctx.dcId, engine, ctx.log.child({ component: 'revocations' }));
     const gw = ctx.dc.gateway;
     const tcp = ctx.settings.TERN_GATEWAY_TCP_LISTEN ?? [{ host: '0.0.0.0', port: gw.tcpPort }];
     const ws = ctx.settings.TERN_GATEWAY_WS_LISTEN ?? [{ host: '0.0.0.0', port: gw.wsPort }];
-    const listeners = await listen(tcp, ws, engine);
+    const listeners = await listen(tcp, ws, engine, {
+      proxy,
+      limits: { maxConnectionsPerAddress: ctx.settings.TERN_GATEWAY_MAX_CONNECTIONS_PER_IP },
+    });
     ctx.lifecycle.onShutdown('mtproto-listeners', () => listeners.close());
-    ctx.log.info({ tcp, ws }, 'MTProto listening');
+    ctx.log.info(
+      {
+        tcp,
+        ws,
+        proxyProtocol: proxy.mode,
+        maxConnectionsPerIp: ctx.settings.TERN_GATEWAY_MAX_CONNECTIONS_PER_IP,
+      },
+      'MTProto listening',
+    );
     return {};
   },
 };

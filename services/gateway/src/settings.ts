@@ -3,12 +3,24 @@
  */
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { parseHostPort, settingProblem, type HostPort, type Setting, type SpecOf } from '../../shared/src';
+import {
+  int,
+  oneOf,
+  parseHostPort,
+  settingProblem,
+  type HostPort,
+  type Setting,
+  type SpecOf,
+} from '../../shared/src';
+import { parseCidrList, type Cidr, type ProxyMode } from './mtproto/transport/proxy-protocol';
 
 export interface GatewaySettings {
   TERN_RSA_PRIVATE_KEY_FILE: KeyObject;
   TERN_GATEWAY_TCP_LISTEN: HostPort[] | undefined;
   TERN_GATEWAY_WS_LISTEN: HostPort[] | undefined;
+  TERN_GATEWAY_PROXY_PROTOCOL: ProxyMode;
+  TERN_GATEWAY_PROXY_TRUSTED: Cidr[];
+  TERN_GATEWAY_MAX_CONNECTIONS_PER_IP: number;
 }
 
 /** The deployment's MTProto RSA private key, read and checked at start-up. */
@@ -45,8 +57,32 @@ function listenList(describe: string): Setting<HostPort[] | undefined> {
   };
 }
 
+function cidrList(describe: string): Setting<Cidr[]> {
+  return {
+    describe,
+    parse: (raw) => {
+      try {
+        return parseCidrList(raw ?? '');
+      } catch (err) {
+        return settingProblem((err as Error).message);
+      }
+    },
+  };
+}
+
 export const gatewaySpec: SpecOf<GatewaySettings> = {
   TERN_RSA_PRIVATE_KEY_FILE: rsaKeyFile(),
   TERN_GATEWAY_TCP_LISTEN: listenList('MTProto TCP listen addresses host:port,...'),
   TERN_GATEWAY_WS_LISTEN: listenList('MTProto WebSocket listen addresses host:port,...'),
+  TERN_GATEWAY_PROXY_PROTOCOL: oneOf(['off', 'optional', 'required'] as const, {
+    default: 'off',
+    describe: 'PROXY protocol (v1/v2) header on MTProto TCP connections from trusted load balancers',
+  }),
+  TERN_GATEWAY_PROXY_TRUSTED: cidrList('load balancer addresses whose PROXY header is honoured, "cidr,cidr"'),
+  TERN_GATEWAY_MAX_CONNECTIONS_PER_IP: int({
+    default: 1000,
+    min: 1,
+    max: 1_000_000,
+    describe: 'concurrent MTProto connections per client address',
+  }),
 };

@@ -4,7 +4,8 @@
  *
  *   { "host", "port", "dcId", "rsaPublicKey", "codec": "intermediate" | "padded" | "obfuscated",
  *     "calls": ["help.getConfig", { "_": "account.updateUsername", "username": "x" }, ...],
- *     "pfs": false, "login": { "phone", "code", "firstName" } }
+ *     "pfs": false, "login": { "phone", "code", "firstName" },
+ *     "exportTo": 3, "importFrom": { "id", "bytes" (base64) } }
  *
  * With `login`, the client signs in first (signing up when the number is new), following
  * PHONE_MIGRATE_X to the number's DC as mtcute does by itself; `results.login` then names the DC
@@ -12,6 +13,7 @@
  */
 import {
   IntermediatePacketCodec,
+  Long,
   MemoryStorage,
   ObfuscatedPacketCodec,
   PaddedIntermediatePacketCodec,
@@ -29,6 +31,10 @@ interface Options {
   codec: 'intermediate' | 'padded' | 'obfuscated';
   calls: Array<string | { _: string; [k: string]: unknown }>;
   login?: { phone: string; code: string; firstName: string };
+  /** After login: auth.exportAuthorization for this DC; `results.exported` = { id, bytes (base64) }. */
+  exportTo?: number;
+  /** Instead of login: auth.importAuthorization with what another probe exported. */
+  importFrom?: { id: string; bytes: string };
   /** Perfect forward secrecy: a temporary key bound to the permanent one with auth.bindTempAuthKey. */
   pfs?: boolean;
 }
@@ -94,6 +100,19 @@ async function main(): Promise<void> {
   await client.connect();
   const results: Record<string, unknown> = {};
   if (opts.login) results.login = await login(opts.login);
+  if (opts.exportTo !== undefined) {
+    const exported = await client.call({ _: 'auth.exportAuthorization', dcId: opts.exportTo });
+    results.exported = { id: exported.id.toString(), bytes: Buffer.from(exported.bytes).toString('base64') };
+  }
+  if (opts.importFrom) {
+    const authorization = await client.call({
+      _: 'auth.importAuthorization',
+      id: Long.fromString(opts.importFrom.id),
+      bytes: Buffer.from(opts.importFrom.bytes, 'base64'),
+    });
+    await client.notifyLoggedIn(authorization);
+    results.imported = { dcId: await client.getPrimaryDcId() };
+  }
   for (const call of opts.calls) {
     const request = typeof call === 'string' ? { _: call } : call;
     try {

@@ -33,6 +33,8 @@ export class TransportConnection {
   private framing?: Framing;
   private obfuscation?: Obfuscation;
   private closed = false;
+  /** A transport error to answer with as soon as the framing is known (see refuse). */
+  private refusal?: number;
 
   constructor(
     private readonly stream: ByteStream,
@@ -65,6 +67,7 @@ export class TransportConnection {
         this.obfuscation = detected.obfuscation;
         const rest = this.head.subarray(detected.headerLength);
         this.head = Buffer.alloc(0);
+        if (this.refusal !== undefined) return this.fail(this.refusal);
         data = this.obfuscation ? this.obfuscation.decrypt(rest) : rest;
       } else if (this.obfuscation) {
         data = this.obfuscation.decrypt(data);
@@ -95,6 +98,16 @@ export class TransportConnection {
     if (this.closed) return;
     if (this.framing) this.write(this.framing.encodeError(code));
     this.close();
+  }
+
+  /**
+   * Refuses the connection with a transport error (e.g. -429 over a per-address limit): the error
+   * can only be framed once the client's transport header has been read, so it is sent then (or at
+   * once, when it already has been) and the connection closed. No packet reaches the handler.
+   */
+  refuse(code: number): void {
+    if (this.framing) this.fail(code);
+    else this.refusal = code;
   }
 
   private write(bytes: Buffer): void {

@@ -1,0 +1,43 @@
+/**
+ * mtcute (ESM only) as a test client: runs test/e2e/clients/mtcute-probe.mts as a child process
+ * against one DC of the stack and returns the JSON line it prints.
+ */
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { TestStack } from '../../support/stack';
+
+export interface ProbeResult {
+  fatal?: string;
+  results: {
+    login?: { dcId: number; id: number; firstName: string; signedUp: boolean };
+    exported?: { id: string; bytes: string };
+    imported?: { dcId: number };
+  } & Record<string, { error?: string; username?: string; about?: string; _?: string }>;
+}
+
+/** Runs the probe against DC `dcIndex` (0-based) with `options` (see mtcute-probe.mts). */
+export async function mtcuteProbe(s: TestStack, dcIndex: number, options: object): Promise<ProbeResult> {
+  const dc = s.dcs[dcIndex]!;
+  // The probe exits 1 after printing `fatal`; its last line is the answer either way.
+  const { stdout } = await promisify(execFile)(
+    join(s.repoRoot, 'node_modules', '.bin', 'tsx'),
+    [
+      join(__dirname, '..', 'clients', 'mtcute-probe.mts'),
+      JSON.stringify({
+        host: dc.host,
+        port: dc.tcpPort,
+        dcId: dc.id,
+        rsaPublicKey: s.rsaPublicKey,
+        codec: 'intermediate',
+        calls: [],
+        ...options,
+      }),
+    ],
+    { encoding: 'utf8', timeout: 60_000 },
+  ).catch((err: { stdout?: string }) => {
+    if (!err.stdout?.includes('"fatal"')) throw err;
+    return { stdout: err.stdout };
+  });
+  return JSON.parse(stdout.trim().split('\n').pop()!) as ProbeResult;
+}
