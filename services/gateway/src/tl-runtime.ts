@@ -3,7 +3,7 @@
  * MTProto's own messages, and per-layer API codecs with downgrades for answers.
  */
 import type { TlRuntime } from './mtproto/engine';
-import { encodeResultForLayer } from './tl/downgrade';
+import { encodeForLayer, encodeResultForLayer } from './tl/downgrade';
 import { loadTlRegistry, servingLayer, type TlRegistry } from './tl/registry';
 
 export function loadTlRuntime(
@@ -21,5 +21,7 @@ export function loadTlRuntime(
     // Typed by the method's result type in the client's layer (Vector<User>, Bool, Config, …).
     encodeApi: (layer, obj, method) =>
       encodeResultForLayer(method, obj, registry.forLayer(servingLayer(registry.layers, layer)!), registry),
+    encodeObject: (layer, obj) =>
+      encodeForLayer(obj, registry.forLayer(servingLayer(registry.layers, layer)!), registry),
   };
 }

@@ -107,7 +107,9 @@ function received(sent: Buffer[]): Array<{ obj: TlObject; raw: Buffer }> {
         obj:
           b.readUInt32LE(0) === 0xf35c6d01
             ? { _: 'rpc_result', req_msg_id: b.readBigInt64LE(4) }
-            : tl.decodeService(b),
+            : tl.isService(b.readUInt32LE(0))
+              ? tl.decodeService(b)
+              : tl.decodeApi(tl.newestLayer, b),
       });
   }
   return out;
@@ -357,5 +359,30 @@ describe('MTProto engine', () => {
     const results = received(t.sent).filter((m) => m.obj._ === 'rpc_result');
     expect(results).toHaveLength(1);
     expect(tl.decodeApi(tl.newestLayer, results[0]!.raw.subarray(12))).toMatchObject({ _: 'nearestDc' });
+  });
+
+  it('pushes live updates to the sessions of a logged-in user, in their layer, and not after logout', async () => {
+    let user = 42n;
+    const t = setup((_call, ctx) => {
+      ctx.authKey.userId = user;
+      return Promise.resolve({ _: 'nearestDc', country: '', this_dc: 1, nearest_dc: 1 });
+    });
+    t.client.salt = await handshakeSalt(t);
+    const getNearest = Buffer.alloc(4);
+    getNearest.writeUInt32LE(0x1fb33026);
+    t.engine.onPacket(t.conn, t.client.packet(getNearest).packet, false);
+    await settle();
+    t.sent.length = 0;
+    const push = () =>
+      t.engine.pushToUser(42n, 0n, (layer) => tl.encodeObject(layer, { _: 'updatesTooLong' }));
+    expect(push()).toBe(1);
+    expect(t.engine.pushToUser(43n, 0n, (layer) => tl.encodeObject(layer, { _: 'updatesTooLong' }))).toBe(0);
+    await settle();
+    expect(received(t.sent).map((m) => m.obj._)).toContain('updatesTooLong');
+
+    user = 0n; // logged out: the next call tells the engine
+    t.engine.onPacket(t.conn, t.client.packet(getNearest).packet, false);
+    await settle();
+    expect(push()).toBe(0);
   });
 });

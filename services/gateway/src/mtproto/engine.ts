@@ -50,6 +50,8 @@ export interface TlRuntime {
   /** Serializes a layer-neutral result in the client's layer. */
   /** `method` names the call answered (its result type tells how to write a bare vector). */
   encodeApi(layer: number, obj: ApiResult, method: string): Buffer;
+  /** Serializes a layer-neutral object (a pushed Updates) in the client's layer. */
+  encodeObject(layer: number, obj: TlObject): Buffer;
 }
 
 /** Where auth keys live (the DC's auth service). */
@@ -488,6 +490,33 @@ export class MtprotoEngine implements PacketHandler {
     else this.sessions.forgetLogin(authKeyId);
   }
 
+  /**
+   * Sends a live update to every session of `userId` held by this process, encoded in each
+   * session's layer. Sessions of `excludeAuthKeyId` (the key whose call caused the update, which
+   * got it as its answer) are skipped. Returns how many sessions it went to.
+   */
+  pushToUser(userId: bigint, excludeAuthKeyId: bigint, encode: (layer: number) => Buffer): number {
+    let sent = 0;
+    for (const session of this.sessions.sessionsOfUser(userId)) {
+      const key = session.authKey;
+      if (key.userId !== userId) {
+        this.sessions.indexUser(session, key.userId ?? 0n);
+        continue;
+      }
+      if (excludeAuthKeyId !== 0n && (key.permAuthKeyId ?? key.id) === excludeAuthKeyId) continue;
+      let body: Buffer;
+      try {
+        body = encode(session.layer ?? key.layer ?? this.deps.tl.newestLayer);
+      } catch (err) {
+        this.deps.log.warn({ err }, 'update could not be encoded for the session layer');
+        continue;
+      }
+      this.sendLater(session, body);
+      sent++;
+    }
+    return sent;
+  }
+
   /** msgs_state_info byte for one of the client's msg_ids. */
   private msgState(session: Session, msgId: bigint): number {
     if (checkClientMsgId(msgId) === BadMsg.MSG_ID_TOO_HIGH) return 3;
@@ -553,6 +582,8 @@ export class MtprotoEngine implements PacketHandler {
         layer,
         remoteAddress: session.connection?.remoteAddress ?? '',
       });
+      // Handlers learn who the key is logged in as; from now on the session gets the user's updates.
+      if (session.authKey.userId !== undefined) this.sessions.indexUser(session, session.authKey.userId);
       return this.deps.tl.encodeApi(layer, result, call._);
     } catch (err) {
       const e =

@@ -74,6 +74,8 @@ export class Session {
   connection?: TransportConnection;
   layer?: number;
   client?: ClientInfo;
+  /** The user this session is indexed under for live updates (SessionStore.indexUser). */
+  user?: bigint;
   lastUsed = Date.now();
 
   constructor(
@@ -128,6 +130,8 @@ export class SessionStore {
   private readonly sessions = new Map<string, Session>();
   /** Session map keys per auth key, in least-recently-created order (for the per-key cap). */
   private readonly byKey = new Map<bigint, Set<string>>();
+  /** Sessions per logged-in user: where live updates for a user go. */
+  private readonly byUser = new Map<bigint, Set<Session>>();
 
   constructor(
     private readonly maxKeys = 100_000,
@@ -154,8 +158,36 @@ export class SessionStore {
   /** Forgets a key and all its sessions (logged out, destroyed, or unknown to storage). */
   dropKey(id: bigint): void {
     this.keys.delete(id);
-    for (const k of this.byKey.get(id) ?? []) this.sessions.delete(k);
+    for (const k of this.byKey.get(id) ?? []) {
+      const s = this.sessions.get(k);
+      if (s) this.unindexUser(s);
+      this.sessions.delete(k);
+    }
     this.byKey.delete(id);
+  }
+
+  /** Records that `session` acts for `userId` (0n: for nobody), so live updates reach it. */
+  indexUser(session: Session, userId: bigint): void {
+    if (session.user === userId) return;
+    this.unindexUser(session);
+    if (userId === 0n) return;
+    session.user = userId;
+    let set = this.byUser.get(userId);
+    if (!set) this.byUser.set(userId, (set = new Set()));
+    set.add(session);
+  }
+
+  private unindexUser(session: Session): void {
+    if (session.user === undefined) return;
+    const set = this.byUser.get(session.user);
+    set?.delete(session);
+    if (set?.size === 0) this.byUser.delete(session.user);
+    session.user = undefined;
+  }
+
+  /** The sessions held here for `userId`. */
+  sessionsOfUser(userId: bigint): Session[] {
+    return [...(this.byUser.get(userId) ?? [])];
   }
 
   /** Forgets the cached login of a permanent key and of the temporary keys bound to it. */
@@ -164,6 +196,10 @@ export class SessionStore {
       if (k.id === permAuthKeyId || k.permAuthKeyId === permAuthKeyId) {
         k.userId = undefined;
         k.userCheckedAt = undefined;
+        for (const sk of this.byKey.get(k.id) ?? []) {
+          const s = this.sessions.get(sk);
+          if (s) this.unindexUser(s);
+        }
       }
   }
 
@@ -172,6 +208,7 @@ export class SessionStore {
     if (!s) return;
     this.sessions.delete(k);
     this.byKey.get(s.authKey.id)?.delete(k);
+    this.unindexUser(s);
   }
 
   /** The session, and whether it was just created (the client is then told new_session_created). */
