@@ -7,6 +7,7 @@ import { ConfigError, createClient, toTelegramRpcError, type ServiceModule } fro
 import { AuthServiceClient } from '../../shared/src/gen/tern/auth/v1/auth';
 import { grpcKeyStore } from './api/key-store';
 import { methodTable } from './api/methods';
+import { followUserUpdates } from './api/live-updates';
 import { followRevocations } from './api/revocations';
 import { serverRsaKey } from './mtproto/crypto/rsa';
 import { MtprotoEngine } from './mtproto/engine';
@@ -53,7 +54,16 @@ export const gatewayService: ServiceModule<GatewaySettings> = {
       dcId: ctx.dcId,
       log: ctx.log.child({ component: 'mtproto' }),
     });
-    if (ctx.bus) followRevocations(ctx.bus, ctx.dcId, engine, ctx.log.child({ component: 'revocations' }));
+    if (ctx.bus) {
+      followRevocations(ctx.bus, ctx.dcId, engine, ctx.log.child({ component: 'revocations' }));
+      followUserUpdates(
+        ctx.bus,
+        ctx.dcId,
+        engine,
+        (layer, obj) => tl.encodeObject(layer, obj),
+        ctx.log.child({ component: 'live-updates' }),
+      );
+    }
     const gw = ctx.dc.gateway;
     const tcp = ctx.settings.TERN_GATEWAY_TCP_LISTEN ?? [{ host: '0.0.0.0', port: gw.tcpPort }];
     const ws = ctx.settings.TERN_GATEWAY_WS_LISTEN ?? [{ host: '0.0.0.0', port: gw.wsPort }];
