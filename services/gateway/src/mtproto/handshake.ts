@@ -14,7 +14,7 @@ import {
   bigintFromBytes,
   bigintToBytes,
   inSafeRange,
-  modPow,
+  dhSharedKey,
   newDhSecret,
   newPq,
 } from './crypto/dh';
@@ -227,7 +227,7 @@ export class Handshake {
     const gB = bigintFromBytes(asBytes(inner.g_b));
     if (!inSafeRange(gB)) throw new HandshakeError('g_b out of range');
 
-    const authKey = bigintToBytes(modPow(gB, s.a, DH_PRIME), 256);
+    const authKey = dhSharedKey(gB, s.a);
     const keyHash = sha1(authKey);
     const auxHash = keyHash.subarray(0, 8);
     const authKeyId = keyHash.readBigInt64LE(12);

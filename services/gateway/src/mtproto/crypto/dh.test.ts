@@ -1,8 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import {
   DH_G,
   DH_PRIME,
   bigintFromBytes,
   bigintToBytes,
+  dhSharedKey,
   inSafeRange,
   isProbablePrime,
   modPow,
@@ -39,5 +41,19 @@ describe('key exchange parameters', () => {
   it('converts big-endian bytes both ways', () => {
     expect(bigintToBytes(0x0102n, 4).toString('hex')).toBe('00000102');
     expect(bigintFromBytes(Buffer.from('00ff', 'hex'))).toBe(255n);
+  });
+});
+
+describe('DH through OpenSSL', () => {
+  it('agrees with BigInt modPow for g^a and g_b^a', () => {
+    for (let i = 0; i < 3; i++) {
+      const { a, gA } = newDhSecret();
+      expect(gA).toBe(modPow(BigInt(DH_G), a, DH_PRIME));
+      const b = bigintFromBytes(randomBytes(256)) % DH_PRIME;
+      const gB = modPow(BigInt(DH_G), b, DH_PRIME);
+      expect(bigintFromBytes(dhSharedKey(gB, a))).toBe(modPow(gB, a, DH_PRIME));
+      expect(bigintFromBytes(dhSharedKey(gB, a))).toBe(modPow(gA, b, DH_PRIME));
+      expect(dhSharedKey(gB, a)).toHaveLength(256);
+    }
   });
 });
