@@ -9,7 +9,7 @@ import type { Api as GramApi } from 'telegram';
 import { rsaFingerprint } from '../../services/gateway/src/mtproto/crypto/rsa';
 import { AuthServiceClient, type LookupPhoneResponse } from '../../services/shared/src/gen/tern/auth/v1/auth';
 import { insecure, stack, unary } from '../support/stack';
-import { gramClient, rawSend, trustKey } from './support/gramjs';
+import { gramClient, loggedInClient, rawSend, trustKey } from './support/gramjs';
 
 // One full-suite run (of about ten) timed out in this file while another load shared the two
 // cores; it never failed alone. One logged retry, as in gateway.test.ts, while that is looked at.
@@ -32,29 +32,8 @@ async function devCode(dcIndex: number, phone: string): Promise<string> {
 
 type Gram = ReturnType<typeof gramClient>;
 
-/** A connected client of DC `dc` (1-based) logged in as test number `phone` (signing it up if new). */
-async function loggedIn(dc: number, phone: string, firstName = 'Test'): Promise<Gram> {
-  const g = gramClient({ lib: 'telegram', dc: s.dcs[dc - 1]! });
-  g.client.floodSleepThreshold = 0;
-  await g.client.connect();
-  const sent = (await g.client.invoke(
-    new g.Api.auth.SendCode({ phoneNumber: phone, ...API, settings: new g.Api.CodeSettings({}) }),
-  )) as GramApi.auth.SentCode;
-  const code = String(dc).repeat(5);
-  const res = await g.client.invoke(
-    new g.Api.auth.SignIn({ phoneNumber: phone, phoneCodeHash: sent.phoneCodeHash, phoneCode: code }),
-  );
-  if (res.className === 'auth.AuthorizationSignUpRequired')
-    await g.client.invoke(
-      new g.Api.auth.SignUp({
-        phoneNumber: phone,
-        phoneCodeHash: sent.phoneCodeHash,
-        firstName,
-        lastName: '',
-      }),
-    );
-  return g;
-}
+const loggedIn = (dc: number, phone: string, firstName?: string) =>
+  loggedInClient(s.dcs, dc, phone, firstName);
 
 const unregistered = { errorMessage: 'AUTH_KEY_UNREGISTERED' };
 

@@ -5,6 +5,7 @@
  */
 import { ConfigError, createClient, toTelegramRpcError, type ServiceModule } from '../../shared/src';
 import { AuthServiceClient } from '../../shared/src/gen/tern/auth/v1/auth';
+import { MessagingServiceClient } from '../../shared/src/gen/tern/messaging/v1/messaging';
 import { grpcKeyStore } from './api/key-store';
 import { methodTable } from './api/methods';
 import { followUserUpdates } from './api/live-updates';
@@ -31,6 +32,8 @@ export const gatewayService: ServiceModule<GatewaySettings> = {
       ]);
     const auth = createClient(AuthServiceClient, ctx.dc.services.auth);
     ctx.lifecycle.onShutdown('auth-client', () => auth.close());
+    const messaging = createClient(MessagingServiceClient, ctx.dc.services.messaging);
+    ctx.lifecycle.onShutdown('messaging-client', () => messaging.close());
     const rsa = serverRsaKey(ctx.settings.TERN_RSA_PRIVATE_KEY_FILE);
     const tl = loadTlRuntime();
     ctx.log.info(
@@ -47,6 +50,7 @@ export const gatewayService: ServiceModule<GatewaySettings> = {
         dcId: ctx.dcId,
         topology: ctx.topology,
         auth,
+        messaging,
         keys,
         decodeService: (b) => tl.decodeService(b),
       }),

@@ -1,18 +1,45 @@
 /**
- * The messaging service of one DC: per-user update logs (pts), private chats and basic
- * groups, dialogs, contacts, push. See README.md for what it owns.
- *
- * Foundation stage: the process, its dependencies and its contract are in place; the
- * RPCs answer UNIMPLEMENTED (Telegram 501) until the messaging issue fills them in.
+ * The messaging service of one DC: per-user update logs (pts), private chats, dialogs and live
+ * delivery events. See README.md for what it owns. RPCs not built yet answer UNIMPLEMENTED
+ * (Telegram 501).
  */
-import type { ServiceModule } from '../../shared/src';
-import { MessagingServiceService } from '../../shared/src/gen/tern/messaging/v1/messaging';
+import { createClient, DcClients, type ServiceModule } from '../../shared/src';
+import { AuthServiceClient } from '../../shared/src/gen/tern/auth/v1/auth';
+import {
+  MessagingServiceClient,
+  MessagingServiceService,
+} from '../../shared/src/gen/tern/messaging/v1/messaging';
+import { privateHandlers } from './api/private-messages';
+import { UpdatePublisher } from './producers/updates';
+import { Boxes } from './storage/boxes';
+import { Dialogs } from './storage/dialogs';
+import { UpdateLog } from './storage/update-log';
 
 export const messagingService: ServiceModule = {
   name: 'messaging',
   grpc: [{ fullName: 'tern.messaging.v1.MessagingService', definition: MessagingServiceService }],
   needs: { cassandra: true, nats: true },
-  start() {
-    return Promise.resolve({ 'tern.messaging.v1.MessagingService': {} });
+  start(ctx) {
+    const db = ctx.cassandra!.dc;
+    const log = new UpdateLog(db);
+    const auth = createClient(AuthServiceClient, ctx.dc.services.auth);
+    const authOf = new DcClients(AuthServiceClient, ctx.topology, 'auth');
+    const messagingOf = new DcClients(MessagingServiceClient, ctx.topology, 'messaging');
+    ctx.lifecycle.onShutdown('clients', () => {
+      auth.close();
+      authOf.close();
+      messagingOf.close();
+    });
+    const handlers = privateHandlers({
+      dcId: ctx.dcId,
+      log,
+      boxes: new Boxes(db, log),
+      dialogs: new Dialogs(db),
+      publisher: new UpdatePublisher(ctx.dcId, ctx.bus, ctx.log.child({ component: 'updates' })),
+      auth,
+      authOf,
+      messagingOf,
+    });
+    return Promise.resolve({ 'tern.messaging.v1.MessagingService': handlers });
   },
 };

@@ -71,3 +71,40 @@ export function gramClient(o: GramClientOptions) {
 export function rawSend(client: unknown, request: unknown): Promise<unknown> {
   return (client as { _sender: { send(r: unknown): Promise<unknown> } })._sender.send(request);
 }
+
+/** A test number of DC `dc` (99966XYYYY), random so runs never collide. */
+export const testNumber = (dc: number): string =>
+  `99966${dc}${String(Math.floor(Math.random() * 10_000)).padStart(4, '0')}`;
+
+/**
+ * A GramJS client of `dc` (1-based, from `dcs`) logged in as test number `phone` (its code is the
+ * DC's digit five times), signing the number up when it is new. FLOOD_WAIT is thrown, not slept.
+ */
+export async function loggedInClient(
+  dcs: GramClientOptions['dc'][],
+  dc: number,
+  phone: string,
+  firstName = 'Test',
+): Promise<ReturnType<typeof gramClient>> {
+  const g = gramClient({ lib: 'telegram', dc: dcs[dc - 1]! });
+  g.client.floodSleepThreshold = 0;
+  await g.client.connect();
+  const api = { apiId: 12345, apiHash: '0123456789abcdef0123456789abcdef' };
+  const sent = (await g.client.invoke(
+    new g.Api.auth.SendCode({ phoneNumber: phone, ...api, settings: new g.Api.CodeSettings({}) }),
+  )) as import('telegram').Api.auth.SentCode;
+  const phoneCode = String(dc).repeat(5);
+  const res = await g.client.invoke(
+    new g.Api.auth.SignIn({ phoneNumber: phone, phoneCodeHash: sent.phoneCodeHash, phoneCode }),
+  );
+  if (res.className === 'auth.AuthorizationSignUpRequired')
+    await g.client.invoke(
+      new g.Api.auth.SignUp({
+        phoneNumber: phone,
+        phoneCodeHash: sent.phoneCodeHash,
+        firstName,
+        lastName: '',
+      }),
+    );
+  return g;
+}

@@ -84,18 +84,6 @@ export async function getUsers(call: TlObject, ctx: CallContext, d: AuthDeps): P
   return res.users.map(tlUser);
 }
 
-/**
- * updates.getState: unauthorized keys get AUTH_KEY_UNREGISTERED (how clients learn they must log
- * in), a user asking outside its home DC USER_MIGRATE_X (both from the auth service's own-profile
- * check). Until the messaging service owns the update log, a logged-in user's state is empty.
- */
-export async function getState(_call: TlObject, ctx: CallContext, d: AuthDeps): Promise<TlObject> {
-  const context = await requestContext(ctx, d.auth, d.dcId);
-  if (context.userId === 0n) throw errors.unauthorized('AUTH_KEY_UNREGISTERED');
-  await unary(d.auth.getUsers.bind(d.auth), { context, users: [{ kind: { $case: 'self', value: {} } }] });
-  return { _: 'updates.state', pts: 1, qts: 0, date: Math.floor(Date.now() / 1000), seq: 0, unread_count: 0 };
-}
-
 export async function exportAuthorization(call: TlObject, ctx: CallContext, d: AuthDeps): Promise<TlObject> {
   const context = await requestContext(ctx, d.auth, d.dcId);
   const res = await unary(d.auth.exportAuthorization.bind(d.auth), { context, dcId: Number(call.dc_id) });

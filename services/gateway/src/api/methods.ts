@@ -20,7 +20,6 @@ import {
 import {
   cancelCode,
   exportAuthorization,
-  getState,
   getUsers,
   importAuthorization,
   resendCode,
@@ -28,12 +27,13 @@ import {
   signIn,
   signUp,
 } from './auth';
+import { getDifference, getHistory, getState, sendMessage, type MessagingDeps } from './messages';
 import { bindTempAuthKey, type PfsDeps } from './pfs';
 import type { TlObject } from '../mtproto/tl-types';
 import { config, nearestDc } from './help';
 
 /** What handlers may use: the deployment's shape and this DC's backend clients. */
-export interface MethodDeps extends PfsDeps {
+export interface MethodDeps extends PfsDeps, MessagingDeps {
   dcId: number;
   topology: Topology;
 }
@@ -63,6 +63,9 @@ export const METHODS: Readonly<Record<string, Method>> = {
   // Start-up calls answered empty but valid (no app-specific configuration yet).
   'help.getAppConfig': () =>
     Promise.resolve({ _: 'help.appConfig', hash: 0, config: { _: 'jsonObject', value: [] } }),
+  'messages.getHistory': getHistory,
+  'messages.sendMessage': sendMessage,
+  'updates.getDifference': getDifference,
   'updates.getState': getState,
   'users.getFullUser': getFullUser,
   'users.getUsers': getUsers,

@@ -1,0 +1,40 @@
+/**
+ * Announces appended updates for live delivery: a UserUpdateEvent on tern.dc<N>.updates.user.<id>
+ * (stream DC<N>_USER_UPDATES). The durable record is the update log in Cassandra; this event only
+ * lets online sessions see the update at once. The Nats-Msg-Id (user:pts) makes a repeated
+ * publish of the same update a no-op inside the stream's duplicate window.
+ */
+import { subjectsFor, type EventBus, type Logger } from '../../../shared/src';
+import type { Update } from '../../../shared/src/gen/tern/common/v1/update';
+import type { User } from '../../../shared/src/gen/tern/common/v1/user';
+import { UserUpdateEvent } from '../../../shared/src/gen/tern/events/v1/events';
+
+export class UpdatePublisher {
+  constructor(
+    private readonly dcId: number,
+    private readonly bus: EventBus | undefined,
+    private readonly log: Logger,
+  ) {}
+
+  /** Publishes `update` of `userId`'s log; a failure is logged, not thrown (the log is the record). */
+  async userUpdate(userId: bigint, update: Update, users: User[], excludeAuthKeyId: bigint): Promise<void> {
+    if (!this.bus) return;
+    const event = UserUpdateEvent.encode({
+      meta: { originDcId: this.dcId, emittedAtMs: BigInt(Date.now()) },
+      userId,
+      update,
+      excludeAuthKeyId,
+      users,
+      chats: [],
+      channels: [],
+      date: Math.floor(Date.now() / 1000),
+    }).finish();
+    try {
+      await this.bus.publish(subjectsFor(this.dcId).userUpdates(userId), event, {
+        msgId: `${userId}:${update.pts}`,
+      });
+    } catch (err) {
+      this.log.warn({ err, userId: userId.toString(), pts: update.pts }, 'live update not published');
+    }
+  }
+}
