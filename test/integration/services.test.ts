@@ -6,7 +6,10 @@ import { randomBytes } from 'node:crypto';
 import { Client, Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { HealthClient } from '../support/health';
 import { AuthServiceClient } from '../../services/shared/src/gen/tern/auth/v1/auth';
-import { CreateChatRequest, MessagingServiceClient } from '../../services/shared/src/gen/tern/messaging/v1/messaging';
+import {
+  CreateChatRequest,
+  MessagingServiceClient,
+} from '../../services/shared/src/gen/tern/messaging/v1/messaging';
 import { errorDetailFrom } from '../../services/shared/src';
 import { insecure, stack, unary } from '../support/stack';
 
@@ -62,7 +65,9 @@ describe('Tern services of three DCs', () => {
     const m = new MessagingServiceClient(s.dcs[0]!.services.messaging, insecure);
     clients.push(m);
     const started = Date.now();
-    const err = (await unary(m, 'createChat', CreateChatRequest.fromPartial({}), new Metadata()).catch((e: unknown) => e)) as ServiceError;
+    const err = (await unary(m, 'createChat', CreateChatRequest.fromPartial({}), new Metadata()).catch(
+      (e: unknown) => e,
+    )) as ServiceError;
     expect(err.code).toBe(status.UNIMPLEMENTED);
     expect(Date.now() - started).toBeLessThan(2000);
   });
