@@ -1,7 +1,8 @@
 /**
  * `npm run keys:rsa -- <file>`: makes a deployment's MTProto RSA key.
  *
- * Writes a new 2048-bit RSA private key (PKCS#1 PEM, mode 0600) to <file> and prints the public
+ * Writes a new 2048-bit RSA private key (PKCS#1 PEM, mode 0600; never one whose fingerprint
+ * mtcute 0.30 cannot match, see tools/stack/keys.ts) to <file> and prints the public
  * key (the PEM that client builds embed) to stdout. Refuses to
  * overwrite an existing file: replacing a deployment's key locks out every client that embeds
  * the old one. In Kubernetes, store the file as a Secret (deploy/README.md).

@@ -5,11 +5,20 @@
 import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { rsaFingerprint } from '../../services/gateway/src/mtproto/crypto/rsa';
 import type { LocalSecrets } from './plan';
 
-/** Writes a new 2048-bit RSA private key (PKCS#1 PEM) to `file`, mode 0600. */
+/**
+ * Writes a new 2048-bit RSA private key (PKCS#1 PEM) to `file`, mode 0600.
+ *
+ * Keys whose fingerprint has a zero top nibble are skipped (1 in 16): mtcute (0.30) writes the
+ * fingerprints it trusts as zero-padded hex but looks up the server's without the padding, so it
+ * cannot find such a key and retries the connection forever.
+ */
 export function writeRsaKey(file: string): void {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 65537 });
+  let privateKey = generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 65537 }).privateKey;
+  while (BigInt.asUintN(64, rsaFingerprint(createPublicKey(privateKey))) < 1n << 60n)
+    privateKey = generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 65537 }).privateKey;
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   writeFileSync(file, privateKey.export({ type: 'pkcs1', format: 'pem' }), { mode: 0o600 });
 }
