@@ -28,6 +28,25 @@ export interface Binding {
 
 type Statement = { query: string; params: unknown[] };
 
+function toBinding(row: { get(name: string): unknown }, userId: bigint): Binding {
+  const fromDc = row.get('imported_from_dc') as number | null;
+  const created = row.get('created_at') as Date | null;
+  return {
+    authKeyId: fromLong(row.get('auth_key_id')),
+    userId,
+    device: {
+      apiId: (row.get('api_id') as number | null) ?? 0,
+      deviceModel: (row.get('device_model') as string | null) ?? '',
+      systemVersion: (row.get('system_version') as string | null) ?? '',
+      appVersion: (row.get('app_version') as string | null) ?? '',
+    },
+    clientIp: (row.get('client_ip') as string | null) ?? '',
+    createdAt: created ? Math.floor(created.getTime() / 1000) : 0,
+    importedFrom:
+      fromDc === null ? undefined : { dc: fromDc, authKeyId: fromLong(row.get('imported_from_key')) },
+  };
+}
+
 export class AuthorizationStore {
   constructor(private readonly db: Client) {}
 
@@ -101,31 +120,21 @@ export class AuthorizationStore {
         fetchSize: 1000,
       },
     );
-    return rs.rows.map((row) => {
-      const fromDc = row.get('imported_from_dc') as number | null;
-      const created = row.get('created_at') as Date | null;
-      return {
-        authKeyId: fromLong(row.get('auth_key_id')),
-        userId,
-        device: {
-          apiId: (row.get('api_id') as number | null) ?? 0,
-          deviceModel: (row.get('device_model') as string | null) ?? '',
-          systemVersion: (row.get('system_version') as string | null) ?? '',
-          appVersion: (row.get('app_version') as string | null) ?? '',
-        },
-        clientIp: (row.get('client_ip') as string | null) ?? '',
-        createdAt: created ? Math.floor(created.getTime() / 1000) : 0,
-        importedFrom:
-          fromDc === null ? undefined : { dc: fromDc, authKeyId: fromLong(row.get('imported_from_key')) },
-      };
-    });
+    return rs.rows.map((row) => toBinding(row, userId));
   }
 
   /** Removes the binding of `authKeyId` (both views). Returns what it was, if anything. */
   async unbind(authKeyId: bigint): Promise<Binding | undefined> {
     const userId = await this.keyUser(authKeyId);
     if (userId === 0n) return undefined;
-    const binding = (await this.list(userId)).find((b) => b.authKeyId === authKeyId);
+    const row = (
+      await this.db.execute(
+        'SELECT * FROM authorizations_by_user WHERE user_id = ? AND auth_key_id = ?',
+        [toLong(userId), toLong(authKeyId)],
+        { prepare: true },
+      )
+    ).first();
+    const binding = row ? toBinding(row, userId) : undefined;
     const queries: Statement[] = [
       { query: 'DELETE FROM auth_key_users WHERE auth_key_id = ?', params: [toLong(authKeyId)] },
       {

@@ -86,15 +86,9 @@ export function tlUpdate(u: Update): TlObject | undefined {
   const k = u.kind;
   switch (k?.$case) {
     case 'newMessage':
-      return {
-        _: 'updateNewMessage',
-        message: tlMessage(k.value.message!),
-        pts: u.pts,
-        pts_count: u.ptsCount,
-      };
     case 'editMessage':
       return {
-        _: 'updateEditMessage',
+        _: k.$case === 'newMessage' ? 'updateNewMessage' : 'updateEditMessage',
         message: tlMessage(k.value.message!),
         pts: u.pts,
         pts_count: u.ptsCount,

@@ -261,7 +261,7 @@ export function privateHandlers(d: PrivateDeps): Handlers {
         page: {
           messages,
           count: messages.length,
-          users: await users(userId, [other.id, userId]),
+          users: other.id === userId ? [other] : [other, ...(await users(userId, [userId]))],
           chats: [],
           channels: [],
           pts: 0,
