@@ -6,10 +6,15 @@
 import { createClient, DcClients, type ServiceModule } from '../../shared/src';
 import { AuthServiceClient } from '../../shared/src/gen/tern/auth/v1/auth';
 import {
+  type DeliverToBoxRequest,
   MessagingServiceClient,
   MessagingServiceService,
 } from '../../shared/src/gen/tern/messaging/v1/messaging';
+import { chatModule } from './api/chats';
+import { boxCore } from './api/core';
+import { historyHandlers } from './api/history';
 import { privateHandlers } from './api/private-messages';
+import { syncHandlers } from './api/sync';
 import { UpdatePublisher } from './producers/updates';
 import { Boxes } from './storage/boxes';
 import { Dialogs } from './storage/dialogs';
@@ -30,7 +35,7 @@ export const messagingService: ServiceModule = {
       authOf.close();
       messagingOf.close();
     });
-    const handlers = privateHandlers({
+    const core = boxCore({
       dcId: ctx.dcId,
       log,
       boxes: new Boxes(db, log),
@@ -40,6 +45,14 @@ export const messagingService: ServiceModule = {
       authOf,
       messagingOf,
     });
+    const chats = chatModule(core);
+    const handlers = {
+      ...privateHandlers(core, (req, sender) => chats.send(req, sender)),
+      ...historyHandlers(core),
+      ...syncHandlers(core),
+      ...chats.handlers,
+      deliverToBox: (req: DeliverToBoxRequest) => core.deliverHere(req),
+    };
     return Promise.resolve({ 'tern.messaging.v1.MessagingService': handlers });
   },
 };

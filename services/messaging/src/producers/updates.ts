@@ -30,9 +30,12 @@ export class UpdatePublisher {
       date: Math.floor(Date.now() / 1000),
     }).finish();
     try {
-      await this.bus.publish(subjectsFor(this.dcId).userUpdates(userId), event, {
-        msgId: `${userId}:${update.pts}`,
-      });
+      // Updates outside the log (pts 0: typing, status) have no identity to deduplicate on.
+      await this.bus.publish(
+        subjectsFor(this.dcId).userUpdates(userId),
+        event,
+        update.pts > 0 ? { msgId: `${userId}:${update.pts}` } : {},
+      );
     } catch (err) {
       this.log.warn({ err, userId: userId.toString(), pts: update.pts }, 'live update not published');
     }

@@ -1,0 +1,295 @@
+/**
+ * What every messaging handler module shares: who the caller is and where users live, profiles
+ * for users vectors, and the two ways a box changes — a stored message (`store`) or any other
+ * update appended to the owner's log (`append`) — each announced for live delivery. Handler
+ * modules (private-messages.ts, sync.ts, chats.ts, ...) are built on one BoxCore.
+ *
+ * DeliverToBox is the one door into a box from outside: each module registers the operations it
+ * applies (`onDeliver`), and `deliver` routes an operation to the owner's home DC.
+ */
+import { createHash } from 'node:crypto';
+import { errors, unary, type DcClients } from '../../../shared/src';
+import type { AuthServiceClient } from '../../../shared/src/gen/tern/auth/v1/auth';
+import type { RequestContext } from '../../../shared/src/gen/tern/common/v1/context';
+import { Message } from '../../../shared/src/gen/tern/common/v1/message';
+import type { Chat } from '../../../shared/src/gen/tern/common/v1/chat';
+import type { InputPeer, Peer } from '../../../shared/src/gen/tern/common/v1/peer';
+import { Update } from '../../../shared/src/gen/tern/common/v1/update';
+import type { User } from '../../../shared/src/gen/tern/common/v1/user';
+import type {
+  DeliverToBoxRequest,
+  DeliverToBoxResponse,
+  MessagingServiceClient,
+} from '../../../shared/src/gen/tern/messaging/v1/messaging';
+import type { UpdatePublisher } from '../producers/updates';
+import { NEW_MESSAGE, type BoxMessage, type Boxes } from '../storage/boxes';
+import type { Dialogs } from '../storage/dialogs';
+import type { LogEntry, UpdateLog } from '../storage/update-log';
+
+export interface CoreDeps {
+  dcId: number;
+  log: UpdateLog;
+  boxes: Boxes;
+  dialogs: Dialogs;
+  publisher: UpdatePublisher;
+  /** This DC's auth service (directory, profiles). */
+  auth: AuthServiceClient;
+  authOf: DcClients<AuthServiceClient>;
+  messagingOf: DcClients<MessagingServiceClient>;
+}
+
+/** The operations DeliverToBox carries (the `op` oneof cases). */
+export type DeliveryOp = NonNullable<DeliverToBoxRequest['op']>['$case'];
+export type DeliveryHandler = (req: DeliverToBoxRequest) => Promise<DeliverToBoxResponse>;
+
+/** The dialog key of a peer in a box: 'u<user id>' or 'c<chat id>'. */
+export function peerKey(p: Peer | undefined): string {
+  switch (p?.kind?.$case) {
+    case 'userId':
+      return `u${p.kind.value}`;
+    case 'chatId':
+      return `c${p.kind.value}`;
+    default:
+      return '';
+  }
+}
+
+/** The peer of a dialog key (inverse of peerKey). */
+export function peerOfKey(key: string): Peer {
+  const id = BigInt(key.slice(1));
+  return key.startsWith('c')
+    ? { kind: { $case: 'chatId', value: id } }
+    : { kind: { $case: 'userId', value: id } };
+}
+
+export const userPeer = (id: bigint): Peer => ({ kind: { $case: 'userId', value: id } });
+export const now = (): number => Math.floor(Date.now() / 1000);
+
+/** The idempotency key of a delivery in the owner's box: one per (actor, op). */
+export function deliveryKey(actor: bigint, opId: bigint): bigint {
+  const h = createHash('sha256').update(`${actor}:${opId}`).digest();
+  return h.readBigInt64LE(0);
+}
+
+/** A stored copy, as its owner sees it. */
+export function messageOf(m: BoxMessage): Message {
+  return { ...Message.decode(m.body), id: m.id };
+}
+
+/** User ids a message mentions (peer, author, service action), for users vectors. */
+export function usersOfMessage(m: Message): bigint[] {
+  const ids: bigint[] = [];
+  for (const p of [m.peer, m.from]) if (p?.kind?.$case === 'userId') ids.push(p.kind.value);
+  const a = m.action?.kind;
+  if (a?.$case === 'chatCreate') ids.push(...a.value.userIds);
+  if (a?.$case === 'chatAddUser') ids.push(...a.value.userIds);
+  if (a?.$case === 'chatDeleteUser') ids.push(a.value.userId);
+  return ids;
+}
+
+/**
+ * Basic groups as other modules see them (chats.ts provides it; until then every chat is
+ * unknown).
+ */
+export interface ChatDirectory {
+  /** The chats `ids` as `viewer` sees them; unknown ids are absent. */
+  chats(viewer: bigint, ids: bigint[]): Promise<Chat[]>;
+  /** The chat if `viewer` may read it (a member, or a former one); CHAT_ID_INVALID otherwise. */
+  readable(viewer: bigint, chatId: bigint): Promise<Chat>;
+}
+
+/** A dialog of the caller's box, resolved from an InputPeer. */
+export interface ResolvedPeer {
+  peer: Peer;
+  /** The dialog key in the box (peerKey). */
+  key: string;
+  users: User[];
+  chats: Chat[];
+}
+
+export interface StoreResult {
+  message: Message;
+  update: Update;
+  duplicate: boolean;
+}
+
+export interface BoxCore extends CoreDeps {
+  /** The caller's user id; AUTH_KEY_UNREGISTERED when not logged in. */
+  loggedIn(ctx: RequestContext | undefined): bigint;
+  /** Home DCs of users, from the directory (unknown ids are absent). */
+  homes(ids: bigint[]): Promise<Map<bigint, number>>;
+  /** The caller's box lives in its home DC: USER_MIGRATE_X elsewhere. */
+  ownBox(ctx: RequestContext | undefined): Promise<bigint>;
+  /** Profiles of `ids` as `viewer` sees them, from each user's home DC. */
+  users(viewer: bigint, ids: bigint[]): Promise<User[]>;
+  /** The other user of a private chat, access hash checked; PEER_ID_INVALID otherwise. */
+  privatePeer(viewer: bigint, peer: InputPeer | undefined): Promise<User>;
+  /** Basic groups (set by chats.ts). */
+  chatDirectory: ChatDirectory;
+  /** A user or chat dialog of `viewer`'s box: access hash or membership checked. */
+  resolvePeer(viewer: bigint, peer: InputPeer | undefined): Promise<ResolvedPeer>;
+  /** Stores a new message in `owner`'s box, records the dialog and announces it. */
+  store(
+    owner: bigint,
+    m: Message,
+    randomId: bigint,
+    excludeAuthKeyId: bigint,
+    mentioned: User[],
+  ): Promise<StoreResult>;
+  /**
+   * Appends a non-message update (`kind` with pts_count) to `owner`'s log and announces it.
+   * The stored payload is the Update itself, so getDifference returns it as it was.
+   */
+  append(
+    owner: bigint,
+    type: string,
+    kind: Update['kind'],
+    ptsCount: number,
+    excludeAuthKeyId: bigint,
+    mentioned: User[],
+  ): Promise<Update>;
+  /** Announces an update that is not in any log (typing, status): pts 0, at most once. */
+  announce(owner: bigint, kind: Update['kind'], mentioned: User[]): Promise<void>;
+  /** Applies an operation to a box in DC `toDc` (here, or over gRPC). */
+  deliver(req: DeliverToBoxRequest, toDc: number): Promise<DeliverToBoxResponse>;
+  /** Registers the handler of one DeliverToBox operation. */
+  onDeliver(op: DeliveryOp, handler: DeliveryHandler): void;
+  /** DeliverToBox here: checks the owner is homed here, then runs the registered handler. */
+  deliverHere(req: DeliverToBoxRequest): Promise<DeliverToBoxResponse>;
+  /** Log entries → getDifference's new messages and other updates. */
+  fromLog(entries: LogEntry[]): { messages: Message[]; others: Update[] };
+}
+
+export function boxCore(d: CoreDeps): BoxCore {
+  const deliveries = new Map<DeliveryOp, DeliveryHandler>();
+
+  const loggedIn = (ctx: RequestContext | undefined): bigint => {
+    const userId = ctx?.userId ?? 0n;
+    if (userId === 0n) throw errors.unauthorized('AUTH_KEY_UNREGISTERED');
+    return userId;
+  };
+
+  async function homes(ids: bigint[]): Promise<Map<bigint, number>> {
+    if (ids.length === 0) return new Map();
+    const res = await unary(d.auth.lookupUserDc.bind(d.auth), { userIds: ids });
+    return new Map(res.entries.map((e) => [e.userId, e.homeDcId]));
+  }
+
+  async function users(viewer: bigint, ids: bigint[]): Promise<User[]> {
+    const unique = [...new Set(ids)];
+    if (unique.length === 0) return [];
+    const byDc = new Map<number, bigint[]>();
+    for (const [id, dc] of await homes(unique)) byDc.set(dc, [...(byDc.get(dc) ?? []), id]);
+    const out = await Promise.all(
+      [...byDc].map(async ([dc, list]) => {
+        const auth = d.authOf.forDc(dc);
+        const res = await unary(auth.getProfiles.bind(auth), { viewerId: viewer, userIds: list });
+        return res.profiles.flatMap((p) => (p.user ? [p.user] : []));
+      }),
+    );
+    return out.flat();
+  }
+
+  const core: BoxCore = {
+    ...d,
+    loggedIn,
+    homes,
+    users,
+    chatDirectory: {
+      chats: () => Promise.resolve([]),
+      readable: () => Promise.reject(errors.badRequest('CHAT_ID_INVALID')),
+    },
+
+    async resolvePeer(viewer, peer) {
+      if (peer?.kind?.$case === 'chat') {
+        const chat = await core.chatDirectory.readable(viewer, peer.kind.value.chatId);
+        const p: Peer = { kind: { $case: 'chatId', value: chat.id } };
+        return { peer: p, key: peerKey(p), users: [], chats: [chat] };
+      }
+      const user = await core.privatePeer(viewer, peer);
+      const p = userPeer(user.id);
+      return { peer: p, key: peerKey(p), users: [user], chats: [] };
+    },
+
+    async ownBox(ctx) {
+      const userId = loggedIn(ctx);
+      const home = (await homes([userId])).get(userId);
+      if (home === undefined) throw errors.unauthorized('AUTH_KEY_UNREGISTERED');
+      if (home !== d.dcId) throw errors.migrate('USER', home);
+      return userId;
+    },
+
+    async privatePeer(viewer, peer) {
+      if (peer?.kind?.$case === 'self') return (await users(viewer, [viewer]))[0]!;
+      if (peer?.kind?.$case !== 'user') throw errors.badRequest('PEER_ID_INVALID');
+      const { userId, accessHash } = peer.kind.value;
+      const found = (await users(viewer, [userId]))[0];
+      if (!found || (userId !== viewer && found.accessHash !== accessHash))
+        throw errors.badRequest('PEER_ID_INVALID');
+      return found;
+    },
+
+    async store(owner, m, randomId, excludeAuthKeyId, mentioned) {
+      const peer = peerKey(m.peer);
+      const stored = await d.boxes.storeNew(owner, {
+        peer,
+        out: m.out,
+        body: Buffer.from(Message.encode({ ...m, id: 0 }).finish()),
+        randomId,
+      });
+      const message: Message = { ...m, id: stored.id, date: stored.date || m.date };
+      const update: Update = {
+        pts: stored.pts,
+        ptsCount: stored.ptsCount,
+        kind: { $case: 'newMessage', value: { message } },
+      };
+      if (!stored.duplicate) {
+        await d.dialogs.onNewMessage(owner, peer, stored.id, message.date, !m.out);
+        await d.publisher.userUpdate(owner, update, mentioned, excludeAuthKeyId);
+      }
+      return { message, update, duplicate: stored.duplicate };
+    },
+
+    async append(owner, type, kind, ptsCount, excludeAuthKeyId, mentioned) {
+      const payload = Buffer.from(Update.encode({ pts: 0, ptsCount, kind }).finish());
+      const a = await d.log.appendUpdate(owner, ptsCount, type, payload);
+      const update: Update = { pts: a.pts, ptsCount: a.ptsCount, kind };
+      await d.publisher.userUpdate(owner, update, mentioned, excludeAuthKeyId);
+      return update;
+    },
+
+    async announce(owner, kind, mentioned) {
+      await d.publisher.userUpdate(owner, { pts: 0, ptsCount: 0, kind }, mentioned, 0n);
+    },
+
+    async deliver(req, toDc) {
+      if (toDc === d.dcId) return core.deliverHere(req);
+      const target = d.messagingOf.forDc(toDc);
+      return unary(target.deliverToBox.bind(target), req, { deadlineMs: 15_000 });
+    },
+
+    onDeliver(op, handler) {
+      deliveries.set(op, handler);
+    },
+
+    async deliverHere(req) {
+      const handler = req.op && deliveries.get(req.op.$case);
+      if (!handler) throw errors.badRequest('OPERATION_NOT_SUPPORTED');
+      const owner = req.ownerUserId;
+      const home = (await homes([owner])).get(owner);
+      if (home !== d.dcId) throw errors.migrate('USER', home ?? d.dcId);
+      return handler(req);
+    },
+
+    fromLog(entries) {
+      const messages: Message[] = [];
+      const others: Update[] = [];
+      for (const e of entries) {
+        if (e.type === NEW_MESSAGE) messages.push({ ...Message.decode(e.payload), id: e.maxMessageId });
+        else others.push({ ...Update.decode(e.payload), pts: e.pts, ptsCount: e.ptsCount });
+      }
+      return { messages, others };
+    },
+  };
+  return core;
+}
