@@ -9,6 +9,7 @@ import { stack } from '../support/stack';
 import type { Api as GramApi } from 'telegram';
 import { gramClient, trustKey } from './support/gramjs';
 import { mtcuteProbe } from './support/mtcute';
+import { LOCAL_CODE_TTL_SECONDS } from '../../tools/stack/plan';
 
 const s = stack();
 trustKey('telegram', s.rsaPublicKey, rsaFingerprint(createPublicKey(s.rsaPublicKey)));
@@ -134,6 +135,53 @@ describe('login across DCs (GramJS)', () => {
           }),
         ),
       ).rejects.toMatchObject({ errorMessage: 'PHONE_NUMBER_INVALID' });
+    } finally {
+      await client.destroy();
+    }
+  });
+});
+
+describe('expired login codes (GramJS)', () => {
+  const API = { apiId: 12345, apiHash: '0123456789abcdef0123456789abcdef' };
+
+  it('answers PHONE_CODE_EXPIRED once the code outlived TERN_AUTH_CODE_TTL_SECONDS, and creates nothing', async () => {
+    const phone = testNumber(1);
+    const { client, Api } = gramClient({ lib: 'telegram', dc: s.dcs[0]! });
+    const sendCode = async () =>
+      (
+        (await client.invoke(
+          new Api.auth.SendCode({ phoneNumber: phone, ...API, settings: new Api.CodeSettings({}) }),
+        )) as GramApi.auth.SentCode
+      ).phoneCodeHash;
+    try {
+      await client.connect();
+      // One code entered in time (the number is new: sign-up required) but sign-up never sent,
+      // and one code never entered at all.
+      const entered = await sendCode();
+      const signIn = (phoneCodeHash: string) =>
+        client.invoke(new Api.auth.SignIn({ phoneNumber: phone, phoneCodeHash, phoneCode: '11111' }));
+      expect((await signIn(entered)).className).toBe('auth.AuthorizationSignUpRequired');
+      const idle = await sendCode();
+
+      await new Promise((r) => setTimeout(r, LOCAL_CODE_TTL_SECONDS * 1000 + 1500));
+
+      await expect(signIn(idle)).rejects.toMatchObject({ errorMessage: 'PHONE_CODE_EXPIRED' });
+      await expect(
+        client.invoke(
+          new Api.auth.SignUp({
+            phoneNumber: phone,
+            phoneCodeHash: entered,
+            firstName: 'Late',
+            lastName: '',
+          }),
+        ),
+      ).rejects.toMatchObject({ errorMessage: 'PHONE_CODE_EXPIRED' });
+
+      // Nothing was created: the key is still logged out, and the number is still new.
+      await expect(client.invoke(new Api.updates.GetState())).rejects.toMatchObject({
+        errorMessage: 'AUTH_KEY_UNREGISTERED',
+      });
+      expect((await signIn(await sendCode())).className).toBe('auth.AuthorizationSignUpRequired');
     } finally {
       await client.destroy();
     }

@@ -1,16 +1,25 @@
 /**
  * The operator moves a user from DC 2 to DC 1 with `main.js move-user`: afterwards DC 2 answers the
  * user's own calls with USER_MIGRATE_1, and the client carries its login to DC 1 with
- * exportAuthorization/importAuthorization, where profile and username are intact.
+ * exportAuthorization/importAuthorization, where profile and username are intact, and so is the
+ * message history with its pts and unread count; the user and the other party keep chatting.
  */
 import { execFile } from 'node:child_process';
 import { createPublicKey, randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import bigInt from 'big-integer';
 import type { Api as GramApi } from 'telegram';
 import { rsaFingerprint } from '../../services/gateway/src/mtproto/crypto/rsa';
 import { stack } from '../support/stack';
-import { gramClient, rawSend, trustKey } from './support/gramjs';
+import {
+  connectWithRetry,
+  createCassandraClient,
+  keyspacesFor,
+  parseHostPort,
+  toLong,
+} from '../../services/shared/src';
+import { gramClient, loggedInClient, rawSend, testNumber, trustKey } from './support/gramjs';
 import { mtcuteProbe } from './support/mtcute';
 
 const s = stack();
@@ -137,5 +146,133 @@ describe('moving a user between DCs (operator command), mtcute', () => {
     });
     const full = after.results['users.getFullUser'] as unknown as { users: Array<{ username?: string }> };
     expect(full.users[0]!.username).toBe(name);
+  });
+});
+
+type Gram = ReturnType<typeof gramClient>;
+
+/** A user `viewer` can address, found by username as a client would. */
+async function peerOf(viewer: Gram, other: Gram): Promise<{ userId: bigint; accessHash: bigint }> {
+  const name = `mh_${randomInt(0, 1e9).toString(36)}x`;
+  await other.client.invoke(new other.Api.account.UpdateUsername({ username: name }));
+  const resolved = await viewer.client.invoke(new viewer.Api.contacts.ResolveUsername({ username: name }));
+  const u = resolved.users[0] as GramApi.User;
+  return { userId: BigInt(u.id.toString()), accessHash: BigInt(u.accessHash!.toString()) };
+}
+
+const inputPeer = (g: Gram, p: { userId: bigint; accessHash: bigint }) =>
+  new g.Api.InputPeerUser({
+    userId: bigInt(p.userId.toString()),
+    accessHash: bigInt(p.accessHash.toString()),
+  });
+
+/** One dialog's history as the client shows it. */
+async function history(g: Gram, p: { userId: bigint; accessHash: bigint }) {
+  const res = (await g.client.invoke(
+    new g.Api.messages.GetHistory({ peer: inputPeer(g, p), limit: 100, offsetId: 0, addOffset: 0 }),
+  )) as GramApi.messages.Messages;
+  return res.messages.map((m) => {
+    const msg = m as GramApi.Message;
+    return { id: msg.id, message: msg.message, out: msg.out, date: msg.date };
+  });
+}
+
+async function state(g: Gram) {
+  const st = await g.client.invoke(new g.Api.updates.GetState());
+  return { pts: st.pts, unreadCount: st.unreadCount };
+}
+
+/** Rows of a user's box in one DC's keyspace, read from Cassandra directly. */
+async function boxRows(dc: number, userId: bigint): Promise<number> {
+  const settings = {
+    contactPoints: s.cassandra.contactPoints.map((c) => parseHostPort(c)),
+    localDc: s.cassandra.localDc,
+    keyspacePrefix: s.cassandra.keyspacePrefix,
+  };
+  const db = createCassandraClient(settings, keyspacesFor(settings.keyspacePrefix, dc).dc);
+  try {
+    await connectWithRetry(db, 5);
+    const count = async (q: string) =>
+      Number((await db.execute(q, [toLong(userId)], { prepare: true })).first().get('n'));
+    return (
+      (await count('SELECT count(*) AS n FROM box_messages WHERE user_id = ? AND bucket = 0')) +
+      (await count('SELECT count(*) AS n FROM update_log WHERE user_id = ? AND bucket = 0')) +
+      (await count('SELECT count(*) AS n FROM dialogs WHERE user_id = ?'))
+    );
+  } finally {
+    await db.shutdown();
+  }
+}
+
+describe('moving a user with a message history (operator command), GramJS', () => {
+  it('keeps history, pts and unread count from DC 2 to DC 1; both sides keep chatting', async () => {
+    const alice = await loggedInClient(s.dcs, 2, testNumber(2), 'Alice'); // moves DC 2 → DC 1
+    const bob = await loggedInClient(s.dcs, 3, testNumber(3), 'Bob'); // stays on DC 3
+    let moved: Gram | undefined;
+    try {
+      const toBob = await peerOf(alice, bob);
+      const toAlice = await peerOf(bob, alice);
+      for (let i = 0; i < 4; i++)
+        await bob.client.sendMessage(inputPeer(bob, toAlice), { message: `bob ${i}` });
+      for (let i = 0; i < 3; i++)
+        await alice.client.sendMessage(inputPeer(alice, toBob), { message: `alice ${i}` });
+      await bob.client.sendMessage(inputPeer(bob, toAlice), { message: 'bob 4' });
+
+      const before = { history: await history(alice, toBob), state: await state(alice) };
+      expect(before.history.map((m) => m.message)).toEqual([
+        'bob 4',
+        ...[2, 1, 0].map((i) => `alice ${i}`),
+        ...[3, 2, 1, 0].map((i) => `bob ${i}`),
+      ]);
+      expect(before.state.unreadCount).toBe(5);
+      const aliceId = (await alice.client.getMe()).id.toString();
+      const bobBefore = await history(bob, toAlice);
+
+      const result = await moveUser(aliceId, 1);
+      expect(result).toMatchObject({ homeDc: 1, steps: ['freeze', 'copy', 'switch', 'cleanup'] });
+      // DC 2 holds nothing of the box any more; DC 1 holds it.
+      expect(await boxRows(2, BigInt(aliceId))).toBe(0);
+      expect(await boxRows(1, BigInt(aliceId))).toBeGreaterThan(0);
+
+      // DC 2 sends the user's own calls to DC 1; the login moves with export/import.
+      await expect(rawSend(alice.client, new alice.Api.updates.GetState())).rejects.toMatchObject({
+        newDc: 1,
+      });
+      const exported = await alice.client.invoke(new alice.Api.auth.ExportAuthorization({ dcId: 1 }));
+      moved = gramClient({ lib: 'telegram', dc: s.dcs[0]! });
+      await moved.client.connect();
+      await moved.client.invoke(
+        new moved.Api.auth.ImportAuthorization({ id: exported.id, bytes: exported.bytes }),
+      );
+
+      // The same history, pts and unread count at DC 1.
+      expect(await history(moved, toBob)).toEqual(before.history);
+      expect(await state(moved)).toEqual(before.state);
+
+      // Both keep chatting: Bob's messages reach the new home, Alice's reach Bob.
+      await bob.client.sendMessage(inputPeer(bob, toAlice), { message: 'bob after the move' });
+      const sent = await moved.client.sendMessage(inputPeer(moved, toBob), { message: 'alice from DC 1' });
+      expect(sent.id).toBe(before.history[0]!.id + 2);
+      const after = await history(moved, toBob);
+      expect(after.slice(0, 2).map((m) => [m.message, m.out])).toEqual([
+        ['alice from DC 1', true],
+        ['bob after the move', false],
+      ]);
+      expect(after.slice(2)).toEqual(before.history);
+      expect(await state(moved)).toEqual({ pts: before.state.pts + 2, unreadCount: 6 });
+      const bobAfter = await history(bob, toAlice);
+      expect(bobAfter.slice(0, 2).map((m) => [m.message, m.out])).toEqual([
+        ['alice from DC 1', false],
+        ['bob after the move', true],
+      ]);
+      expect(bobAfter.slice(2)).toEqual(bobBefore);
+
+      // Running the command again changes nothing.
+      expect(await moveUser(aliceId, 1)).toMatchObject({ homeDc: 1, steps: [] });
+    } finally {
+      await alice.client.destroy();
+      await bob.client.destroy();
+      await moved?.client.destroy();
+    }
   });
 });

@@ -54,8 +54,21 @@ export const LOCAL_PLACEMENT: ReadonlyArray<{ cidr: string; dc: number }> = [
   { cidr: '203.0.113.0/24', dc: 2 },
   { cidr: '198.51.100.0/24', dc: 3 },
 ];
+/**
+ * Login codes of the local stack live this long (TERN_AUTH_CODE_TTL_SECONDS), so that
+ * test/e2e/login.test.ts can watch one expire in well under a minute; every other test enters its
+ * code within a second or two of asking for it, far inside this.
+ */
+export const LOCAL_CODE_TTL_SECONDS = 20;
 /** Peers whose PROXY protocol header the local gateways honour (a header is optional). */
 export const LOCAL_PROXY_TRUSTED = '127.0.0.0/8';
+
+/**
+ * Where the local messaging services POST push notifications (the webhook provider): nothing
+ * listens there except while test/e2e/push.test.ts runs, which binds it; undelivered pushes are
+ * retried a little, then dropped.
+ */
+export const LOCAL_PUSH_WEBHOOK = { host: '127.0.0.1', port: 9490, path: '/push' } as const;
 
 export const dcHost = (dc: number) => `127.0.0.${dc}`;
 export const natsUrl = () => `nats://${INFRA_HOST}:${INFRA.nats.port}`;
@@ -131,6 +144,13 @@ export function processEnv(
   if (command === 'auth') {
     env.TERN_AUTH_DEV_CODES_LISTEN = `${dcHost(dc)}:9480`;
     env.TERN_AUTH_PLACEMENT = LOCAL_PLACEMENT.map((p) => `${p.cidr}=${p.dc}`).join(',');
+    env.TERN_AUTH_CODE_TTL_SECONDS = String(LOCAL_CODE_TTL_SECONDS);
+  }
+  if (command === 'messaging') {
+    env.TERN_PUSH_PROVIDERS = 'webhook';
+    env.TERN_PUSH_WEBHOOK_URL = `http://${LOCAL_PUSH_WEBHOOK.host}:${LOCAL_PUSH_WEBHOOK.port}${LOCAL_PUSH_WEBHOOK.path}`;
+    env.TERN_PUSH_TIMEOUT_MS = '2000';
+    env.TERN_PUSH_MAX_ATTEMPTS = '3';
   }
   if (command === 'gateway') {
     env.TERN_RSA_PRIVATE_KEY_FILE = files.rsaKey;

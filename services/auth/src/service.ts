@@ -4,11 +4,12 @@
  */
 import { DcClients, type ServiceModule } from '../../shared/src';
 import { AuthServiceClient, AuthServiceService } from '../../shared/src/gen/tern/auth/v1/auth';
+import { MessagingServiceClient } from '../../shared/src/gen/tern/messaging/v1/messaging';
 import { authorizationHandlers } from './api/authorizations';
 import { exportHandlers } from './api/exports';
 import { moveHandlers } from './api/move';
 import { profileHandlers } from './api/profile';
-import { ProfileReader } from './internal/profiles';
+import { messagingLinks, ProfileReader } from './internal/profiles';
 import { Revoker } from './internal/revocation';
 import { AuthorizationStore } from './storage/authorizations';
 import { UsernameStore } from './storage/usernames';
@@ -43,13 +44,23 @@ export const authService: ServiceModule<AuthSettings> = {
       }
       delivery = dev;
     }
-    const loginStore = new LoginStore(db.dc);
+    const loginStore = new LoginStore(db.dc, s.TERN_AUTH_CODE_TTL_SECONDS);
     const directory = new Directory(db.global);
     const authorizations = new AuthorizationStore(db.dc);
     const keys = new AuthKeyStore(db.dc);
     const authOf = new DcClients(AuthServiceClient, ctx.topology, 'auth');
     ctx.lifecycle.onShutdown('auth-clients', () => authOf.close());
-    const reader = new ProfileReader(ctx.dcId, loginStore, directory, authOf);
+    // Every DC's messaging, for moving a user's box with the account (api/move.ts).
+    const messagingOf = new DcClients(MessagingServiceClient, ctx.topology, 'messaging');
+    ctx.lifecycle.onShutdown('messaging-clients', () => messagingOf.close());
+    // Contact relations and statuses, for rendering profiles (messaging of this DC keeps them).
+    const reader = new ProfileReader(
+      ctx.dcId,
+      loginStore,
+      directory,
+      authOf,
+      messagingLinks(messagingOf.forDc(ctx.dcId)),
+    );
     const revoker = new Revoker({
       dcId: ctx.dcId,
       store: authorizations,
@@ -84,6 +95,7 @@ export const authService: ServiceModule<AuthSettings> = {
         directory,
         login: loginStore,
         authOf,
+        messagingOf,
         log: ctx.log.child({ component: 'move' }),
       }),
       ...profileHandlers({

@@ -19,6 +19,7 @@ export interface AuthSettings {
   TERN_AUTH_DEV_CODES_LISTEN: HostPort | undefined;
   TERN_AUTH_PLACEMENT: PlacementRule[];
   TERN_AUTH_CODES_PER_HOUR: number;
+  TERN_AUTH_CODE_TTL_SECONDS: number;
 }
 
 function placement(): Setting<PlacementRule[]> {
@@ -49,5 +50,13 @@ export const authSpec: SpecOf<AuthSettings> = {
     min: 1,
     max: 1000,
     describe: 'login codes (sendCode + resendCode) one number may be sent per hour; more get FLOOD_WAIT_X',
+  }),
+  // Shorter than Telegram's few minutes only for tests of expiry (the local stack); longer than
+  // 5 minutes is refused: a code is a password to the account while it lives.
+  TERN_AUTH_CODE_TTL_SECONDS: int({
+    default: 300,
+    min: 10,
+    max: 300,
+    describe: 'seconds a login code stays valid (PHONE_CODE_EXPIRED after)',
   }),
 };

@@ -15,6 +15,7 @@ import { MtprotoEngine } from './mtproto/engine';
 import { listen } from './mtproto/transport/listeners';
 import { gatewaySpec, type GatewaySettings } from './settings';
 import { loadTlRuntime } from './tl-runtime';
+import { GatewayPresence } from './presence';
 
 export const gatewayService: ServiceModule<GatewaySettings> = {
   name: 'gateway',
@@ -42,6 +43,9 @@ export const gatewayService: ServiceModule<GatewaySettings> = {
     );
 
     const keys = grpcKeyStore(auth);
+    const presence =
+      ctx.bus && (await GatewayPresence.open(ctx.bus, ctx.dcId, ctx.log.child({ component: 'presence' })));
+    if (presence) ctx.lifecycle.onShutdown('presence', () => presence.close());
     const engine = new MtprotoEngine({
       rsa,
       tl,
@@ -57,6 +61,7 @@ export const gatewayService: ServiceModule<GatewaySettings> = {
       mapError: toTelegramRpcError,
       dcId: ctx.dcId,
       log: ctx.log.child({ component: 'mtproto' }),
+      presence,
     });
     if (ctx.bus) {
       followRevocations(ctx.bus, ctx.dcId, engine, ctx.log.child({ component: 'revocations' }));

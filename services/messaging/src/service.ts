@@ -11,20 +11,34 @@ import {
   MessagingServiceService,
 } from '../../shared/src/gen/tern/messaging/v1/messaging';
 import { chatModule } from './api/chats';
+import { contactHandlers } from './api/contacts';
+import { ContactStore } from './storage/contacts';
 import { boxCore } from './api/core';
+import { editHandlers } from './api/edits';
 import { historyHandlers } from './api/history';
+import { receiptHandlers } from './api/receipts';
+import { typingHandlers } from './api/typing';
 import { privateHandlers } from './api/private-messages';
 import { syncHandlers } from './api/sync';
 import { UpdatePublisher } from './producers/updates';
+import { notifyHandlers } from './api/notify';
+import { buildProviders, pushSpec, type PushSettings } from './consumers/push-providers';
+import { startPushWorker } from './consumers/push';
+import { PushPublisher } from './producers/push';
+import { Devices, NotifySettings } from './storage/devices';
 import { Boxes } from './storage/boxes';
 import { Dialogs } from './storage/dialogs';
 import { UpdateLog } from './storage/update-log';
+import { boxTransferHandlers } from './api/box-transfer';
+import { BoxTransfer } from './storage/transfer';
 
-export const messagingService: ServiceModule = {
+export const messagingService: ServiceModule<PushSettings> = {
   name: 'messaging',
   grpc: [{ fullName: 'tern.messaging.v1.MessagingService', definition: MessagingServiceService }],
   needs: { cassandra: true, nats: true },
-  start(ctx) {
+  settings: pushSpec,
+  async start(ctx) {
+    const pushProviders = buildProviders(ctx.settings);
     const db = ctx.cassandra!.dc;
     const log = new UpdateLog(db);
     const auth = createClient(AuthServiceClient, ctx.dc.services.auth);
@@ -44,15 +58,41 @@ export const messagingService: ServiceModule = {
       auth,
       authOf,
       messagingOf,
+      push:
+        pushProviders.length > 0
+          ? new PushPublisher(ctx.dcId, ctx.bus, ctx.log.child({ component: 'push' }))
+          : undefined,
     });
     const chats = chatModule(core);
+    const devices = new Devices(db);
+    const notify = new NotifySettings(db);
+    const tokenTypes = await startPushWorker({
+      dcId: ctx.dcId,
+      bus: ctx.bus!,
+      devices,
+      settings: notify,
+      providers: pushProviders,
+      totalUnread: (u) => core.dialogs.totalUnread(u),
+      chatTitle: async (viewer, id) => (await core.chatDirectory.chats(viewer, [id]))[0]?.title ?? '',
+      log: ctx.log.child({ component: 'push-worker' }),
+      maxAttempts: ctx.settings.TERN_PUSH_MAX_ATTEMPTS,
+      timeoutMs: ctx.settings.TERN_PUSH_TIMEOUT_MS,
+      concurrency: ctx.settings.TERN_PUSH_CONCURRENCY,
+      lifecycle: ctx.lifecycle,
+    });
     const handlers = {
+      ...notifyHandlers(core, devices, notify, tokenTypes),
       ...privateHandlers(core, (req, sender) => chats.send(req, sender)),
       ...historyHandlers(core),
       ...syncHandlers(core),
+      ...receiptHandlers(core),
+      ...editHandlers(core),
+      ...typingHandlers(core),
+      ...boxTransferHandlers(core, new BoxTransfer(db, log)),
+      ...contactHandlers(core, new ContactStore(db), ctx.log.child({ component: 'contacts' })),
       ...chats.handlers,
       deliverToBox: (req: DeliverToBoxRequest) => core.deliverHere(req),
     };
-    return Promise.resolve({ 'tern.messaging.v1.MessagingService': handlers });
+    return { 'tern.messaging.v1.MessagingService': handlers };
   },
 };

@@ -10,6 +10,16 @@
  * With `login`, the client signs in first (signing up when the number is new), following
  * PHONE_MIGRATE_X to the number's DC as mtcute does by itself; `results.login` then names the DC
  * it ended up on and the user.
+ *
+ * With `messaging` (after login), private messages through mtcute's own TL calls, in this order:
+ *
+ *   "messaging": { "username": "set_this", "send": [{ "to": "username", "text": "hi" }],
+ *                  "history": ["username"], "differenceFrom": 0 }
+ *
+ * `results.messaging` = { id, state: { pts } (updates.getState), sent: [{ to, id, pts }],
+ * history: { username: [{ id, text, out, fromId }] } (getHistory, newest first, up to 100),
+ * difference: { kinds: [...], pts, messages: [{ id, text, out, fromId }] } (updates.getDifference
+ * from `differenceFrom` until differenceEmpty) }. Peers are found with contacts.resolveUsername.
  */
 import {
   IntermediatePacketCodec,
@@ -21,7 +31,7 @@ import {
   TelegramClient,
 } from '@mtcute/node';
 import { createHash } from 'node:crypto';
-import { addPublicKey } from '@mtcute/core/utils.js';
+import { addPublicKey, randomLong } from '@mtcute/core/utils.js';
 
 interface Options {
   host: string;
@@ -37,6 +47,13 @@ interface Options {
   importFrom?: { id: string; bytes: string };
   /** Perfect forward secrecy: a temporary key bound to the permanent one with auth.bindTempAuthKey. */
   pfs?: boolean;
+  /** Private messages after login (see the top of this file). */
+  messaging?: {
+    username?: string;
+    send?: Array<{ to: string; text: string }>;
+    history?: string[];
+    differenceFrom?: number;
+  };
 }
 
 const opts = JSON.parse(process.argv[2] ?? '{}') as Options;
@@ -93,6 +110,79 @@ async function login(o: NonNullable<Options['login']>) {
   };
 }
 
+/** A message as the test compares it. */
+function brief(m: {
+  _: string;
+  id: number;
+  message?: string;
+  out?: boolean;
+  fromId?: unknown;
+  peerId?: unknown;
+}) {
+  const from = (m.fromId ?? m.peerId) as { userId?: number } | undefined;
+  return { id: m.id, text: m.message ?? null, out: m.out === true, fromId: from?.userId ?? null };
+}
+
+/** contacts.resolveUsername → the inputPeerUser this user may address. */
+async function peerOf(username: string) {
+  const r = await client.call({ _: 'contacts.resolveUsername', username });
+  const u = r.users.find((x) => x._ === 'user');
+  if (!u || u._ !== 'user') throw new Error(`no user @${username}`);
+  return { _: 'inputPeerUser' as const, userId: u.id, accessHash: u.accessHash! };
+}
+
+async function messaging(o: NonNullable<Options['messaging']>) {
+  const out: Record<string, unknown> = { id: (await client.getMe()).id };
+  if (o.username) await client.call({ _: 'account.updateUsername', username: o.username });
+  const state = await client.call({ _: 'updates.getState' });
+  out.state = { pts: state.pts };
+  const sent = [];
+  for (const s of o.send ?? []) {
+    const res = await client.call({
+      _: 'messages.sendMessage',
+      peer: await peerOf(s.to),
+      message: s.text,
+      randomId: randomLong(),
+    });
+    sent.push({ to: s.to, id: 'id' in res ? res.id : null, pts: 'pts' in res ? res.pts : null, _: res._ });
+  }
+  out.sent = sent;
+  const history: Record<string, unknown> = {};
+  for (const name of o.history ?? []) {
+    const page = await client.call({
+      _: 'messages.getHistory',
+      peer: await peerOf(name),
+      offsetId: 0,
+      offsetDate: 0,
+      addOffset: 0,
+      limit: 100,
+      maxId: 0,
+      minId: 0,
+      hash: Long.ZERO,
+    });
+    history[name] = 'messages' in page ? page.messages.map((m) => brief(m as never)) : [];
+  }
+  out.history = history;
+  if (o.differenceFrom !== undefined) {
+    const kinds: string[] = [];
+    const messages = [];
+    let pts = o.differenceFrom;
+    for (let i = 0; i < 100; i++) {
+      const d = await client.call({ _: 'updates.getDifference', pts, date: state.date, qts: 0 });
+      kinds.push(d._);
+      if (d._ === 'updates.differenceEmpty') break;
+      if (d._ === 'updates.differenceTooLong') {
+        pts = d.pts;
+        continue;
+      }
+      messages.push(...d.newMessages.map((m) => brief(m as never)));
+      pts = d._ === 'updates.differenceSlice' ? d.intermediateState.pts : d.state.pts;
+    }
+    out.difference = { kinds, pts, messages };
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
   // Only the key's fingerprint is computed here (SHA1), so a minimal provider suffices.
   const sha1Only = { sha1: (d: Uint8Array) => new Uint8Array(createHash('sha1').update(d).digest()) };
@@ -113,6 +203,7 @@ async function main(): Promise<void> {
     await client.notifyLoggedIn(authorization);
     results.imported = { dcId: await client.getPrimaryDcId() };
   }
+  if (opts.messaging) results.messaging = await messaging(opts.messaging);
   for (const call of opts.calls) {
     const request = typeof call === 'string' ? { _: call } : call;
     try {

@@ -41,3 +41,20 @@ export async function mtcuteProbe(s: TestStack, dcIndex: number, options: object
   });
   return JSON.parse(stdout.trim().split('\n').pop()!) as ProbeResult;
 }
+
+/** A message as the probe reports it (mtcute-probe.mts `brief`). */
+export interface ProbeMessage {
+  id: number;
+  text: string | null;
+  out: boolean;
+  fromId: number | null;
+}
+
+/** `results.messaging` of a probe run with the `messaging` option (see mtcute-probe.mts). */
+export interface ProbeMessaging {
+  id: number;
+  state: { pts: number };
+  sent: Array<{ to: string; id: number | null; pts: number | null; _: string }>;
+  history: Record<string, ProbeMessage[]>;
+  difference?: { kinds: string[]; pts: number; messages: ProbeMessage[] };
+}

@@ -5,9 +5,13 @@
  *   1. freeze:  the directory records the move (users_by_id.moving_to, one move at a time) and the
  *               profile row here refuses writes (users.moving_to; writes check it in the same
  *               lightweight transaction, so none can land after the copy);
- *   2. copy:    the target DC stores the account data (ImportUserData; idempotent);
+ *   2. copy:    the target DC stores the account data (ImportUserData; idempotent), then the
+ *               target's messaging service copies the user's box from this DC's (ImportBox,
+ *               which pulls it page by page with ExportBox; repeatable, counters included);
  *   3. switch:  one lightweight transaction on users_by_id makes the target the home DC;
- *   4. cleanup: the profile row here is deleted.
+ *   4. cleanup: this DC's messaging service deletes the box (DeleteBox), then the profile row
+ *               here is deleted. Run on every DC the user does not live in, it drops a stale copy
+ *               of an interrupted or abandoned move as well.
  *
  * Before step 3 the user lives here (the target's copy is unused); after it the user lives in the
  * target (this DC answers USER_MIGRATE_X, its stale copy is never served). Auth keys stay where
@@ -15,6 +19,7 @@
  */
 import { errors, unary, type AsyncService, type DcClients, type Logger } from '../../../shared/src';
 import type { AuthServiceClient, AuthServiceServer } from '../../../shared/src/gen/tern/auth/v1/auth';
+import type { MessagingServiceClient } from '../../../shared/src/gen/tern/messaging/v1/messaging';
 import type { Directory } from '../storage/directory';
 import type { LoginStore } from '../storage/login';
 
@@ -24,8 +29,16 @@ export interface MoveDeps {
   directory: Directory;
   login: LoginStore;
   authOf: DcClients<AuthServiceClient>;
+  /** Messaging of every DC: the target's copies the box (ImportBox), this DC's deletes it. */
+  messagingOf: DcClients<MessagingServiceClient>;
   log: Logger;
 }
+
+/**
+ * How long the target may take to copy a box: it reads the whole box (at least twice, see
+ * ImportBox), page by page, so this grows with the history. The command's own deadline is longer.
+ */
+export const IMPORT_BOX_DEADLINE_MS = 20 * 60_000;
 
 type Handlers = Pick<AsyncService<AuthServiceServer>, 'moveUser' | 'importUserData'>;
 
@@ -61,8 +74,17 @@ export function moveHandlers(d: MoveDeps): Handlers {
           about: profile.about,
           sourceDcId: d.dcId,
         });
+        const targetMessaging = d.messagingOf.forDc(to);
+        const box = await unary(
+          targetMessaging.importBox.bind(targetMessaging),
+          { userId, sourceDcId: d.dcId },
+          { deadlineMs: IMPORT_BOX_DEADLINE_MS },
+        );
         steps.push('copy');
-        log.info('move: copied');
+        log.info(
+          { pts: box.pts, rows: box.rows.toString(), passes: box.passes },
+          'move: copied (profile and box)',
+        );
 
         if (!(await d.directory.switchHome(userId, entry.phone, d.dcId, to)))
           throw errors.internal(new Error('home DC switch was not applied'));
@@ -72,11 +94,18 @@ export function moveHandlers(d: MoveDeps): Handlers {
         throw errors.badRequest('USER_NOT_HOMED_HERE', `home is DC ${entry.homeDc}`);
       }
 
-      // The user lives in `to`: whatever is left here is a stale copy.
-      if (to !== d.dcId && (await d.login.profile(userId))) {
-        await d.login.deleteProfile(userId);
-        steps.push('cleanup');
-        log.info('move: cleaned up');
+      // The user lives in `to`: whatever is left here is a stale copy. The box goes first and
+      // whether there was one is checked every time: the profile may be gone already when an
+      // earlier cleanup stopped between the two.
+      if (to !== d.dcId) {
+        const messaging = d.messagingOf.forDc(d.dcId);
+        const box = await unary(messaging.deleteBox.bind(messaging), { userId }, { deadlineMs: 120_000 });
+        const profile = await d.login.profile(userId);
+        if (profile) await d.login.deleteProfile(userId);
+        if (profile || box.removed > 0n) {
+          steps.push('cleanup');
+          log.info({ removed: box.removed.toString() }, 'move: cleaned up');
+        }
       }
       return { homeDcId: to, steps };
     },

@@ -1,13 +1,21 @@
 /**
  * `main.js move-user <user_id> <target_dc>`: the operator's command to move a user's account to
- * another DC (see api/move.ts for the steps). It finds the user's home DC in the directory, asks
- * that DC's auth service to move the user, then asks every other DC to drop a stale copy (which
- * finishes a move whose cleanup was interrupted). Safe to run again after any failure.
+ * another DC (see api/move.ts for the steps): the account and the messaging box. It finds the
+ * user's home DC in the directory, asks that DC's auth service to move the user, then asks every
+ * other DC to drop a stale copy of account and box (which finishes a move whose cleanup was
+ * interrupted, and removes what an abandoned move to another DC copied). Safe to run again after
+ * any failure.
  *
  * Needs TERN_TOPOLOGY_FILE (the same topology the services use). Prints one JSON line.
  */
 import { createClient, loadTopology, unary } from '../../../shared/src';
 import { AuthServiceClient } from '../../../shared/src/gen/tern/auth/v1/auth';
+import { IMPORT_BOX_DEADLINE_MS } from '../api/move';
+
+/** The home DC's MoveUser copies the box: it may take as long as that copy, and a little more. */
+const MOVE_DEADLINE_MS = IMPORT_BOX_DEADLINE_MS + 60_000;
+/** Other DCs only delete a stale copy. */
+const CLEANUP_DEADLINE_MS = 180_000;
 
 export async function runMoveUser(args: string[]): Promise<void> {
   const [userArg, dcArg] = args;
@@ -30,14 +38,16 @@ export async function runMoveUser(args: string[]): Promise<void> {
     const steps: string[] = [];
     const mover = clients.get(home)!;
     steps.push(
-      ...(await unary(mover.moveUser.bind(mover), { userId, targetDcId: to }, { deadlineMs: 60_000 })).steps,
+      ...(
+        await unary(mover.moveUser.bind(mover), { userId, targetDcId: to }, { deadlineMs: MOVE_DEADLINE_MS })
+      ).steps,
     );
     for (const [dc, client] of clients) {
       if (dc === home || dc === to) continue;
       const res = await unary(
         client.moveUser.bind(client),
         { userId, targetDcId: to },
-        { deadlineMs: 60_000 },
+        { deadlineMs: CLEANUP_DEADLINE_MS },
       );
       steps.push(...res.steps.map((s) => `${s}@dc${dc}`));
     }

@@ -1,29 +1,62 @@
 /**
  * Reading profiles wherever they live: a user's profile is kept only by its home DC (directory),
  * so profiles of users homed elsewhere come from that DC's auth service (GetProfiles).
+ *
+ * What a viewer sees of a user also depends on their contact relation and the user's status, both
+ * kept by the messaging service of the user's home DC — the same DC as the profile, so rendering
+ * asks only its own DC's messaging service (GetContactLinks; docs/decisions/0009-contacts-and-status.md).
  */
 import { unary, type DcClients } from '../../../shared/src';
 import type { AuthServiceClient } from '../../../shared/src/gen/tern/auth/v1/auth';
 import type { User } from '../../../shared/src/gen/tern/common/v1/user';
+import type {
+  ContactLink,
+  MessagingServiceClient,
+} from '../../../shared/src/gen/tern/messaging/v1/messaging';
 import type { Directory } from '../storage/directory';
 import type { LoginStore, UserProfile } from '../storage/login';
 
-/** A profile as `viewer` sees it. */
-export function userOf(p: UserProfile, homeDc: number, viewer: bigint): User {
+/**
+ * A profile as `viewer` sees it. With the contact relation (`link`): `contact` when the viewer has
+ * the user, `mutual_contact` when both have each other, the phone when the viewer has the user (it
+ * imported that number) or the user has the viewer (Telegram's default phone privacy, "My
+ * contacts"), and the status as the user's home DC decided the viewer may see it. Without a link
+ * (the user itself at login, or no relation known) only the user itself sees its number.
+ */
+export function userOf(p: UserProfile, homeDc: number, viewer: bigint, link?: ContactLink): User {
   const isSelf = p.userId === viewer;
+  const contact = !isSelf && link?.viewerHasUser === true;
+  const theyHaveViewer = !isSelf && link?.userHasViewer === true;
   return {
     id: p.userId,
     accessHash: p.accessHash,
     firstName: p.firstName,
     lastName: p.lastName,
     username: p.username,
-    phone: isSelf ? p.phone : '',
+    phone: isSelf || contact || theyHaveViewer ? p.phone : '',
     dcId: homeDc,
+    ...(link?.status ? { status: link.status } : {}),
     isSelf,
-    contact: false,
-    mutualContact: false,
+    contact,
+    mutualContact: contact && theyHaveViewer,
     deleted: false,
     bot: false,
+  };
+}
+
+/** Contact relations and statuses of users homed in this DC, as one viewer may see them. */
+export interface ContactLinks {
+  links(viewer: bigint, ids: bigint[]): Promise<Map<bigint, ContactLink>>;
+}
+
+/** ContactLinks from this DC's messaging service, which keeps contacts and statuses. */
+export function messagingLinks(messaging: MessagingServiceClient): ContactLinks {
+  return {
+    async links(viewer, ids) {
+      if (ids.length === 0) return new Map();
+      const res = await unary(messaging.getContactLinks.bind(messaging), { viewerId: viewer, userIds: ids });
+      return new Map(res.links.map((l) => [l.userId, l]));
+    },
   };
 }
 
@@ -38,6 +71,11 @@ export class ProfileReader {
     private readonly login: LoginStore,
     private readonly directory: Directory,
     private readonly authOf: DcClients<AuthServiceClient>,
+    /**
+     * Where relations and statuses come from; without it every other user renders as a stranger
+     * with no status (tools and tests that need no messaging service).
+     */
+    private readonly contactLinks?: ContactLinks,
   ) {}
 
   /** Profiles of `ids` from their home DCs, as `viewer` sees them; unknown ids are left out. */
@@ -60,13 +98,21 @@ export class ProfileReader {
     return out;
   }
 
-  /** Profiles kept in this DC. */
+  /**
+   * Profiles kept in this DC. A failure to read relations fails the call rather than showing a
+   * contact as a stranger: clients cache users, and a wrong `contact` flag would stick.
+   */
   async local(viewer: bigint, ids: bigint[]): Promise<ProfileView[]> {
-    const out: ProfileView[] = [];
+    const found: UserProfile[] = [];
     for (const id of ids) {
       const p = await this.login.profile(id);
-      if (p) out.push({ user: userOf(p, this.dcId, viewer), about: p.about });
+      if (p) found.push(p);
     }
-    return out;
+    const links =
+      (await this.contactLinks?.links(
+        viewer,
+        found.map((p) => p.userId),
+      )) ?? new Map<bigint, ContactLink>();
+    return found.map((p) => ({ user: userOf(p, this.dcId, viewer, links.get(p.userId)), about: p.about }));
   }
 }

@@ -27,13 +27,32 @@ export interface UserProfile {
   movingTo?: number;
 }
 
-export class LoginStore {
-  constructor(private readonly db: Client) {}
+/** How long a code lives unless the deployment says otherwise (TERN_AUTH_CODE_TTL_SECONDS). */
+export const DEFAULT_CODE_TTL_SECONDS = 300;
 
+export class LoginStore {
+  /**
+   * @param codeTtlSeconds the deployment's code lifetime: no code is kept, or accepted, longer
+   *   than this after it is saved, whatever lifetime the caller asks for (the login handlers ask
+   *   for the protocol's 5 minutes; a deployment may shorten it, the local stack does for tests).
+   */
+  constructor(
+    private readonly db: Client,
+    private readonly codeTtlSeconds = DEFAULT_CODE_TTL_SECONDS,
+  ) {}
+
+  /**
+   * Saves a code for `ttlSeconds` (a new code's full lifetime, or what an existing one has left),
+   * capped at the deployment's code lifetime: both the row's TTL and the `expiresAt` the handlers
+   * check, so an expired code is PHONE_CODE_EXPIRED even before Cassandra drops the row.
+   */
   async saveCode(c: PhoneCode, ttlSeconds: number): Promise<void> {
+    const now = Math.floor(Date.now() / 1000);
+    const ttl = Math.max(1, Math.min(ttlSeconds, this.codeTtlSeconds));
+    const expiresAt = Math.min(c.expiresAt, now + ttl);
     await this.db.execute(
       'INSERT INTO phone_codes (phone_code_hash, phone, auth_key_id, code, expires_at, attempts, verified) VALUES (?, ?, ?, ?, ?, ?, ?) USING TTL ?',
-      [c.hash, c.phone, toLong(c.authKeyId), c.code, c.expiresAt, c.attempts, c.verified, ttlSeconds],
+      [c.hash, c.phone, toLong(c.authKeyId), c.code, expiresAt, c.attempts, c.verified, ttl],
       { prepare: true },
     );
   }

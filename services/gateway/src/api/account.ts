@@ -1,7 +1,8 @@
 /**
  * The account and its devices: auth.logOut, auth.resetAuthorizations, account.getAuthorizations /
  * resetAuthorization, account.updateProfile / checkUsername / updateUsername, users.getFullUser,
- * contacts.resolveUsername. Translation only; the auth service decides.
+ * contacts.resolveUsername, account.updateStatus. Translation only; the auth service decides (the
+ * messaging service for status).
  */
 import { unary } from '../../../shared/src';
 import type { ActiveSession } from '../../../shared/src/gen/tern/auth/v1/auth';
@@ -10,6 +11,7 @@ import type { TlObject } from '../mtproto/tl-types';
 import type { AuthDeps } from './auth';
 import { requestContext } from './context';
 import { inputUser, text, tlUser } from './convert';
+import type { MessagingDeps } from './messages';
 
 export async function logOut(_call: TlObject, ctx: CallContext, d: AuthDeps): Promise<TlObject> {
   const context = await requestContext(ctx, d.auth, d.dcId);
@@ -114,4 +116,14 @@ export async function resolveUsername(call: TlObject, ctx: CallContext, d: AuthD
     chats: [],
     users: [tlUser(res.user!)],
   };
+}
+
+/**
+ * account.updateStatus: presence lives with the messaging service of the user's home DC, which
+ * also tells the user's contacts (updateUserStatus).
+ */
+export async function updateStatus(call: TlObject, ctx: CallContext, d: MessagingDeps): Promise<boolean> {
+  const context = await requestContext(ctx, d.auth, d.dcId);
+  await unary(d.messaging.updateStatus.bind(d.messaging), { context, offline: call.offline === true });
+  return true;
 }

@@ -4,7 +4,7 @@
  */
 import type { SentCode } from '../../../shared/src/gen/tern/auth/v1/auth';
 import type { InputUser } from '../../../shared/src/gen/tern/common/v1/peer';
-import type { User } from '../../../shared/src/gen/tern/common/v1/user';
+import { UserStatus_Kind, type User, type UserStatus } from '../../../shared/src/gen/tern/common/v1/user';
 import type { TlObject } from '../mtproto/tl-types';
 
 /** A TL string field (absent optional fields read as ''). */
@@ -18,6 +18,28 @@ export function inputUser(v: TlObject | undefined): InputUser | undefined {
       kind: { $case: 'user', value: { userId: v.user_id as bigint, accessHash: v.access_hash as bigint } },
     };
   return undefined;
+}
+
+/**
+ * TL UserStatus. The owner's home DC already decided what this viewer may see (exact for its
+ * contacts, coarse otherwise); a User without a status (a service that does not fill it) shows
+ * "recently", which reveals nothing.
+ */
+export function tlUserStatus(s: UserStatus | undefined): TlObject {
+  switch (s?.kind) {
+    case UserStatus_Kind.EMPTY:
+      return { _: 'userStatusEmpty' };
+    case UserStatus_Kind.ONLINE:
+      return { _: 'userStatusOnline', expires: s.expires };
+    case UserStatus_Kind.OFFLINE:
+      return { _: 'userStatusOffline', was_online: s.wasOnline };
+    case UserStatus_Kind.LAST_WEEK:
+      return { _: 'userStatusLastWeek' };
+    case UserStatus_Kind.LAST_MONTH:
+      return { _: 'userStatusLastMonth' };
+    default:
+      return { _: 'userStatusRecently' };
+  }
 }
 
 export function tlUser(u: User): TlObject {
@@ -34,7 +56,7 @@ export function tlUser(u: User): TlObject {
     last_name: u.lastName || undefined,
     username: u.username || undefined,
     phone: u.phone || undefined,
-    status: { _: 'userStatusRecently' },
+    status: tlUserStatus(u.status),
   };
 }
 

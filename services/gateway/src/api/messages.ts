@@ -12,6 +12,8 @@ import type { AuthDeps } from './auth';
 import { requestContext } from './context';
 import { text } from './convert';
 import { tlEntities, tlMessage, tlUpdate, tlUsers } from './updates-tl';
+import { differenceChats } from './chats';
+import { tlChats } from './chats-tl';
 
 export interface MessagingDeps extends AuthDeps {
   messaging: MessagingServiceClient;
@@ -89,7 +91,7 @@ export async function getHistory(call: TlObject, ctx: CallContext, d: MessagingD
   return {
     _: 'messages.messages',
     messages: page.messages.map(tlMessage),
-    chats: [],
+    chats: tlChats(page.chats),
     users: tlUsers(page.users),
   };
 }
@@ -124,7 +126,7 @@ export async function getDifference(call: TlObject, ctx: CallContext, d: Messagi
         new_messages: v.newMessages.map(tlMessage),
         new_encrypted_messages: [],
         other_updates: v.otherUpdates.map(tlUpdate).filter((u) => u !== undefined),
-        chats: [],
+        chats: await differenceChats(d, context, v),
         users: tlUsers(v.users),
       };
       return r.$case === 'difference'

@@ -15,8 +15,10 @@ import {
   resetAuthorizations,
   resolveUsername,
   updateProfile,
+  updateStatus,
   updateUsername,
 } from './account';
+import { deleteContacts, getContacts, importContacts } from './contacts';
 import {
   cancelCode,
   exportAuthorization,
@@ -27,8 +29,21 @@ import {
   signIn,
   signUp,
 } from './auth';
+import { addChatUser, createChat, deleteChatUser, editChatTitle, getChats, getFullChat } from './chats';
+import {
+  deleteMessages,
+  editMessage,
+  forwardMessages,
+  getDialogs,
+  getMessages,
+  getPeerDialogs,
+  readHistory,
+  search,
+  setTyping,
+} from './dialogs';
 import { getDifference, getHistory, getState, sendMessage, type MessagingDeps } from './messages';
 import { bindTempAuthKey, type PfsDeps } from './pfs';
+import { getNotifySettings, registerDevice, unregisterDevice, updateNotifySettings } from './notify';
 import type { TlObject } from '../mtproto/tl-types';
 import { config, nearestDc } from './help';
 
@@ -44,8 +59,13 @@ type Method = (call: TlObject, ctx: CallContext, deps: MethodDeps) => Promise<Ap
 export const METHODS: Readonly<Record<string, Method>> = {
   'account.checkUsername': checkUsername,
   'account.getAuthorizations': getAuthorizations,
+  'account.getNotifySettings': getNotifySettings,
+  'account.registerDevice': registerDevice,
   'account.resetAuthorization': resetAuthorization,
+  'account.unregisterDevice': unregisterDevice,
+  'account.updateNotifySettings': updateNotifySettings,
   'account.updateProfile': updateProfile,
+  'account.updateStatus': updateStatus,
   'account.updateUsername': updateUsername,
   'auth.bindTempAuthKey': bindTempAuthKey,
   'auth.cancelCode': cancelCode,
@@ -57,13 +77,31 @@ export const METHODS: Readonly<Record<string, Method>> = {
   'auth.sendCode': sendCode,
   'auth.signIn': signIn,
   'auth.signUp': signUp,
+  'contacts.deleteContacts': deleteContacts,
+  'contacts.getContacts': getContacts,
+  'contacts.importContacts': importContacts,
   'contacts.resolveUsername': resolveUsername,
   'help.getConfig': (_call, _ctx, d) => Promise.resolve(config(d.topology, d.dcId)),
   'help.getNearestDc': (_call, _ctx, d) => Promise.resolve(nearestDc(d.dcId)),
   // Start-up calls answered empty but valid (no app-specific configuration yet).
   'help.getAppConfig': () =>
     Promise.resolve({ _: 'help.appConfig', hash: 0, config: { _: 'jsonObject', value: [] } }),
+  'messages.addChatUser': addChatUser,
+  'messages.createChat': createChat,
+  'messages.deleteChatUser': deleteChatUser,
+  'messages.editChatTitle': editChatTitle,
+  'messages.getChats': getChats,
+  'messages.getFullChat': getFullChat,
   'messages.getHistory': getHistory,
+  'messages.deleteMessages': deleteMessages,
+  'messages.editMessage': editMessage,
+  'messages.forwardMessages': forwardMessages,
+  'messages.getDialogs': getDialogs,
+  'messages.getMessages': getMessages,
+  'messages.getPeerDialogs': getPeerDialogs,
+  'messages.readHistory': readHistory,
+  'messages.search': search,
+  'messages.setTyping': setTyping,
   'messages.sendMessage': sendMessage,
   'updates.getDifference': getDifference,
   'updates.getState': getState,

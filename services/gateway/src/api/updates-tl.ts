@@ -3,13 +3,18 @@
  * each client's layer.
  */
 import type { Message, MessageEntity } from '../../../shared/src/gen/tern/common/v1/message';
-import { MessageEntity_Type } from '../../../shared/src/gen/tern/common/v1/message';
+import {
+  MessageEntity_Type,
+  SendMessageAction_Kind,
+  type SendMessageAction,
+} from '../../../shared/src/gen/tern/common/v1/message';
 import type { Peer } from '../../../shared/src/gen/tern/common/v1/peer';
 import type { Update } from '../../../shared/src/gen/tern/common/v1/update';
 import type { User } from '../../../shared/src/gen/tern/common/v1/user';
 import type { UserUpdateEvent } from '../../../shared/src/gen/tern/events/v1/events';
 import type { TlObject } from '../mtproto/tl-types';
-import { tlUser } from './convert';
+import { tlAction, tlChats } from './chats-tl';
+import { tlUser, tlUserStatus } from './convert';
 
 export function tlPeer(p: Peer | undefined): TlObject {
   switch (p?.kind?.$case) {
@@ -62,8 +67,21 @@ export function tlEntities(entities: readonly MessageEntity[]): TlObject[] | und
   return out.length > 0 ? out : undefined;
 }
 
-/** A stored message as its box owner sees it (TL message). */
+/** A stored message as its box owner sees it (TL message, or messageService for an action). */
 export function tlMessage(m: Message): TlObject {
+  if (m.action)
+    return {
+      _: 'messageService',
+      out: m.out,
+      mentioned: m.mentioned,
+      media_unread: m.mediaUnread,
+      silent: m.silent,
+      id: m.id,
+      from_id: m.from ? tlPeer(m.from) : undefined,
+      peer_id: tlPeer(m.peer),
+      date: m.date,
+      action: tlAction(m.action),
+    };
   return {
     _: 'message',
     out: m.out,
@@ -74,11 +92,46 @@ export function tlMessage(m: Message): TlObject {
     from_id: m.from ? tlPeer(m.from) : undefined,
     peer_id: tlPeer(m.peer),
     reply_to: m.replyToMsgId ? { _: 'messageReplyHeader', reply_to_msg_id: m.replyToMsgId } : undefined,
+    fwd_from: m.fwdFrom
+      ? {
+          _: 'messageFwdHeader',
+          from_id: m.fwdFrom.from ? tlPeer(m.fwdFrom.from) : undefined,
+          from_name: m.fwdFrom.fromName || undefined,
+          date: m.fwdFrom.date,
+        }
+      : undefined,
     date: m.date,
     message: m.message,
     entities: tlEntities(m.entities),
     edit_date: m.editDate || undefined,
   };
+}
+
+const TYPING: Record<SendMessageAction_Kind, string> = {
+  [SendMessageAction_Kind.UNSPECIFIED]: 'sendMessageTypingAction',
+  [SendMessageAction_Kind.TYPING]: 'sendMessageTypingAction',
+  [SendMessageAction_Kind.CANCEL]: 'sendMessageCancelAction',
+  [SendMessageAction_Kind.RECORD_VIDEO]: 'sendMessageRecordVideoAction',
+  [SendMessageAction_Kind.UPLOAD_VIDEO]: 'sendMessageUploadVideoAction',
+  [SendMessageAction_Kind.RECORD_AUDIO]: 'sendMessageRecordAudioAction',
+  [SendMessageAction_Kind.UPLOAD_AUDIO]: 'sendMessageUploadAudioAction',
+  [SendMessageAction_Kind.UPLOAD_PHOTO]: 'sendMessageUploadPhotoAction',
+  [SendMessageAction_Kind.UPLOAD_DOCUMENT]: 'sendMessageUploadDocumentAction',
+  [SendMessageAction_Kind.CHOOSE_STICKER]: 'sendMessageChooseStickerAction',
+  [SendMessageAction_Kind.UNRECOGNIZED]: 'sendMessageTypingAction',
+};
+
+/** A typing action (the upload kinds carry their progress). */
+export function tlTypingAction(a: SendMessageAction | undefined): TlObject {
+  const name = TYPING[a?.kind ?? SendMessageAction_Kind.TYPING];
+  return name.startsWith('sendMessageUpload') ? { _: name, progress: a?.progress ?? 0 } : { _: name };
+}
+
+/** TL SendMessageAction → proto (unknown actions count as typing). */
+export function typingActionOf(tl: TlObject | undefined): SendMessageAction {
+  const found = Object.entries(TYPING).find(([, name]) => name === tl?._);
+  const kind = found ? (Number(found[0]) as SendMessageAction_Kind) : SendMessageAction_Kind.TYPING;
+  return { kind, progress: Number(tl?.progress ?? 0) };
 }
 
 /** One update of a user's log (the kinds private chats produce). */
@@ -106,6 +159,18 @@ export function tlUpdate(u: Update): TlObject | undefined {
         pts: u.pts,
         pts_count: u.ptsCount,
       };
+    case 'userStatus':
+      return { _: 'updateUserStatus', user_id: k.value.userId, status: tlUserStatus(k.value.status) };
+    case 'userTyping':
+      return { _: 'updateUserTyping', user_id: k.value.userId, action: tlTypingAction(k.value.action) };
+    case 'chatUserTyping':
+      if (k.value.chat?.kind?.$case !== 'chatId') return undefined;
+      return {
+        _: 'updateChatUserTyping',
+        chat_id: k.value.chat.kind.value,
+        from_id: tlPeer(k.value.from),
+        action: tlTypingAction(k.value.action),
+      };
     case 'readHistoryOutbox':
       return {
         _: 'updateReadHistoryOutbox',
@@ -120,9 +185,10 @@ export function tlUpdate(u: Update): TlObject | undefined {
 }
 
 /**
- * What a session is sent live for one event: updateShortMessage for a plain private message (what
- * Telegram sends, and what clients expect without a users vector), otherwise `updates` with the
- * users the update mentions.
+ * What a session is sent live for one event: updateShortMessage for a plain private message and
+ * updateShortChatMessage for plain text in a basic group (what Telegram sends, and what clients
+ * expect without users or chats vectors), otherwise `updates` with the users and chats the update
+ * mentions.
  */
 export function tlLiveUpdates(e: UserUpdateEvent): TlObject | undefined {
   const u = e.update;
@@ -146,10 +212,41 @@ export function tlLiveUpdates(e: UserUpdateEvent): TlObject | undefined {
         entities: tlEntities(m.entities),
         reply_to: m.replyToMsgId ? { _: 'messageReplyHeader', reply_to_msg_id: m.replyToMsgId } : undefined,
       };
+    // The same for plain text in a basic group: the client knows the chat from its dialogs.
+    if (
+      m.peer?.kind?.$case === 'chatId' &&
+      m.from?.kind?.$case === 'userId' &&
+      !m.media &&
+      !m.fwdFrom &&
+      !m.action
+    )
+      return {
+        _: 'updateShortChatMessage',
+        out: m.out,
+        mentioned: m.mentioned,
+        media_unread: m.mediaUnread,
+        silent: m.silent,
+        id: m.id,
+        from_id: m.from.kind.value,
+        chat_id: m.peer.kind.value,
+        message: m.message,
+        pts: u.pts,
+        pts_count: u.ptsCount,
+        date: m.date,
+        entities: tlEntities(m.entities),
+        reply_to: m.replyToMsgId ? { _: 'messageReplyHeader', reply_to_msg_id: m.replyToMsgId } : undefined,
+      };
   }
   const update = tlUpdate(u);
   if (!update) return undefined;
-  return { _: 'updates', updates: [update], users: e.users.map(tlUser), chats: [], date: e.date, seq: 0 };
+  return {
+    _: 'updates',
+    updates: [update],
+    users: e.users.map(tlUser),
+    chats: tlChats(e.chats),
+    date: e.date,
+    seq: 0,
+  };
 }
 
 /** Users for a `users` vector, without duplicates. */

@@ -103,6 +103,8 @@ export interface EngineDeps {
   sessions?: SessionStore;
   /** Packets a connection may have queued for processing; beyond it: -429. */
   maxQueuedPackets?: number;
+  /** Told which users have live connections (../presence.ts), for push notifications. */
+  presence?: { seen(userId: bigint, connId: number): void; closed(connId: number): void };
 }
 
 interface OutMessage {
@@ -161,6 +163,7 @@ export class MtprotoEngine implements PacketHandler {
 
   onClose(conn: TransportConnection): void {
     this.handshakes.delete(conn);
+    this.deps.presence?.closed(conn.id);
   }
 
   private async process(conn: TransportConnection, payload: Buffer, quickAck: boolean): Promise<void> {
@@ -239,6 +242,7 @@ export class MtprotoEngine implements PacketHandler {
     const { session, created } = this.sessions.session(key, m.sessionId);
     const reattached = !created && session.connection !== conn;
     session.connection = conn;
+    if (key.userId) this.deps.presence?.seen(key.userId, conn.id);
     const out: OutMessage[] = [];
     if (created) {
       out.push(
@@ -584,6 +588,8 @@ export class MtprotoEngine implements PacketHandler {
       });
       // Handlers learn who the key is logged in as; from now on the session gets the user's updates.
       if (session.authKey.userId !== undefined) this.sessions.indexUser(session, session.authKey.userId);
+      if (session.authKey.userId && session.connection)
+        this.deps.presence?.seen(session.authKey.userId, session.connection.id);
       return this.deps.tl.encodeApi(layer, result, call._);
     } catch (err) {
       const e =

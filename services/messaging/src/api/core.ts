@@ -22,6 +22,7 @@ import type {
   MessagingServiceClient,
 } from '../../../shared/src/gen/tern/messaging/v1/messaging';
 import type { UpdatePublisher } from '../producers/updates';
+import type { PushPublisher } from '../producers/push';
 import { NEW_MESSAGE, type BoxMessage, type Boxes } from '../storage/boxes';
 import type { Dialogs } from '../storage/dialogs';
 import type { LogEntry, UpdateLog } from '../storage/update-log';
@@ -36,6 +37,8 @@ export interface CoreDeps {
   auth: AuthServiceClient;
   authOf: DcClients<AuthServiceClient>;
   messagingOf: DcClients<MessagingServiceClient>;
+  /** Push requests for new incoming messages; absent when the deployment has no push provider. */
+  push?: PushPublisher;
 }
 
 /** The operations DeliverToBox carries (the `op` oneof cases). */
@@ -76,10 +79,10 @@ export function messageOf(m: BoxMessage): Message {
   return { ...Message.decode(m.body), id: m.id };
 }
 
-/** User ids a message mentions (peer, author, service action), for users vectors. */
+/** User ids a message mentions (peer, author, forwarded author, service action), for users vectors. */
 export function usersOfMessage(m: Message): bigint[] {
   const ids: bigint[] = [];
-  for (const p of [m.peer, m.from]) if (p?.kind?.$case === 'userId') ids.push(p.kind.value);
+  for (const p of [m.peer, m.from, m.fwdFrom?.from]) if (p?.kind?.$case === 'userId') ids.push(p.kind.value);
   const a = m.action?.kind;
   if (a?.$case === 'chatCreate') ids.push(...a.value.userIds);
   if (a?.$case === 'chatAddUser') ids.push(...a.value.userIds);
@@ -96,6 +99,11 @@ export interface ChatDirectory {
   chats(viewer: bigint, ids: bigint[]): Promise<Chat[]>;
   /** The chat if `viewer` may read it (a member, or a former one); CHAT_ID_INVALID otherwise. */
   readable(viewer: bigint, chatId: bigint): Promise<Chat>;
+  /**
+   * The current members of a chat (user ids), for operations that reach every copy of a group
+   * message: edits, revokes, read receipts, typing.
+   */
+  members(chatId: bigint): Promise<bigint[]>;
 }
 
 /** A dialog of the caller's box, resolved from an InputPeer. */
@@ -128,6 +136,11 @@ export interface BoxCore extends CoreDeps {
   chatDirectory: ChatDirectory;
   /** A user or chat dialog of `viewer`'s box: access hash or membership checked. */
   resolvePeer(viewer: bigint, peer: InputPeer | undefined): Promise<ResolvedPeer>;
+  /**
+   * The other users who hold a copy of the dialog's messages (the peer of a private chat, the
+   * other members of a group), with their home DCs.
+   */
+  otherParties(viewer: bigint, peer: Peer): Promise<Map<bigint, number>>;
   /** Stores a new message in `owner`'s box, records the dialog and announces it. */
   store(
     owner: bigint,
@@ -198,6 +211,7 @@ export function boxCore(d: CoreDeps): BoxCore {
     chatDirectory: {
       chats: () => Promise.resolve([]),
       readable: () => Promise.reject(errors.badRequest('CHAT_ID_INVALID')),
+      members: () => Promise.resolve([]),
     },
 
     async resolvePeer(viewer, peer) {
@@ -229,6 +243,16 @@ export function boxCore(d: CoreDeps): BoxCore {
       return found;
     },
 
+    async otherParties(viewer, peer) {
+      const ids =
+        peer.kind?.$case === 'chatId'
+          ? await core.chatDirectory.members(peer.kind.value)
+          : peer.kind?.$case === 'userId'
+            ? [peer.kind.value]
+            : [];
+      return homes(ids.filter((id) => id !== viewer));
+    },
+
     async store(owner, m, randomId, excludeAuthKeyId, mentioned) {
       const peer = peerKey(m.peer);
       const stored = await d.boxes.storeNew(owner, {
@@ -236,6 +260,7 @@ export function boxCore(d: CoreDeps): BoxCore {
         out: m.out,
         body: Buffer.from(Message.encode({ ...m, id: 0 }).finish()),
         randomId,
+        ...(m.origin ? { origin: m.origin } : {}),
       });
       const message: Message = { ...m, id: stored.id, date: stored.date || m.date };
       const update: Update = {
@@ -246,6 +271,7 @@ export function boxCore(d: CoreDeps): BoxCore {
       if (!stored.duplicate) {
         await d.dialogs.onNewMessage(owner, peer, stored.id, message.date, !m.out);
         await d.publisher.userUpdate(owner, update, mentioned, excludeAuthKeyId);
+        if (!m.out) await d.push?.incoming(owner, message, mentioned);
       }
       return { message, update, duplicate: stored.duplicate };
     },

@@ -51,7 +51,18 @@ export interface NewMessage {
   body: Buffer;
   /** The sender's idempotency key (its own box only); omitted for received copies. */
   randomId?: bigint;
+  /** The author's copy, for a copy in another box (indexed in message_origins). */
+  origin?: Origin;
 }
+
+/** A message's author and its id in the author's box (MessageOrigin). */
+export interface Origin {
+  authorUserId: bigint;
+  authorMessageId: number;
+}
+
+/** A map key for an origin. */
+export const originKey = (o: Origin): string => `${o.authorUserId}:${o.authorMessageId}`;
 
 export interface Stored {
   id: number;
@@ -233,8 +244,95 @@ export class Boxes {
           query: 'INSERT INTO dialog_messages (user_id, peer, bucket, id, out) VALUES (?, ?, ?, ?, ?)',
           params: [u, m.peer, b, m.id, m.out],
         },
+        ...(m.origin
+          ? [
+              {
+                query: `INSERT INTO message_origins (user_id, author_user_id, bucket, author_message_id, id)
+                        VALUES (?, ?, ?, ?, ?)`,
+                params: [
+                  u,
+                  toLong(m.origin.authorUserId),
+                  boxBucket(m.origin.authorMessageId),
+                  m.origin.authorMessageId,
+                  m.id,
+                ],
+              },
+            ]
+          : []),
       ],
       { prepare: true, logged: true },
+    );
+  }
+
+  /** The ids of the owner's copies of `origins` ('author:id' → id); absent copies are skipped. */
+  async byOrigin(userId: bigint, origins: Origin[]): Promise<Map<string, number>> {
+    const found = new Map<string, number>();
+    await Promise.all(
+      origins.map(async (o) => {
+        if (o.authorUserId === userId) {
+          found.set(originKey(o), o.authorMessageId);
+          return;
+        }
+        const row = (
+          await this.db.execute(
+            `SELECT id FROM message_origins
+              WHERE user_id = ? AND author_user_id = ? AND bucket = ? AND author_message_id = ?`,
+            [toLong(userId), toLong(o.authorUserId), boxBucket(o.authorMessageId), o.authorMessageId],
+            { prepare: true },
+          )
+        ).first();
+        if (row) found.set(originKey(o), row.get('id') as number);
+      }),
+    );
+    return found;
+  }
+
+  /**
+   * Replaces the serialized body of message `id` (an edit). False if the message is gone: the
+   * conditional update never recreates a row a concurrent delete removed.
+   */
+  async replaceBody(userId: bigint, id: number, body: Buffer): Promise<boolean> {
+    const rs = await this.db.execute(
+      'UPDATE box_messages SET body = ? WHERE user_id = ? AND bucket = ? AND id = ? IF EXISTS',
+      [body, toLong(userId), boxBucket(id), id],
+      { prepare: true },
+    );
+    return rs.first().get('[applied]') === true;
+  }
+
+  /** Deletes messages from the box and its indexes (one logged batch per message). */
+  async remove(userId: bigint, messages: { id: number; peer: string; origin?: Origin }[]): Promise<void> {
+    const u = toLong(userId);
+    await Promise.all(
+      messages.map((m) =>
+        this.db.batch(
+          [
+            {
+              query: 'DELETE FROM box_messages WHERE user_id = ? AND bucket = ? AND id = ?',
+              params: [u, boxBucket(m.id), m.id],
+            },
+            {
+              query: 'DELETE FROM dialog_messages WHERE user_id = ? AND peer = ? AND bucket = ? AND id = ?',
+              params: [u, m.peer, boxBucket(m.id), m.id],
+            },
+            ...(m.origin && m.origin.authorUserId !== userId
+              ? [
+                  {
+                    query: `DELETE FROM message_origins
+                             WHERE user_id = ? AND author_user_id = ? AND bucket = ? AND author_message_id = ?`,
+                    params: [
+                      u,
+                      toLong(m.origin.authorUserId),
+                      boxBucket(m.origin.authorMessageId),
+                      m.origin.authorMessageId,
+                    ],
+                  },
+                ]
+              : []),
+          ],
+          { prepare: true, logged: true },
+        ),
+      ),
     );
   }
 
@@ -272,6 +370,22 @@ export class Boxes {
       for (const row of rs.rows) out.push(toMessage(row));
     }
     return out;
+  }
+
+  /**
+   * Ids (and direction) of one dialog with low < id <= high, newest first, at most `limit`.
+   * `high` may be any large number: it is cut to the box's newest id.
+   */
+  async idsBetween(
+    userId: bigint,
+    peer: string,
+    low: number,
+    high: number,
+    limit: number,
+  ): Promise<{ id: number; out: boolean }[]> {
+    const top = Math.min(high, (await this.log.head(userId)).maxMessageId);
+    if (top <= low) return [];
+    return dialogIdsBetween(this.db, userId, peer, low, top, limit);
   }
 
   /** Ids of one dialog, newest first: up to `limit` ids with id < offsetId (0 = newest). */

@@ -31,6 +31,8 @@ export interface Dialog {
 export interface ReadResult {
   /** The marker moved (false: nothing new was read). */
   changed: boolean;
+  /** The marker before this read (equal to readInboxMaxId when nothing changed). */
+  previousMaxId: number;
   readInboxMaxId: number;
   /** Unread messages left in the dialog. */
   unreadCount: number;
@@ -99,7 +101,7 @@ export class Dialogs {
   async readHistory(userId: bigint, peer: string, maxId: number): Promise<ReadResult> {
     const u = toLong(userId);
     const dialog = await this.get(userId, peer);
-    if (!dialog) return { changed: false, readInboxMaxId: 0, unreadCount: 0 };
+    if (!dialog) return { changed: false, previousMaxId: 0, readInboxMaxId: 0, unreadCount: 0 };
     const target = Math.min(maxId, dialog.topMessageId);
     let old = dialog.readInboxMaxId;
     while (old < target) {
@@ -114,7 +116,12 @@ export class Dialogs {
       old = (row.get('read_inbox_max_id') as number | null) ?? 0;
     }
     if (old >= target)
-      return { changed: false, readInboxMaxId: old, unreadCount: await this.unread(userId, peer) };
+      return {
+        changed: false,
+        previousMaxId: old,
+        readInboxMaxId: old,
+        unreadCount: await this.unread(userId, peer),
+      };
     // This call moved the marker from `old` to `target`: it alone takes those messages off.
     const unread = await this.unread(userId, peer);
     const readAll = target >= dialog.topMessageId;
@@ -136,7 +143,7 @@ export class Dialogs {
         ],
         { prepare: true, counter: true },
       );
-    return { changed: true, readInboxMaxId: target, unreadCount: unread - take };
+    return { changed: true, previousMaxId: old, readInboxMaxId: target, unreadCount: unread - take };
   }
 
   /** The peer read the user's messages up to `maxId` (updateReadHistoryOutbox). */
@@ -155,6 +162,42 @@ export class Dialogs {
       old = (row.get('read_outbox_max_id') as number | null) ?? 0;
     }
     return false;
+  }
+
+  /**
+   * Messages were deleted from the dialog: `unreadGone` of them were unread incoming ones, and
+   * if the top message went, `newTop` (0 = the dialog is empty) replaces it. The top moves down
+   * only from the value it had, so a message arriving meanwhile keeps its place.
+   */
+  async onDeleted(
+    userId: bigint,
+    peer: string,
+    deletedTop: number | undefined,
+    newTop: { id: number; date: number },
+    unreadGone: number,
+  ): Promise<void> {
+    const u = toLong(userId);
+    if (deletedTop !== undefined)
+      await this.db.execute(
+        'UPDATE dialogs SET top_message_id = ?, top_date = ? WHERE user_id = ? AND peer = ? IF top_message_id = ?',
+        [newTop.id, newTop.date, u, peer, deletedTop],
+        { prepare: true },
+      );
+    const take = Math.min(unreadGone, await this.unread(userId, peer));
+    if (take > 0)
+      await this.db.batch(
+        [
+          {
+            query: 'UPDATE dialog_unread SET unread = unread - ? WHERE user_id = ? AND peer = ?',
+            params: [toLong(BigInt(take)), u, peer],
+          },
+          {
+            query: 'UPDATE user_counters SET unread = unread - ? WHERE user_id = ?',
+            params: [toLong(BigInt(take)), u],
+          },
+        ],
+        { prepare: true, counter: true },
+      );
   }
 
   async get(userId: bigint, peer: string): Promise<Dialog | undefined> {

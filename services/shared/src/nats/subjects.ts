@@ -98,3 +98,16 @@ export function streamsFor(dc: number): StreamSpec[] {
     },
   ];
 }
+
+/**
+ * The presence bucket of DC `dc` (NATS KV): which users have a live MTProto connection to one of
+ * the DC's gateways right now. Key `<user id>.<gateway instance>`, one per user per gateway
+ * process, so gateways never overwrite each other's entries. Gateways put a key when a user's
+ * first connection there is seen, delete it when the last one closes, and re-put every online
+ * key every `heartbeatMs`; the bucket's TTL (`ttlMs`) drops the keys of a gateway that died.
+ * The push worker of the DC reads it to skip users who get the update live
+ * (docs/decisions/0008-push-and-presence.md). Gateways and the push worker create it if absent.
+ */
+export function presenceBucketFor(dc: number): { name: string; ttlMs: number; heartbeatMs: number } {
+  return { name: `tern_dc${dc}_presence`, ttlMs: 60_000, heartbeatMs: 20_000 };
+}

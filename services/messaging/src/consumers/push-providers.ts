@@ -1,0 +1,197 @@
+/**
+ * Where push notifications go: one provider per deployment-configured service, each serving some
+ * TL token types (account.registerDevice token_type). The worker (push.ts) decides who is
+ * notified; a provider only delivers one notification to one device and says how it went.
+ *
+ * Built: `webhook` — POSTs JSON to a URL the operator runs (a relay to their own FCM/APNs
+ * credentials, a bridge to ntfy/UnifiedPush, or a test listener), for token type 4 (Simple Push).
+ * Not built: `fcm` and `apns` are named so a deployment can ask for them, and asking fails at start
+ * with a configuration error (exit 78) rather than silently dropping notifications.
+ */
+import { createHash, createHmac } from 'node:crypto';
+import {
+  ConfigError,
+  int,
+  optionalStr,
+  settingProblem,
+  url,
+  type Setting,
+  type SpecOf,
+} from '../../../shared/src';
+
+/** TL token types (account.registerDevice). */
+export const TOKEN_TYPE = { APNS: 1, FCM: 2, SIMPLE_PUSH: 4 } as const;
+
+const PROVIDER_NAMES = ['webhook', 'fcm', 'apns'] as const;
+export type ProviderName = (typeof PROVIDER_NAMES)[number];
+
+export interface PushSettings {
+  /** Which providers this deployment delivers through; none (the default) turns push off. */
+  TERN_PUSH_PROVIDERS: ProviderName[];
+  TERN_PUSH_WEBHOOK_URL: string;
+  TERN_PUSH_WEBHOOK_SECRET: string | undefined;
+  TERN_PUSH_TIMEOUT_MS: number;
+  TERN_PUSH_MAX_ATTEMPTS: number;
+  TERN_PUSH_CONCURRENCY: number;
+}
+
+function providerList(): Setting<ProviderName[]> {
+  return {
+    describe: `push providers, comma-separated (${PROVIDER_NAMES.join(', ')}); empty: no push`,
+    parse: (raw) => {
+      const names = (raw ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s);
+      for (const n of names)
+        if (!(PROVIDER_NAMES as readonly string[]).includes(n))
+          settingProblem(`unknown provider "${n}" (have ${PROVIDER_NAMES.join(', ')})`);
+      return [...new Set(names)] as ProviderName[];
+    },
+  };
+}
+
+export const pushSpec: SpecOf<PushSettings> = {
+  TERN_PUSH_PROVIDERS: providerList(),
+  TERN_PUSH_WEBHOOK_URL: url({ optional: true, describe: 'URL the webhook provider POSTs notifications to' }),
+  TERN_PUSH_WEBHOOK_SECRET: optionalStr({
+    describe: 'key of the X-Tern-Signature HMAC-SHA256 header on webhook requests',
+    secret: true,
+  }),
+  TERN_PUSH_TIMEOUT_MS: int({
+    default: 5000,
+    min: 100,
+    max: 60_000,
+    describe: 'timeout of one push request in ms',
+  }),
+  TERN_PUSH_MAX_ATTEMPTS: int({
+    default: 4,
+    min: 1,
+    max: 10,
+    describe: 'attempts per device before giving up',
+  }),
+  TERN_PUSH_CONCURRENCY: int({ default: 32, min: 1, max: 1024, describe: 'push requests handled at once' }),
+};
+
+/** One notification for one device. */
+export interface PushNotification {
+  dcId: number;
+  userId: bigint;
+  tokenType: number;
+  token: string;
+  appSandbox: boolean;
+  locKey: string;
+  locArgs: string[];
+  peer: { type: 'user' | 'chat' | 'channel'; id: bigint } | undefined;
+  messageId: number;
+  silent: boolean;
+  badge: number;
+  /** Unix seconds when the message was stored. */
+  date: number;
+}
+
+/**
+ * How a send went. `retry`: worth trying again (timeouts, 5xx, 429); `gone`: the provider says
+ * the token is dead (the device is unregistered); `rejected`: the provider refused this request
+ * for good (retrying would not help).
+ */
+export type SendOutcome = 'sent' | 'retry' | 'gone' | 'rejected';
+
+export interface PushProvider {
+  readonly name: ProviderName;
+  readonly tokenTypes: readonly number[];
+  send(n: PushNotification): Promise<SendOutcome>;
+}
+
+/** The JSON body the webhook provider POSTs (docs: services/messaging/README.md "Push"). */
+export function webhookBody(n: PushNotification): string {
+  return JSON.stringify({
+    dc_id: n.dcId,
+    user_id: n.userId.toString(),
+    token_type: n.tokenType,
+    token: n.token,
+    app_sandbox: n.appSandbox,
+    loc_key: n.locKey,
+    loc_args: n.locArgs,
+    peer: n.peer && { type: n.peer.type, id: n.peer.id.toString() },
+    message_id: n.messageId,
+    silent: n.silent,
+    badge: n.badge,
+    date: n.date,
+  });
+}
+
+/**
+ * POSTs each notification as JSON. With a secret, `X-Tern-Signature: sha256=<hex HMAC of the
+ * body>` lets the receiver reject requests that did not come from this deployment.
+ * `X-Tern-Push-Id` is the same for every attempt and redelivery of one notification to one
+ * device, so a receiver can drop duplicates (delivery is at least once).
+ */
+export class WebhookProvider implements PushProvider {
+  readonly name = 'webhook' as const;
+  readonly tokenTypes = [TOKEN_TYPE.SIMPLE_PUSH];
+
+  constructor(
+    private readonly url: string,
+    private readonly secret: string | undefined,
+    private readonly timeoutMs: number,
+  ) {}
+
+  async send(n: PushNotification): Promise<SendOutcome> {
+    const body = webhookBody(n);
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      'x-tern-push-id': createHash('sha256')
+        .update(`${n.dcId}:${n.userId}:${n.messageId}:${n.tokenType}:${n.token}`)
+        .digest('hex')
+        .slice(0, 32),
+    };
+    if (this.secret)
+      headers['x-tern-signature'] = `sha256=${createHmac('sha256', this.secret).update(body).digest('hex')}`;
+    let status: number;
+    try {
+      const res = await fetch(this.url, {
+        method: 'POST',
+        headers,
+        body,
+        signal: AbortSignal.timeout(this.timeoutMs),
+        redirect: 'error',
+      });
+      status = res.status;
+      // Drain so the connection is reused; the body is not needed.
+      await res.arrayBuffer().catch(() => undefined);
+    } catch {
+      return 'retry';
+    }
+    if (status >= 200 && status < 300) return 'sent';
+    if (status === 404 || status === 410) return 'gone';
+    if (status === 408 || status === 429 || status >= 500) return 'retry';
+    return 'rejected';
+  }
+}
+
+/** The providers `s` asks for; a ConfigError naming every problem when some cannot be built. */
+export function buildProviders(s: PushSettings): PushProvider[] {
+  const problems: string[] = [];
+  const out: PushProvider[] = [];
+  for (const name of s.TERN_PUSH_PROVIDERS) {
+    switch (name) {
+      case 'webhook':
+        if (!s.TERN_PUSH_WEBHOOK_URL)
+          problems.push('TERN_PUSH_WEBHOOK_URL is required with TERN_PUSH_PROVIDERS=webhook');
+        else
+          out.push(
+            new WebhookProvider(s.TERN_PUSH_WEBHOOK_URL, s.TERN_PUSH_WEBHOOK_SECRET, s.TERN_PUSH_TIMEOUT_MS),
+          );
+        break;
+      case 'fcm':
+      case 'apns':
+        problems.push(
+          `TERN_PUSH_PROVIDERS: the ${name} provider is not implemented yet (use webhook with a relay; services/messaging/README.md "Push")`,
+        );
+        break;
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return out;
+}

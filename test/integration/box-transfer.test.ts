@@ -1,0 +1,208 @@
+/**
+ * Moving a box between two DC keyspaces of the real Cassandra (storage/transfer.ts and the wire
+ * encoding of api/box-transfer.ts): an exact copy page by page, a repeated copy that does not
+ * double counters, a cleanup that leaves nothing (counters at 0, still countable), and a move back.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Client } from 'cassandra-driver';
+import {
+  connectWithRetry,
+  createCassandraClient,
+  keyspacesFor,
+  parseHostPort,
+  toLong,
+} from '../../services/shared/src';
+import { BoxTransferRow } from '../../services/shared/src/gen/tern/messaging/v1/messaging';
+import { decodeValue, encodeValue } from '../../services/messaging/src/api/box-transfer';
+import { Boxes } from '../../services/messaging/src/storage/boxes';
+import { Dialogs } from '../../services/messaging/src/storage/dialogs';
+import { BoxTransfer, TRANSFER_TABLES } from '../../services/messaging/src/storage/transfer';
+import { UpdateLog } from '../../services/messaging/src/storage/update-log';
+import { stack } from '../support/stack';
+
+const newUserId = (): bigint => BigInt(randomBytes(5).readUIntBE(0, 5)) | 1n;
+
+/** One DC's messaging storage. */
+function dcStore(db: Client) {
+  const log = new UpdateLog(db);
+  return { db, log, boxes: new Boxes(db, log), dialogs: new Dialogs(db), transfer: new BoxTransfer(db, log) };
+}
+type Store = ReturnType<typeof dcStore>;
+
+/** What ImportBox does, without gRPC: every table, page by page, through the wire encoding. */
+async function copy(from: Store, to: Store, user: bigint, limit: number): Promise<number> {
+  let written = 0;
+  for (const table of from.transfer.tableNames()) {
+    let cursor;
+    do {
+      const page = await from.transfer.exportPage(user, table, cursor, limit);
+      const rows = page.rows.map((r) =>
+        BoxTransferRow.decode(
+          BoxTransferRow.encode({ values: r.values.map(encodeValue), ttl: r.ttl }).finish(),
+        ),
+      );
+      written += await to.transfer.importRows(
+        user,
+        table,
+        page.columns,
+        rows.map((r) => ({ values: r.values.map(decodeValue), ttl: r.ttl })),
+      );
+      cursor = page.next;
+    } while (cursor);
+  }
+  return written;
+}
+
+/** Everything a client can see of a box, and the raw rows of the tables without a reader. */
+async function snapshot(s: Store, user: bigint, peers: string[]) {
+  const hint = (
+    await s.db.execute(
+      'SELECT pts, max_message_id, writetime(pts) AS ts FROM update_log_head WHERE user_id = ?',
+      [toLong(user)],
+      { prepare: true },
+    )
+  ).rows.map((r) => `${r.get('pts')}/${r.get('max_message_id')} at ${String(r.get('ts'))}`);
+  return {
+    head: await s.log.head(user),
+    log: (await s.log.difference(user, 0, 10_000)).updates,
+    box: await s.boxes.page(user, 0, 10_000),
+    dialogs: await s.dialogs.list(user),
+    byDialog: await Promise.all(peers.map((p) => s.boxes.dialogIds(user, p, 0, 10_000))),
+    total: await s.dialogs.totalUnread(user),
+    hint,
+  };
+}
+
+describe('box transfer between DC keyspaces (real Cassandra)', () => {
+  const s = stack();
+  const settings = {
+    contactPoints: s.cassandra.contactPoints.map((c) => parseHostPort(c)),
+    localDc: s.cassandra.localDc,
+    keyspacePrefix: s.cassandra.keyspacePrefix,
+  };
+  let a: Store;
+  let b: Store;
+
+  beforeAll(async () => {
+    const [da, dbb] = [2, 3].map((dc) =>
+      createCassandraClient(settings, keyspacesFor(settings.keyspacePrefix, dc).dc),
+    );
+    await Promise.all([connectWithRetry(da!, 5), connectWithRetry(dbb!, 5)]);
+    a = dcStore(da!);
+    b = dcStore(dbb!);
+  });
+  afterAll(async () => {
+    await a?.db.shutdown();
+    await b?.db.shutdown();
+  });
+
+  it('lists every table of the box migration once', () => {
+    const names = TRANSFER_TABLES.map((t) => t.table);
+    expect(new Set(names).size).toBe(names.length);
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'update_log',
+        'update_log_head',
+        'box_messages',
+        'dialog_messages',
+        'random_ids',
+        'dialogs',
+        'dialog_unread',
+        'user_counters',
+      ]),
+    );
+  });
+
+  it('copies a box exactly, repeats without doubling counters, cleans up, and moves back', async () => {
+    const user = newUserId();
+    const peers = ['u11', 'u22', 'c33'];
+    // Messages over three dialogs on both sides of a bucket boundary of the log (pts 1000) and
+    // of the box (id 1000): a wide update moves pts, one that allocates ids moves the box.
+    const send = async (i: number) => {
+      const peer = peers[i % 3]!;
+      const incoming = i % 2 === 0;
+      const stored = await a.boxes.storeNew(user, {
+        peer,
+        out: !incoming,
+        body: Buffer.from(`message ${i}`),
+        ...(i % 5 === 0 ? { randomId: BigInt(1_000_000 + i) } : {}),
+      });
+      await a.dialogs.onNewMessage(user, peer, stored.id, stored.date, incoming);
+    };
+    for (let i = 0; i < 12; i++) await send(i);
+    await a.log.appendUpdate(user, 990, 'wide', Buffer.from('w'), { messages: 980 });
+    for (let i = 12; i < 30; i++) await send(i);
+    await a.dialogs.readHistory(user, 'u11', 4);
+    await a.log.appendUpdate(user, 2, 'read', Buffer.from('read'));
+    const before = await snapshot(a, user, peers);
+    expect(before.head).toEqual({ pts: 12 + 990 + 18 + 2, maxMessageId: 1010 });
+    expect(before.total).toBeGreaterThan(0);
+
+    // A small page size crosses partitions and page states inside them.
+    expect(await copy(a, b, user, 7)).toBeGreaterThan(30 * 3);
+    const copied = await snapshot(b, user, peers);
+    expect(copied).toEqual(before);
+    // The head hint keeps its pts timestamp, so later appends in the new home still win.
+    expect(copied.hint).toEqual(['1022/1010 at 1022']);
+
+    // Again (an interrupted copy repeated): nothing moves, counters are not added twice.
+    await copy(a, b, user, 500);
+    expect(await snapshot(b, user, peers)).toEqual(before);
+
+    // random_ids came with their remaining TTL: a retried send is still recognised.
+    const retried = await b.boxes.storeNew(user, {
+      peer: 'u11',
+      out: true,
+      body: Buffer.from('message 25'),
+      randomId: 1_000_025n,
+    });
+    expect(retried).toMatchObject({ duplicate: true, id: 980 + 26 });
+
+    // Cleanup of the source: nothing is left, counters read 0; a second cleanup finds nothing.
+    expect(await a.transfer.deleteBox(user)).toBeGreaterThan(0);
+    const gone = await snapshot(a, user, peers);
+    expect(gone).toMatchObject({
+      head: { pts: 0, maxMessageId: 0 },
+      log: [],
+      box: [],
+      dialogs: [],
+      total: 0,
+      hint: [],
+    });
+    expect(gone.byDialog.flat()).toEqual([]);
+    expect(await a.transfer.deleteBox(user)).toBe(0);
+
+    // The new home goes on; the user moves back and the old DC counts again (counters were
+    // zeroed, not deleted: a deleted counter would ignore these increments).
+    const next = await b.boxes.storeNew(user, { peer: 'u22', out: false, body: Buffer.from('after') });
+    await b.dialogs.onNewMessage(user, 'u22', next.id, next.date, true);
+    const moved = await snapshot(b, user, peers);
+    await copy(b, a, user, 1000);
+    expect(await snapshot(a, user, peers)).toEqual(moved);
+    const again = await a.boxes.storeNew(user, { peer: 'u22', out: false, body: Buffer.from('back') });
+    await a.dialogs.onNewMessage(user, 'u22', again.id, again.date, true);
+    expect(again.pts).toBe(moved.head.pts + 1);
+    expect(await a.dialogs.totalUnread(user)).toBe(moved.total + 1);
+  }, 120_000);
+
+  it('refuses rows of another user and columns the table does not have', async () => {
+    const user = newUserId();
+    await expect(
+      b.transfer.importRows(
+        user,
+        'dialogs',
+        ['user_id', 'peer'],
+        [{ values: [toLong(user + 1n), 'u1'], ttl: 0 }],
+      ),
+    ).rejects.toThrow(/another user/);
+    await expect(
+      b.transfer.importRows(
+        user,
+        'dialogs',
+        ['user_id', 'peer', 'x; DROP'],
+        [{ values: [toLong(user), 'u1', 1], ttl: 0 }],
+      ),
+    ).rejects.toThrow(/not a column/);
+    await expect(b.transfer.exportPage(user, 'users', undefined, 10)).rejects.toThrow(/not part of/);
+  });
+});
