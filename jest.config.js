@@ -2,7 +2,7 @@
 //  unit        *.test.ts next to the code they test (pure, no network)
 //  integration test/integration: real NATS, Cassandra, MinIO, Jaeger
 //  e2e         test/e2e: real Telegram client libraries against the local stack
-//  stack       test/e2e/stack.test.ts: the stack commands themselves (restarts the stack)
+//  stack       test/e2e/stack.test.ts and outbox.test.ts: stop and restart (parts of) the stack
 const transform = {
   '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } } }],
 };
@@ -26,10 +26,14 @@ module.exports = {
       ...common,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
-      testPathIgnorePatterns: ['/node_modules/', '/test/e2e/stack.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '/test/e2e/stack.test.ts', '/test/e2e/outbox.test.ts'],
       slowTestThreshold: 60,
     },
-    // Restarts the whole stack: run last and alone (tools/test.sh).
-    { ...common, displayName: 'stack', testMatch: ['<rootDir>/test/e2e/stack.test.ts'] },
+    // Stop and restart (parts of) the stack: run last and alone (tools/test.sh).
+    {
+      ...common,
+      displayName: 'stack',
+      testMatch: ['<rootDir>/test/e2e/outbox.test.ts', '<rootDir>/test/e2e/stack.test.ts'],
+    },
   ],
 };

@@ -75,7 +75,8 @@ async function sendOne(
     } catch (err) {
       // DEADLINE_EXCEEDED / UNAVAILABLE under load: what a client does, the same random_id again.
       const code = (err as { code?: number }).code;
-      if (attempt >= 5 || (code !== 4 && code !== 14)) throw err;
+      if (attempt >= 8 || (code !== 4 && code !== 14)) throw err;
+      await new Promise((r) => setTimeout(r, 500 * attempt));
     }
   }
 }

@@ -11,6 +11,7 @@ import {
   MessagingServiceService,
 } from '../../shared/src/gen/tern/messaging/v1/messaging';
 import { chatModule } from './api/chats';
+import { Chats } from './storage/chats';
 import { contactHandlers } from './api/contacts';
 import { ContactStore } from './storage/contacts';
 import { boxCore } from './api/core';
@@ -20,6 +21,7 @@ import { receiptHandlers } from './api/receipts';
 import { typingHandlers } from './api/typing';
 import { privateHandlers } from './api/private-messages';
 import { syncHandlers } from './api/sync';
+import { Outbox } from './consumers/outbox';
 import { UpdatePublisher } from './producers/updates';
 import { notifyHandlers } from './api/notify';
 import { buildProviders, pushSpec, type PushSettings } from './consumers/push-providers';
@@ -49,7 +51,18 @@ export const messagingService: ServiceModule<PushSettings> = {
       authOf.close();
       messagingOf.close();
     });
+    const outbox = ctx.bus
+      ? new Outbox({
+          dcId: ctx.dcId,
+          dcIds: ctx.topology.dcs.map((dc) => dc.id),
+          bus: ctx.bus,
+          messagingOf,
+          homeOf: async (userId) => (await core.homes([userId])).get(userId),
+          log: ctx.log.child({ component: 'outbox' }),
+        })
+      : undefined;
     const core = boxCore({
+      outbox,
       dcId: ctx.dcId,
       log,
       boxes: new Boxes(db, log),
@@ -63,7 +76,7 @@ export const messagingService: ServiceModule<PushSettings> = {
           ? new PushPublisher(ctx.dcId, ctx.bus, ctx.log.child({ component: 'push' }))
           : undefined,
     });
-    const chats = chatModule(core);
+    const chats = chatModule(core, new Chats(db));
     const devices = new Devices(db);
     const notify = new NotifySettings(db);
     const tokenTypes = await startPushWorker({
@@ -80,6 +93,10 @@ export const messagingService: ServiceModule<PushSettings> = {
       concurrency: ctx.settings.TERN_PUSH_CONCURRENCY,
       lifecycle: ctx.lifecycle,
     });
+    if (outbox) {
+      await outbox.start();
+      ctx.lifecycle.onShutdown('outbox', () => outbox.stop());
+    }
     const handlers = {
       ...notifyHandlers(core, devices, notify, tokenTypes),
       ...privateHandlers(core, (req, sender) => chats.send(req, sender)),

@@ -26,7 +26,6 @@
  * member's DC is down the call fails after the changes made so far, and only a retry (a resend
  * with the same random_id; for a membership change, none) completes the fan-out.
  */
-import type { Client } from 'cassandra-driver';
 import { errors, unary, type AsyncService } from '../../../shared/src';
 import type { Chat, ChatFull, ChatParticipant } from '../../../shared/src/gen/tern/common/v1/chat';
 import type { RequestContext } from '../../../shared/src/gen/tern/common/v1/context';
@@ -112,15 +111,8 @@ function plainView(row: ChatRow): Chat {
   };
 }
 
-/**
- * The keyspace client. service.ts builds chatModule(core) from the core alone, so without an
- * explicit Chats the module uses the client the core's storage already holds (the DC keyspace).
- */
-function keyspaceOf(core: BoxCore): Client {
-  return (core.log as unknown as { db: Client }).db;
-}
-
-export function chatModule(core: BoxCore, store: Chats = new Chats(keyspaceOf(core))): ChatModule {
+/** Basic groups on `core`, with their rows in `store` (this DC's keyspace). */
+export function chatModule(core: BoxCore, store: Chats): ChatModule {
   /** A call another DC's messaging service passed on for its client (see the header). */
   const forwarded = (ctx: RequestContext | undefined): boolean => (ctx?.dcId ?? 0) !== core.dcId;
 

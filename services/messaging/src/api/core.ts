@@ -21,6 +21,7 @@ import type {
   DeliverToBoxResponse,
   MessagingServiceClient,
 } from '../../../shared/src/gen/tern/messaging/v1/messaging';
+import type { Outbox } from '../consumers/outbox';
 import type { UpdatePublisher } from '../producers/updates';
 import type { PushPublisher } from '../producers/push';
 import { NEW_MESSAGE, type BoxMessage, type Boxes } from '../storage/boxes';
@@ -37,6 +38,11 @@ export interface CoreDeps {
   auth: AuthServiceClient;
   authOf: DcClients<AuthServiceClient>;
   messagingOf: DcClients<MessagingServiceClient>;
+  /**
+   * Cross-DC deliveries that survive an unreachable DC (consumers/outbox.ts); without it a
+   * delivery to another DC is one gRPC call that fails when the DC is away.
+   */
+  outbox?: Pick<Outbox, 'deliver'>;
   /** Push requests for new incoming messages; absent when the deployment has no push provider. */
   push?: PushPublisher;
 }
@@ -290,6 +296,7 @@ export function boxCore(d: CoreDeps): BoxCore {
 
     async deliver(req, toDc) {
       if (toDc === d.dcId) return core.deliverHere(req);
+      if (d.outbox) return d.outbox.deliver(req, toDc);
       const target = d.messagingOf.forDc(toDc);
       return unary(target.deliverToBox.bind(target), req, { deadlineMs: 15_000 });
     },

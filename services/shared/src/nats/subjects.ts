@@ -32,6 +32,12 @@ export function subjectsFor(dc: number) {
     /** Channel events: channel service → gateways (fan-out is lazy, per channel). */
     channelUpdates: (channelId: bigint | string) => `${root}.updates.channel.${channelId}`,
     channelUpdatesAll: `${root}.updates.channel.*`,
+    /**
+     * Deliveries to boxes in DC `toDc` that could not be made at once (the DC was unreachable):
+     * messaging → this DC's outbox consumers, which replay them until the other DC answers.
+     */
+    outbox: (toDc: number) => `${root}.outbox.dc${toDc}`,
+    outboxAll: `${root}.outbox.>`,
     /** Push requests for users with no online session: messaging → push worker. */
     pushRequests: `${root}.push.requests`,
     /**
@@ -82,6 +88,19 @@ export function streamsFor(dc: number): StreamSpec[] {
         storage: StorageType.File,
         max_age: DAY_NS,
         discard: DiscardPolicy.Old,
+      },
+    },
+    {
+      name: `DC${dc}_OUTBOX`,
+      subjects: [s.outboxAll],
+      description:
+        'Durable cross-DC deliveries (DeliverToBoxRequest) waiting for their DC; one ordered consumer per target DC.',
+      config: {
+        retention: RetentionPolicy.Workqueue,
+        storage: StorageType.File,
+        max_age: 7 * DAY_NS,
+        discard: DiscardPolicy.Old,
+        duplicate_window: 2 * 60 * 1e9,
       },
     },
     {
