@@ -52,7 +52,7 @@ describe('cross-DC delivery while the recipient DC is away', () => {
   it('queues the copies and delivers them in order, exactly once, when the DC returns', async () => {
     alice = await loggedInClient(s.dcs, 2, testNumber(2), 'Alice');
     bob = await loggedInClient(s.dcs, 1, testNumber(1), 'Bob');
-    const bobUser = (await bob.client.getMe());
+    const bobUser = await bob.client.getMe();
     const name = `ob_${randomBytes(5).toString('hex')}`;
     await bob.client.invoke(new bob.Api.account.UpdateUsername({ username: name }));
     const found = await alice.client.invoke(new alice.Api.contacts.ResolveUsername({ username: name }));
@@ -96,7 +96,11 @@ describe('cross-DC delivery while the recipient DC is away', () => {
     expect(diff).toBeDefined();
     expect(diff!.newMessages.map((m) => (m as GramApi.Message).message)).toEqual(texts);
     expect(diff!.state.pts).toBe(before.pts + texts.length);
-    const history = await bob.client.getMessages(toBob.userId, { limit: 20 });
+    const aliceAtBob = diff!.users.find((u) => u.id.toString() !== bobUser.id.toString()) as GramApi.User;
+    const history = await bob.client.getMessages(
+      new bob.Api.InputPeerUser({ userId: aliceAtBob.id, accessHash: aliceAtBob.accessHash! }),
+      { limit: 20 },
+    );
     for (const t of texts) expect(history.filter((m) => m.message === t)).toHaveLength(1);
   }, 400_000);
 });

@@ -59,7 +59,7 @@ export const authService: ServiceModule<AuthSettings> = {
       loginStore,
       directory,
       authOf,
-      messagingLinks(messagingOf.forDc(ctx.dcId)),
+      messagingLinks(messagingOf.forDc(ctx.dcId), ctx.log.child({ component: 'profiles' })),
     );
     const revoker = new Revoker({
       dcId: ctx.dcId,

@@ -6,7 +6,8 @@
  * kept by the messaging service of the user's home DC — the same DC as the profile, so rendering
  * asks only its own DC's messaging service (GetContactLinks; docs/decisions/0009-contacts-and-status.md).
  */
-import { unary, type DcClients } from '../../../shared/src';
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import { isServiceError, unary, type DcClients, type Logger } from '../../../shared/src';
 import type { AuthServiceClient } from '../../../shared/src/gen/tern/auth/v1/auth';
 import type { User } from '../../../shared/src/gen/tern/common/v1/user';
 import type {
@@ -49,13 +50,27 @@ export interface ContactLinks {
   links(viewer: bigint, ids: bigint[]): Promise<Map<bigint, ContactLink>>;
 }
 
-/** ContactLinks from this DC's messaging service, which keeps contacts and statuses. */
-export function messagingLinks(messaging: MessagingServiceClient): ContactLinks {
+/**
+ * ContactLinks from this DC's messaging service, which keeps contacts and statuses. When that
+ * service does not answer, profiles render with no relation (as to a stranger: no phone, no exact
+ * status) rather than fail: showing less is safe, and sign-in, username lookups and messages from
+ * other DCs keep working while messaging is down.
+ */
+export function messagingLinks(messaging: MessagingServiceClient, log?: Logger): ContactLinks {
   return {
     async links(viewer, ids) {
       if (ids.length === 0) return new Map();
-      const res = await unary(messaging.getContactLinks.bind(messaging), { viewerId: viewer, userIds: ids });
-      return new Map(res.links.map((l) => [l.userId, l]));
+      try {
+        const res = await unary(messaging.getContactLinks.bind(messaging), {
+          viewerId: viewer,
+          userIds: ids,
+        });
+        return new Map(res.links.map((l) => [l.userId, l]));
+      } catch (err) {
+        if (!isServiceError(err) || err.code !== GrpcStatus.UNAVAILABLE) throw err;
+        log?.warn({ err }, 'messaging unavailable: profiles shown without contact relations');
+        return new Map();
+      }
     },
   };
 }
