@@ -23,8 +23,18 @@
  */
 import { types, type Client } from 'cassandra-driver';
 import { fromLong, toLong } from '../../../shared/src';
+import { Message } from '../../../shared/src/gen/tern/common/v1/message';
 import { BOX_BUCKET, boxBucket } from './boxes';
 import { logBucket, type Head, type UpdateLog } from './update-log';
+
+/** The origin a stored body carries; none for an unreadable body (it has no index rows either). */
+function originOf(body: Buffer): Message['origin'] {
+  try {
+    return Message.decode(body).origin;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Values of a table's partition key columns, by column name. */
 export type Partition = Record<string, unknown>;
@@ -108,9 +118,39 @@ export const TRANSFER_TABLES: readonly TransferTable[] = [
       return [...ids].map((id) => ({ user_id: toLong(box.userId), random_id: toLong(id) }));
     },
   },
+  {
+    // Partitioned by (user, author, author's bucket): one group per box bucket, the origins its
+    // messages carry (the author's own copies have none).
+    table: 'message_origins',
+    async partitions(box, group, db) {
+      if (group > boxBucket((await box.head()).maxMessageId)) return undefined;
+      const rs = await db.execute(
+        'SELECT body FROM box_messages WHERE user_id = ? AND bucket = ?',
+        [toLong(box.userId), group],
+        { prepare: true, fetchSize: BOX_BUCKET },
+      );
+      const keys = new Map<string, Partition>();
+      for (const row of rs.rows) {
+        const origin = originOf(row.get('body') as Buffer);
+        if (!origin || origin.authorUserId === box.userId) continue;
+        const bucket = boxBucket(origin.authorMessageId);
+        keys.set(`${origin.authorUserId}:${bucket}`, {
+          user_id: toLong(box.userId),
+          author_user_id: toLong(origin.authorUserId),
+          bucket,
+        });
+      }
+      return [...keys.values()];
+    },
+  },
   { table: 'dialogs', partitions: byUser() },
   { table: 'dialog_unread', partitions: byUser() },
   { table: 'user_counters', partitions: byUser() },
+  { table: 'contacts', partitions: byUser('owner_id') },
+  { table: 'contact_of', partitions: byUser() },
+  { table: 'user_status', partitions: byUser() },
+  { table: 'push_devices', partitions: byUser() },
+  { table: 'notify_settings', partitions: byUser() },
 ];
 
 /** Where an export continues: group, partition within it, the driver's page state inside that. */
