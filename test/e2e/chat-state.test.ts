@@ -65,7 +65,7 @@ describe('a private chat across DCs: receipts, edits, deletes, a second session 
     await bob.client.invoke(new bob.Api.account.UpdateUsername({ username: name }));
     const resolved = await alice.client.invoke(new alice.Api.contacts.ResolveUsername({ username: name }));
     bobUser = resolved.users[0] as GramApi.User;
-    aliceUser = (await alice.client.getMe());
+    aliceUser = await alice.client.getMe();
     aliceSeen = collect(alice);
     alice2Seen = collect(alice2);
     bobSeen = collect(bob);
@@ -113,6 +113,35 @@ describe('a private chat across DCs: receipts, edits, deletes, a second session 
     ) as GramApi.Dialog;
     expect(withAlice.unreadCount).toBe(2);
     expect(withAlice.topMessage).toBe(two.his);
+
+    // Pinned dialogs list first, flagged.
+    await bob.client
+      .invoke(
+        new bob.Api.messages.ToggleDialogPin({
+          peer: new bob.Api.InputDialogPeer({ peer: new bob.Api.InputPeerSelf() }),
+          pinned: true,
+        }),
+      )
+      .catch((err: { errorMessage?: string }) => {
+        // Bob's Saved Messages are empty: nothing to pin.
+        expect(err.errorMessage).toBe('PEER_HISTORY_EMPTY');
+      });
+    await bob.client.invoke(
+      new bob.Api.messages.ToggleDialogPin({
+        peer: new bob.Api.InputDialogPeer({ peer: peerUser(bob, aliceUser) }),
+        pinned: true,
+      }),
+    );
+    const pinned = (await bob.client.invoke(
+      new bob.Api.messages.GetDialogs({
+        offsetPeer: new bob.Api.InputPeerEmpty(),
+        limit: 20,
+        hash: bigInt(0),
+      }),
+    )) as GramApi.messages.Dialogs;
+    const firstDialog = pinned.dialogs[0] as GramApi.Dialog;
+    expect(firstDialog.pinned).toBe(true);
+    expect((firstDialog.peer as GramApi.PeerUser).userId.toString()).toBe(aliceUser.id.toString());
 
     const affected = await bob.client.invoke(
       new bob.Api.messages.ReadHistory({ peer: peerUser(bob, aliceUser), maxId: two.his }),

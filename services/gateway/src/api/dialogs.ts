@@ -214,3 +214,14 @@ export async function search(call: TlObject, ctx: CallContext, d: MessagingDeps)
   });
   return tlMessages(res.page);
 }
+
+export async function toggleDialogPin(call: TlObject, ctx: CallContext, d: MessagingDeps): Promise<boolean> {
+  const p = call.peer as TlObject;
+  if (p._ !== 'inputDialogPeer') throw errors.badRequest('PEER_ID_INVALID');
+  await unary(d.messaging.toggleDialogPin.bind(d.messaging), {
+    context: await context(ctx, d),
+    peer: inputPeer(p.peer),
+    pinned: call.pinned === true,
+  });
+  return true;
+}

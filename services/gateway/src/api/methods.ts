@@ -40,6 +40,7 @@ import {
   readHistory,
   search,
   setTyping,
+  toggleDialogPin,
 } from './dialogs';
 import { getDifference, getHistory, getState, sendMessage, type MessagingDeps } from './messages';
 import { bindTempAuthKey, type PfsDeps } from './pfs';
@@ -102,6 +103,7 @@ export const METHODS: Readonly<Record<string, Method>> = {
   'messages.readHistory': readHistory,
   'messages.search': search,
   'messages.setTyping': setTyping,
+  'messages.toggleDialogPin': toggleDialogPin,
   'messages.sendMessage': sendMessage,
   'updates.getDifference': getDifference,
   'updates.getState': getState,

@@ -17,11 +17,13 @@ import { messageOf, now, peerOfKey, usersOfMessage, type BoxCore, type ResolvedP
 
 type Handlers = Pick<
   AsyncService<MessagingServiceServer>,
-  'getHistory' | 'getMessages' | 'search' | 'getDialogs' | 'getPeerDialogs'
+  'getHistory' | 'getMessages' | 'search' | 'getDialogs' | 'getPeerDialogs' | 'toggleDialogPin'
 >;
 
 export const HISTORY_MAX = 100;
 const DIALOGS_MAX = 100;
+/** Pinned dialogs per user (Telegram's default for the main folder). */
+const PINNED_MAX = 5;
 const GET_MESSAGES_MAX = 200;
 /**
  * Messages one search call reads at most (newest first from its offset). Search is a scan of the
@@ -121,7 +123,7 @@ export function historyHandlers(core: BoxCore): Handlers {
       unreadCount: d.unreadCount,
       unreadMentionsCount: 0,
       pts: 0,
-      pinned: false,
+      pinned: d.pinnedAt !== undefined,
       folderId: 0,
     }));
     const peers = list.map((d) => d.peer);
@@ -155,10 +157,7 @@ export function historyHandlers(core: BoxCore): Handlers {
       const q = req.q.trim().toLowerCase();
       // Only text search for now: media, links, voice and mentions are not indexed, so those
       // filters match nothing rather than everything.
-      if (
-        req.filter !== MessagesFilter.EMPTY &&
-        req.filter !== MessagesFilter.UNSPECIFIED
-      )
+      if (req.filter !== MessagesFilter.EMPTY && req.filter !== MessagesFilter.UNSPECIFIED)
         return { page: await page(viewer, [], 0) };
       const limit = clampLimit(req.window?.limit, HISTORY_MAX, 20);
       const offsetId = req.window?.offsetId ?? 0;
@@ -190,15 +189,37 @@ export function historyHandlers(core: BoxCore): Handlers {
       const limit = clampLimit(req.limit, DIALOGS_MAX, DIALOGS_MAX);
       // A dialog whose messages were all deleted has top message 0 and is not listed.
       const all = (await core.dialogs.list(viewer)).filter((d) => d.topMessageId > 0);
-      const after = all.filter((d) =>
-        req.offsetId > 0
-          ? d.topMessageId < req.offsetId
-          : req.offsetDate > 0
-            ? d.topDate < req.offsetDate
-            : true,
+      // Pinned dialogs come first (newest pin first) on the first page only, as clients expect;
+      // the offset pages walk the others by top message.
+      const first = req.offsetId <= 0 && req.offsetDate <= 0;
+      const showPinned = first && !req.excludePinned;
+      const pinned = showPinned
+        ? all.filter((d) => d.pinnedAt !== undefined).sort((a, b) => b.pinnedAt! - a.pinnedAt!)
+        : [];
+      const rest = all.filter(
+        (d) =>
+          !(showPinned && d.pinnedAt !== undefined) &&
+          (req.offsetId > 0
+            ? d.topMessageId < req.offsetId
+            : req.offsetDate > 0
+              ? d.topDate < req.offsetDate
+              : true),
       );
-      const r = await dialogsOf(viewer, after.slice(0, limit));
+      const r = await dialogsOf(viewer, [...pinned, ...rest].slice(0, limit));
       return { ...r, channels: [], count: all.length, notModified: false };
+    },
+
+    async toggleDialogPin(req) {
+      const viewer = await core.ownBox(req.context);
+      const dialog = await core.resolvePeer(viewer, req.peer);
+      if (req.pinned) {
+        const pinned = (await core.dialogs.list(viewer)).filter((d) => d.pinnedAt !== undefined);
+        if (pinned.length >= PINNED_MAX && !pinned.some((d) => d.peer === dialog.key))
+          throw errors.badRequest('PINNED_DIALOGS_TOO_MUCH');
+      }
+      if (!(await core.dialogs.setPinned(viewer, dialog.key, req.pinned)))
+        throw errors.badRequest('PEER_HISTORY_EMPTY');
+      return {};
     },
 
     async getPeerDialogs(req) {

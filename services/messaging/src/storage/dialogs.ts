@@ -26,6 +26,8 @@ export interface Dialog {
   readInboxMaxId: number;
   readOutboxMaxId: number;
   unreadCount: number;
+  /** When the user pinned the dialog (Unix ms); absent when not pinned. */
+  pinnedAt?: number;
 }
 
 export interface ReadResult {
@@ -200,6 +202,19 @@ export class Dialogs {
       );
   }
 
+  /**
+   * Pins or unpins a dialog (messages.toggleDialogPin). False when the dialog does not exist: the
+   * conditional update never creates a dialog without messages.
+   */
+  async setPinned(userId: bigint, peer: string, pinned: boolean): Promise<boolean> {
+    const rs = await this.db.execute(
+      'UPDATE dialogs SET pinned_at = ? WHERE user_id = ? AND peer = ? IF EXISTS',
+      [pinned ? toLong(BigInt(Date.now())) : null, toLong(userId), peer],
+      { prepare: true },
+    );
+    return rs.first().get('[applied]') === true;
+  }
+
   async get(userId: bigint, peer: string): Promise<Dialog | undefined> {
     const row = (
       await this.db.execute('SELECT * FROM dialogs WHERE user_id = ? AND peer = ?', [toLong(userId), peer], {
@@ -250,7 +265,9 @@ export class Dialogs {
 }
 
 function toDialog(row: { get(name: string): unknown }): Omit<Dialog, 'unreadCount'> {
+  const pinnedAt = row.get('pinned_at');
   return {
+    ...(pinnedAt === null || pinnedAt === undefined ? {} : { pinnedAt: Number(fromLong(pinnedAt)) }),
     peer: row.get('peer') as string,
     topMessageId: (row.get('top_message_id') as number | null) ?? 0,
     topDate: (row.get('top_date') as number | null) ?? 0,
