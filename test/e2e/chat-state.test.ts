@@ -258,6 +258,39 @@ describe('a private chat across DCs: receipts, edits, deletes, a second session 
     expect(aliceHistory.map((x) => x.message)).not.toContain('delete me only at alice');
   });
 
+  it('pages history around a message with offset_id, add_offset, max_id and min_id', async () => {
+    const sent: number[] = [];
+    for (let i = 0; i < 5; i++) sent.push((await aliceSends(`window ${i}`)).his);
+    const window = async (o: {
+      offsetId?: number;
+      addOffset?: number;
+      limit: number;
+      maxId?: number;
+      minId?: number;
+    }) => {
+      const page = (await bob.client.invoke(
+        new bob.Api.messages.GetHistory({
+          peer: peerUser(bob, aliceUser),
+          offsetId: o.offsetId ?? 0,
+          offsetDate: 0,
+          addOffset: o.addOffset ?? 0,
+          limit: o.limit,
+          maxId: o.maxId ?? 0,
+          minId: o.minId ?? 0,
+          hash: bigInt(0),
+        }),
+      )) as GramApi.messages.Messages;
+      return page.messages.map((m) => m.id);
+    };
+    const [w0, w1, w2, w3, w4] = sent as [number, number, number, number, number];
+    // Older than the offset, newest first.
+    expect(await window({ offsetId: w3, limit: 2 })).toEqual([w2, w1]);
+    // Jumping to a message: two newer ones (it included), then older ones.
+    expect(await window({ offsetId: w2, addOffset: -2, limit: 4 })).toEqual([w3, w2, w1, w0]);
+    // Bounds are exclusive.
+    expect(await window({ limit: 10, maxId: w4, minId: w1 })).toEqual([w3, w2]);
+  });
+
   it('shows typing, forwards with the original author, and searches a dialog', async () => {
     await alice.client.invoke(
       new alice.Api.messages.SetTyping({

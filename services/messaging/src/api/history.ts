@@ -84,25 +84,22 @@ export function historyHandlers(core: BoxCore): Handlers {
       const older = dated.find((m) => m.date < w!.offsetDate);
       start = older ? older.id + 1 : 1;
     }
-    const high = start > 0 ? start - 1 : Number.MAX_SAFE_INTEGER;
-    let ids: number[];
-    if (addOffset >= 0) {
-      ids = (await core.boxes.idsBetween(viewer, key, 0, high, addOffset + limit))
+    // max_id and min_id bound every read (both exclusive), so a page far back is still full.
+    const ceiling = (w?.maxId ?? 0) > 0 ? w!.maxId - 1 : Number.MAX_SAFE_INTEGER;
+    const floor = Math.max(w?.minId ?? 0, 0);
+    const high = Math.min(start > 0 ? start - 1 : Number.MAX_SAFE_INTEGER, ceiling);
+    if (addOffset >= 0)
+      return (await core.boxes.idsBetween(viewer, key, floor, high, addOffset + limit))
         .map((r) => r.id)
         .slice(addOffset);
-    } else {
-      // Newer messages first: -addOffset of them above the start, then older ones.
-      const newer = (await core.boxes.idsBetween(viewer, key, high, Number.MAX_SAFE_INTEGER, 100_000))
-        .map((r) => r.id)
-        .slice(-Math.min(-addOffset, limit));
-      const older = (await core.boxes.idsBetween(viewer, key, 0, high, limit - newer.length)).map(
-        (r) => r.id,
-      );
-      ids = [...newer, ...older];
-    }
-    const maxId = w?.maxId ?? 0;
-    const minId = w?.minId ?? 0;
-    return ids.filter((id) => (maxId <= 0 || id < maxId) && id > minId).slice(0, limit);
+    // Newer messages first: the -addOffset nearest ones from the start up (read oldest first).
+    const newer = (
+      await core.boxes.idsAbove(viewer, key, Math.max(high, floor), ceiling, Math.min(-addOffset, limit))
+    ).reverse();
+    const older = (await core.boxes.idsBetween(viewer, key, floor, high, limit - newer.length)).map(
+      (r) => r.id,
+    );
+    return [...newer, ...older];
   }
 
   async function dialogsOf(

@@ -388,6 +388,22 @@ export class Boxes {
     return dialogIdsBetween(this.db, userId, peer, low, top, limit);
   }
 
+  /** Ids of one dialog with low < id <= high, OLDEST first, at most `limit` (jumps into history). */
+  async idsAbove(userId: bigint, peer: string, low: number, high: number, limit: number): Promise<number[]> {
+    const top = Math.min(high, (await this.log.head(userId)).maxMessageId);
+    const out: number[] = [];
+    for (let bucket = boxBucket(low + 1); bucket <= boxBucket(top) && out.length < limit; bucket++) {
+      const rs = await this.db.execute(
+        `SELECT id FROM dialog_messages WHERE user_id = ? AND peer = ? AND bucket = ? AND id > ? AND id <= ?
+          ORDER BY id ASC LIMIT ?`,
+        [toLong(userId), peer, bucket, low, top, limit - out.length],
+        { prepare: true },
+      );
+      for (const row of rs.rows) out.push(row.get('id') as number);
+    }
+    return out;
+  }
+
   /** Ids of one dialog, newest first: up to `limit` ids with id < offsetId (0 = newest). */
   async dialogIds(
     userId: bigint,
