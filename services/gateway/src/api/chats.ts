@@ -19,19 +19,7 @@ import { tlChatFull, tlChats } from './chats-tl';
 import { requestContext } from './context';
 import { inputUser, text } from './convert';
 import type { MessagingDeps } from './messages';
-import { tlUpdate, tlUsers } from './updates-tl';
-
-/** A proto Updates (a mutating call's result) as TL `updates`. */
-export function tlUpdates(u: Updates | undefined): TlObject {
-  return {
-    _: 'updates',
-    updates: (u?.updates ?? []).map(tlUpdate).filter((x) => x !== undefined),
-    users: tlUsers(u?.users ?? []),
-    chats: tlChats(u?.chats ?? []),
-    date: u?.date ?? Math.floor(Date.now() / 1000),
-    seq: 0,
-  };
-}
+import { tlUpdates, tlUsers } from './updates-tl';
 
 const invitedUsersByLayer = new Map<number, boolean>();
 

@@ -6,37 +6,15 @@
 import { errors, unary } from '../../../shared/src';
 import type { Dialog } from '../../../shared/src/gen/tern/common/v1/chat';
 import { MessagesFilter, type MessagesPage } from '../../../shared/src/gen/tern/common/v1/message';
-import type { Updates, UpdatesState } from '../../../shared/src/gen/tern/common/v1/update';
 import type { CallContext } from '../mtproto/engine';
 import type { TlObject } from '../mtproto/tl-types';
 import { tlChats } from './chats-tl';
 import { requestContext } from './context';
 import { text } from './convert';
 import { inputPeer, type MessagingDeps } from './messages';
-import { tlMessage, tlPeer, tlUpdate, tlUsers, typingActionOf } from './updates-tl';
+import { tlMessage, tlPeer, tlState, tlUpdates, tlUsers, typingActionOf } from './updates-tl';
 
 const num = (v: unknown): number => Number(v ?? 0);
-
-/** A proto Updates batch → TL updates. */
-export function tlUpdates(u: Updates | undefined): TlObject {
-  return {
-    _: 'updates',
-    updates: (u?.updates ?? []).map(tlUpdate).filter((x) => x !== undefined),
-    users: tlUsers(u?.users ?? []),
-    chats: tlChats(u?.chats ?? []),
-    date: u?.date ?? Math.floor(Date.now() / 1000),
-    seq: 0,
-  };
-}
-
-export const tlState = (s: UpdatesState | undefined): TlObject => ({
-  _: 'updates.state',
-  pts: s?.pts ?? 0,
-  qts: s?.qts ?? 0,
-  date: s?.date ?? Math.floor(Date.now() / 1000),
-  seq: s?.seq ?? 0,
-  unread_count: s?.unreadCount ?? 0,
-});
 
 function tlDialog(d: Dialog): TlObject {
   return {

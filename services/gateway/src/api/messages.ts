@@ -5,13 +5,12 @@
 import { errors, unary } from '../../../shared/src';
 import type { MessagingServiceClient } from '../../../shared/src/gen/tern/messaging/v1/messaging';
 import type { InputPeer } from '../../../shared/src/gen/tern/common/v1/peer';
-import type { UpdatesState } from '../../../shared/src/gen/tern/common/v1/update';
 import type { CallContext } from '../mtproto/engine';
 import type { TlObject } from '../mtproto/tl-types';
 import type { AuthDeps } from './auth';
 import { requestContext } from './context';
 import { text } from './convert';
-import { tlEntities, tlMessage, tlUpdate, tlUsers } from './updates-tl';
+import { tlEntities, tlMessage, tlUpdate, tlUsers, tlState } from './updates-tl';
 import { differenceChats } from './chats';
 import { tlChats } from './chats-tl';
 
@@ -35,15 +34,6 @@ export function inputPeer(v: unknown): InputPeer {
       throw errors.badRequest('PEER_ID_INVALID');
   }
 }
-
-const tlState = (s: UpdatesState | undefined): TlObject => ({
-  _: 'updates.state',
-  pts: s?.pts ?? 0,
-  qts: s?.qts ?? 0,
-  date: s?.date ?? Math.floor(Date.now() / 1000),
-  seq: s?.seq ?? 0,
-  unread_count: s?.unreadCount ?? 0,
-});
 
 export async function sendMessage(call: TlObject, ctx: CallContext, d: MessagingDeps): Promise<TlObject> {
   const context = await requestContext(ctx, d.auth, d.dcId);

@@ -9,12 +9,13 @@ import {
   type SendMessageAction,
 } from '../../../shared/src/gen/tern/common/v1/message';
 import type { Peer } from '../../../shared/src/gen/tern/common/v1/peer';
-import type { Update } from '../../../shared/src/gen/tern/common/v1/update';
+import type { Update, Updates, UpdatesState } from '../../../shared/src/gen/tern/common/v1/update';
 import type { User } from '../../../shared/src/gen/tern/common/v1/user';
 import type { UserUpdateEvent } from '../../../shared/src/gen/tern/events/v1/events';
 import type { TlObject } from '../mtproto/tl-types';
 import { tlAction, tlChats } from './chats-tl';
 import { tlUser, tlUserStatus } from './convert';
+import { tlMessageMedia } from './media-tl';
 
 export function tlPeer(p: Peer | undefined): TlObject {
   switch (p?.kind?.$case) {
@@ -102,6 +103,7 @@ export function tlMessage(m: Message): TlObject {
       : undefined,
     date: m.date,
     message: m.message,
+    media: tlMessageMedia(m.media),
     entities: tlEntities(m.entities),
     edit_date: m.editDate || undefined,
   };
@@ -254,3 +256,25 @@ export function tlUsers(users: readonly User[]): TlObject[] {
   const seen = new Set<bigint>();
   return users.filter((u) => !seen.has(u.id) && seen.add(u.id)).map(tlUser);
 }
+
+/** A proto Updates batch (a mutating call's result) as TL `updates`. */
+export function tlUpdates(u: Updates | undefined): TlObject {
+  return {
+    _: 'updates',
+    updates: (u?.updates ?? []).map(tlUpdate).filter((x) => x !== undefined),
+    users: tlUsers(u?.users ?? []),
+    chats: tlChats(u?.chats ?? []),
+    date: u?.date ?? Math.floor(Date.now() / 1000),
+    seq: 0,
+  };
+}
+
+/** A box's sync position as TL updates.state. */
+export const tlState = (s: UpdatesState | undefined): TlObject => ({
+  _: 'updates.state',
+  pts: s?.pts ?? 0,
+  qts: s?.qts ?? 0,
+  date: s?.date ?? Math.floor(Date.now() / 1000),
+  seq: s?.seq ?? 0,
+  unread_count: s?.unreadCount ?? 0,
+});

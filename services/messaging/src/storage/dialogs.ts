@@ -131,20 +131,7 @@ export class Dialogs {
       ? unread
       : (await dialogIdsBetween(this.db, userId, peer, old, target)).filter((m) => !m.out).length;
     const take = Math.max(0, Math.min(newlyRead, unread));
-    if (take > 0)
-      await this.db.batch(
-        [
-          {
-            query: 'UPDATE dialog_unread SET unread = unread - ? WHERE user_id = ? AND peer = ?',
-            params: [toLong(BigInt(take)), u, peer],
-          },
-          {
-            query: 'UPDATE user_counters SET unread = unread - ? WHERE user_id = ?',
-            params: [toLong(BigInt(take)), u],
-          },
-        ],
-        { prepare: true, counter: true },
-      );
+    await this.takeUnread(userId, peer, take);
     return { changed: true, previousMaxId: old, readInboxMaxId: target, unreadCount: unread - take };
   }
 
@@ -186,20 +173,7 @@ export class Dialogs {
         { prepare: true },
       );
     const take = Math.min(unreadGone, await this.unread(userId, peer));
-    if (take > 0)
-      await this.db.batch(
-        [
-          {
-            query: 'UPDATE dialog_unread SET unread = unread - ? WHERE user_id = ? AND peer = ?',
-            params: [toLong(BigInt(take)), u, peer],
-          },
-          {
-            query: 'UPDATE user_counters SET unread = unread - ? WHERE user_id = ?',
-            params: [toLong(BigInt(take)), u],
-          },
-        ],
-        { prepare: true, counter: true },
-      );
+    await this.takeUnread(userId, peer, take);
   }
 
   /**
@@ -213,6 +187,25 @@ export class Dialogs {
       { prepare: true },
     );
     return rs.first().get('[applied]') === true;
+  }
+
+  /** Takes `n` messages off the dialog's and the user's unread counts (one counter batch). */
+  private async takeUnread(userId: bigint, peer: string, n: number): Promise<void> {
+    if (n <= 0) return;
+    const u = toLong(userId);
+    await this.db.batch(
+      [
+        {
+          query: 'UPDATE dialog_unread SET unread = unread - ? WHERE user_id = ? AND peer = ?',
+          params: [toLong(BigInt(n)), u, peer],
+        },
+        {
+          query: 'UPDATE user_counters SET unread = unread - ? WHERE user_id = ?',
+          params: [toLong(BigInt(n)), u],
+        },
+      ],
+      { prepare: true, counter: true },
+    );
   }
 
   async get(userId: bigint, peer: string): Promise<Dialog | undefined> {
