@@ -164,7 +164,13 @@ export function profileHandlers(d: ProfileDeps): Handlers {
       const entries = [];
       for (const phone of req.phoneNumbers.slice(0, 1000)) {
         const e = await d.directory.byPhone(phone);
-        if (e) entries.push({ userId: e.userId, phoneNumber: e.phone, homeDcId: e.homeDc });
+        if (e)
+          entries.push({
+            userId: e.userId,
+            phoneNumber: e.phone,
+            homeDcId: e.homeDc,
+            movingToDcId: e.movingTo ?? 0,
+          });
       }
       return { entries };
     },
@@ -173,7 +179,13 @@ export function profileHandlers(d: ProfileDeps): Handlers {
       const entries = [];
       for (const id of req.userIds.slice(0, 1000)) {
         const e = await d.directory.byId(id);
-        if (e) entries.push({ userId: e.userId, phoneNumber: e.phone, homeDcId: e.homeDc });
+        if (e)
+          entries.push({
+            userId: e.userId,
+            phoneNumber: e.phone,
+            homeDcId: e.homeDc,
+            movingToDcId: e.movingTo ?? 0,
+          });
       }
       return { entries };
     },

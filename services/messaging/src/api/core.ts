@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { errors, unary, type DcClients } from '../../../shared/src';
-import type { AuthServiceClient } from '../../../shared/src/gen/tern/auth/v1/auth';
+import type { AuthServiceClient, DirectoryEntry } from '../../../shared/src/gen/tern/auth/v1/auth';
 import type { RequestContext } from '../../../shared/src/gen/tern/common/v1/context';
 import { Message } from '../../../shared/src/gen/tern/common/v1/message';
 import type { Chat } from '../../../shared/src/gen/tern/common/v1/chat';
@@ -27,6 +27,14 @@ import type { PushPublisher } from '../producers/push';
 import { NEW_MESSAGE, type BoxMessage, type Boxes } from '../storage/boxes';
 import type { Dialogs } from '../storage/dialogs';
 import type { LogEntry, UpdateLog } from '../storage/update-log';
+
+/**
+ * While an operator moves a user to another DC, the user's box takes no writes (a write after
+ * the copy would be deleted with the old box): the user's own calls answer FLOOD_WAIT with this
+ * many seconds, which clients wait out and repeat, and deliveries from other users are queued by
+ * their DC's outbox and replayed to the new home.
+ */
+const MOVE_WAIT_S = 2;
 
 export interface CoreDeps {
   dcId: number;
@@ -194,6 +202,11 @@ export function boxCore(d: CoreDeps): BoxCore {
     return new Map(res.entries.map((e) => [e.userId, e.homeDcId]));
   }
 
+  async function directoryEntry(userId: bigint): Promise<DirectoryEntry | undefined> {
+    const res = await unary(d.auth.lookupUserDc.bind(d.auth), { userIds: [userId] });
+    return res.entries.find((e) => e.userId === userId);
+  }
+
   async function users(viewer: bigint, ids: bigint[]): Promise<User[]> {
     const unique = [...new Set(ids)];
     if (unique.length === 0) return [];
@@ -233,9 +246,10 @@ export function boxCore(d: CoreDeps): BoxCore {
 
     async ownBox(ctx) {
       const userId = loggedIn(ctx);
-      const home = (await homes([userId])).get(userId);
-      if (home === undefined) throw errors.unauthorized('AUTH_KEY_UNREGISTERED');
-      if (home !== d.dcId) throw errors.migrate('USER', home);
+      const entry = await directoryEntry(userId);
+      if (!entry) throw errors.unauthorized('AUTH_KEY_UNREGISTERED');
+      if (entry.homeDcId !== d.dcId) throw errors.migrate('USER', entry.homeDcId);
+      if (entry.movingToDcId) throw errors.floodWait(MOVE_WAIT_S);
       return userId;
     },
 
@@ -308,9 +322,10 @@ export function boxCore(d: CoreDeps): BoxCore {
     async deliverHere(req) {
       const handler = req.op && deliveries.get(req.op.$case);
       if (!handler) throw errors.badRequest('OPERATION_NOT_SUPPORTED');
-      const owner = req.ownerUserId;
-      const home = (await homes([owner])).get(owner);
-      if (home !== d.dcId) throw errors.migrate('USER', home ?? d.dcId);
+      const entry = await directoryEntry(req.ownerUserId);
+      if (entry?.homeDcId !== d.dcId) throw errors.migrate('USER', entry?.homeDcId ?? d.dcId);
+      // Later, not here: the sender's outbox keeps it and replays it to the new home.
+      if (entry.movingToDcId) throw errors.floodWait(MOVE_WAIT_S);
       return handler(req);
     },
 

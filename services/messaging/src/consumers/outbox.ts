@@ -31,8 +31,15 @@ import {
   type MessagingServiceClient,
 } from '../../../shared/src/gen/tern/messaging/v1/messaging';
 
-/** gRPC codes after which a delivery is queued rather than failed: the DC did not answer. */
-const UNREACHABLE: readonly GrpcStatus[] = [GrpcStatus.UNAVAILABLE, GrpcStatus.DEADLINE_EXCEEDED];
+/**
+ * gRPC codes after which a delivery is queued rather than failed: the DC did not answer, or it
+ * asked to come back later (RESOURCE_EXHAUSTED carries FLOOD_WAIT: the owner is being moved).
+ */
+const UNREACHABLE: readonly GrpcStatus[] = [
+  GrpcStatus.UNAVAILABLE,
+  GrpcStatus.DEADLINE_EXCEEDED,
+  GrpcStatus.RESOURCE_EXHAUSTED,
+];
 /** Operations worth keeping; typing notices are dropped when their DC is away. */
 const DURABLE_OPS = new Set(['newMessage', 'chatMessage', 'editMessage', 'deleteMessages', 'readOutbox']);
 /** Backoff between replays of the head of a DC's queue: 1 s doubling to 60 s. */
