@@ -212,6 +212,53 @@ describe('basic groups across DCs (GramJS)', () => {
     }
   });
 
+  it('forwards a group message into the group with its author in the header; edits and revokes reach every member', async () => {
+    const bobChat = new bob.g.Api.InputPeerChat({ chatId: big(chatId) });
+    const original = await carol.g.client.sendMessage(
+      new carol.g.Api.InputPeerChat({ chatId: big(chatId) }),
+      {
+        message: 'worth repeating',
+      },
+    );
+    const atBob = (await history(bob, chatId)).find((x) => x.message === 'worth repeating')!;
+    const bigInt = (await import('big-integer')).default;
+    await bob.g.client.invoke(
+      new bob.g.Api.messages.ForwardMessages({
+        fromPeer: bobChat,
+        id: [atBob.id as number],
+        randomId: [bigInt(randomInt(1, 2 ** 47))],
+        toPeer: bobChat,
+      }),
+    );
+    const aliceHistory = await history(alice, chatId);
+    const forwarded = aliceHistory.find(
+      (x) => x.message === 'worth repeating' && x.fwdFrom !== null && x.fwdFrom !== undefined,
+    );
+    expect(str(((forwarded!.fwdFrom as Obj).fromId as Obj).userId)).toBe(carol.id);
+    expect(str((forwarded!.fromId as Obj).userId)).toBe(bob.id);
+
+    // The author edits: every member's copy follows; then revokes it everywhere.
+    await carol.g.client.invoke(
+      new carol.g.Api.messages.EditMessage({
+        peer: new carol.g.Api.InputPeerChat({ chatId: big(chatId) }),
+        id: original.id,
+        message: 'worth repeating (edited)',
+      }),
+    );
+    await waitFor(alice, (u) =>
+      cls(u) === 'UpdateEditMessage' && ((u as Obj).message as Obj).message === 'worth repeating (edited)'
+        ? (u as Obj)
+        : undefined,
+    );
+    await carol.g.client.invoke(new carol.g.Api.messages.DeleteMessages({ id: [original.id], revoke: true }));
+    await waitFor(bob, (u) =>
+      cls(u) === 'UpdateDeleteMessages' && ((u as Obj).messages as number[]).includes(atBob.id as number)
+        ? (u as Obj)
+        : undefined,
+    );
+    expect((await history(bob, chatId)).map((x) => x.message)).not.toContain('worth repeating (edited)');
+  });
+
   it('getFullChat lists the participants and getChats the chat, from any member’s DC', async () => {
     const { Api } = carol.g;
     const full = (await carol.g.client.invoke(

@@ -29,7 +29,11 @@
 import { errors, unary, type AsyncService } from '../../../shared/src';
 import type { Chat, ChatFull, ChatParticipant } from '../../../shared/src/gen/tern/common/v1/chat';
 import type { RequestContext } from '../../../shared/src/gen/tern/common/v1/context';
-import type { Message, MessageAction } from '../../../shared/src/gen/tern/common/v1/message';
+import type {
+  Message,
+  MessageAction,
+  MessageFwdHeader,
+} from '../../../shared/src/gen/tern/common/v1/message';
 import type { InputUser, Peer } from '../../../shared/src/gen/tern/common/v1/peer';
 import type { Updates } from '../../../shared/src/gen/tern/common/v1/update';
 import type { User } from '../../../shared/src/gen/tern/common/v1/user';
@@ -53,7 +57,7 @@ type Handlers = Pick<
 export interface ChatModule {
   handlers: Handlers;
   /** messages.sendMessage with a chat peer (the sender's box is this DC's). */
-  send(req: SendMessageRequest, sender: bigint): Promise<SendMessageResponse>;
+  send(req: SendMessageRequest, sender: bigint, fwdFrom?: MessageFwdHeader): Promise<SendMessageResponse>;
 }
 
 /** Telegram's basic-group size limit (chat_size_max): larger groups are supergroups. */
@@ -503,7 +507,11 @@ export function chatModule(core: BoxCore, store: Chats): ChatModule {
     },
   };
 
-  async function send(req: SendMessageRequest, sender: bigint): Promise<SendMessageResponse> {
+  async function send(
+    req: SendMessageRequest,
+    sender: bigint,
+    fwdFrom?: MessageFwdHeader,
+  ): Promise<SendMessageResponse> {
     if (req.peer?.kind?.$case !== 'chat') throw errors.badRequest('PEER_ID_INVALID');
     const chatId = req.peer.kind.value.chatId;
     const ctx = req.context!;
@@ -529,6 +537,7 @@ export function chatModule(core: BoxCore, store: Chats): ChatModule {
       mediaUnread: false,
       silent: req.silent,
       post: false,
+      ...(fwdFrom ? { fwdFrom } : {}),
     };
     const mine = await withChats([chat], () =>
       core.store(sender, { ...base, out: true }, req.randomId, ctx.authKeyId, []),

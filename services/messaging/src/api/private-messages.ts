@@ -8,9 +8,11 @@
  * carries `origin` (the sender and the sender's id), which is how edits, deletions and read
  * receipts find the other copy later.
  */
-import { errors, type AsyncService } from '../../../shared/src';
+import { errors, unary, type AsyncService } from '../../../shared/src';
+import type { MessageMedia } from '../../../shared/src/gen/tern/common/v1/media';
+import type { MediaServiceClient } from '../../../shared/src/gen/tern/media/v1/media';
 import type { Chat } from '../../../shared/src/gen/tern/common/v1/chat';
-import type { Message } from '../../../shared/src/gen/tern/common/v1/message';
+import type { Message, MessageFwdHeader } from '../../../shared/src/gen/tern/common/v1/message';
 import type { Update } from '../../../shared/src/gen/tern/common/v1/update';
 import type { User } from '../../../shared/src/gen/tern/common/v1/user';
 import type {
@@ -31,6 +33,10 @@ import {
 type Handlers = Pick<AsyncService<MessagingServiceServer>, 'sendMessage' | 'forwardMessages'>;
 
 export const MAX_TEXT = 4096;
+/** A media caption's limit (help.getConfig's caption_length_max). */
+export const MAX_CAPTION = 1024;
+/** Completing an upload reads it once and copies it inside the object store: allow big files. */
+const UPLOAD_MEDIA_DEADLINE_MS = 120_000;
 /** Messages per forwardMessages call (Telegram's limit). */
 const FORWARD_MAX = 100;
 
@@ -42,10 +48,17 @@ export function checkText(text: string): void {
 
 /**
  * @param sendToChat messages.sendMessage to a basic group (chats.ts).
+ * @param media this DC's media service: a message's media is stored (and granted to the
+ *   recipient) where the sender uploaded it, the sender's home DC; without it media is refused.
  */
 export function privateHandlers(
   core: BoxCore,
-  sendToChat: (req: SendMessageRequest, sender: bigint) => Promise<SendMessageResponse>,
+  sendToChat: (
+    req: SendMessageRequest,
+    sender: bigint,
+    fwdFrom?: MessageFwdHeader,
+  ) => Promise<SendMessageResponse>,
+  media?: MediaServiceClient,
 ): Handlers {
   core.onDeliver('newMessage', async (req) => {
     if (req.op?.$case !== 'newMessage') throw errors.badRequest('OPERATION_NOT_SUPPORTED');
@@ -62,7 +75,8 @@ export function privateHandlers(
   });
 
   /** The content of a new private message (text, or a forwarded copy's content). */
-  type Content = Pick<Message, 'message' | 'entities' | 'silent'> & Partial<Pick<Message, 'fwdFrom'>>;
+  type Content = Pick<Message, 'message' | 'entities' | 'silent'> &
+    Partial<Pick<Message, 'fwdFrom' | 'media'>>;
 
   /**
    * Stores a private message in the sender's box and delivers the recipient's copy. Always
@@ -135,17 +149,30 @@ export function privateHandlers(
   return {
     async sendMessage(req) {
       const sender = await core.ownBox(req.context);
-      checkText(req.message);
-      if (req.media) throw errors.badRequest('MEDIA_INVALID');
-      if (req.peer?.kind?.$case === 'chat') return sendToChat(req, sender);
+      if (!req.media) checkText(req.message);
+      else if (req.message.length > MAX_CAPTION) throw errors.badRequest('MEDIA_CAPTION_TOO_LONG');
+      if (req.peer?.kind?.$case === 'chat') {
+        if (req.media) throw errors.badRequest('MEDIA_INVALID'); // groups take media later
+        return sendToChat(req, sender);
+      }
       const recipient = await core.privatePeer(sender, req.peer);
-      const mine = await sendPrivate(
-        sender,
-        recipient,
-        { message: req.message, entities: req.entities, silent: req.silent },
-        req.randomId,
-        req.context!.authKeyId,
-      );
+      let stored: MessageMedia | undefined;
+      if (req.media) {
+        if (!media) throw errors.badRequest('MEDIA_INVALID');
+        // Completes the upload and grants the recipient the file before either copy exists, so no
+        // box ever shows a file its owner cannot download. Both copies name the same file, which
+        // stays in this DC; the recipient's client fetches it here (FILE_MIGRATE_X elsewhere).
+        const res = await unary(
+          media.uploadMedia.bind(media),
+          { context: req.context, media: req.media, grantUserIds: [recipient.id] },
+          { deadlineMs: UPLOAD_MEDIA_DEADLINE_MS },
+        );
+        stored = res.media;
+        if (!stored) throw errors.badRequest('MEDIA_INVALID');
+      }
+      const content: Content = { message: req.message, entities: req.entities, silent: req.silent };
+      if (stored) content.media = stored;
+      const mine = await sendPrivate(sender, recipient, content, req.randomId, req.context!.authKeyId);
       return {
         message: mine.message,
         updates: sentUpdates([{ result: mine, randomId: req.randomId }], [recipient], []),
@@ -161,15 +188,39 @@ export function privateHandlers(
         .filter((m) => m.peer === from.key)
         .map(messageOf);
       if (originals.length === 0) throw errors.badRequest('MESSAGE_ID_INVALID');
-      if (req.toPeer?.kind?.$case === 'chat') throw errors.badRequest('CHAT_FORWARDS_RESTRICTED');
-      const recipient = await core.privatePeer(sender, req.toPeer);
+      const toChat = req.toPeer?.kind?.$case === 'chat';
+      const recipient = toChat ? undefined : await core.privatePeer(sender, req.toPeer);
       const sent: { result: StoreResult; randomId: bigint }[] = [];
+      const chats: Chat[] = [];
       for (const m of originals) {
         if (m.action) continue; // service messages are not forwarded
         const randomId = req.randomIds[req.ids.indexOf(m.id)]!;
         const fwdFrom = req.dropAuthor
           ? undefined
           : (m.fwdFrom ?? { from: m.from, fromName: '', date: m.date, channelPost: 0 });
+        if (!recipient) {
+          // To a basic group: the group's own send (membership, fan-out), with the header.
+          const r = await sendToChat(
+            {
+              context: req.context,
+              peer: req.toPeer,
+              message: m.message,
+              randomId,
+              entities: m.entities,
+              replyToMsgId: 0,
+              silent: req.silent,
+              noWebpage: true,
+              clearDraft: false,
+            },
+            sender,
+            fwdFrom,
+          );
+          const update = r.updates?.updates.find((u) => u.kind?.$case === 'newMessage');
+          if (r.message && update)
+            sent.push({ result: { message: r.message, update, duplicate: false }, randomId });
+          chats.push(...(r.updates?.chats ?? []));
+          continue;
+        }
         const content: Content = { message: m.message, entities: m.entities, silent: req.silent };
         if (fwdFrom) content.fwdFrom = fwdFrom;
         const result = await sendPrivate(sender, recipient, content, randomId, req.context!.authKeyId);
@@ -177,7 +228,8 @@ export function privateHandlers(
       }
       // The forwarded headers name the original authors: the users vector must carry them.
       const authors = sent.flatMap(({ result }) => usersOfMessage(result.message));
-      return { updates: sentUpdates(sent, [recipient, ...(await core.users(sender, authors))], []) };
+      const users = await core.users(sender, authors);
+      return { updates: sentUpdates(sent, recipient ? [recipient, ...users] : users, chats.slice(0, 1)) };
     },
   };
 }
