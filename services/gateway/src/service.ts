@@ -6,6 +6,7 @@
 import { ConfigError, createClient, toTelegramRpcError, type ServiceModule } from '../../shared/src';
 import { AuthServiceClient } from '../../shared/src/gen/tern/auth/v1/auth';
 import { MessagingServiceClient } from '../../shared/src/gen/tern/messaging/v1/messaging';
+import { MediaServiceClient } from '../../shared/src/gen/tern/media/v1/media';
 import { grpcKeyStore } from './api/key-store';
 import { methodTable } from './api/methods';
 import { followUserUpdates } from './api/live-updates';
@@ -35,6 +36,8 @@ export const gatewayService: ServiceModule<GatewaySettings> = {
     ctx.lifecycle.onShutdown('auth-client', () => auth.close());
     const messaging = createClient(MessagingServiceClient, ctx.dc.services.messaging);
     ctx.lifecycle.onShutdown('messaging-client', () => messaging.close());
+    const media = createClient(MediaServiceClient, ctx.dc.services.media);
+    ctx.lifecycle.onShutdown('media-client', () => media.close());
     const rsa = serverRsaKey(ctx.settings.TERN_RSA_PRIVATE_KEY_FILE);
     const tl = loadTlRuntime();
     ctx.log.info(
@@ -55,6 +58,7 @@ export const gatewayService: ServiceModule<GatewaySettings> = {
         topology: ctx.topology,
         auth,
         messaging,
+        media,
         keys,
         decodeService: (b) => tl.decodeService(b),
       }),

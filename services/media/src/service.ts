@@ -1,19 +1,49 @@
 /**
- * The media service of one DC: chunked uploads into the DC's own bucket, file
- * metadata, downloads. See README.md for what it owns.
- *
- * Foundation stage: the process, its dependencies (incl. the DC's bucket) and its
- * contract are in place; the RPCs answer UNIMPLEMENTED (Telegram 501) until the media
- * issue fills them in.
+ * The media service of one DC: chunked uploads into the DC's own bucket, file metadata and
+ * deduplicated content, download grants and ranged downloads. See README.md for what it owns and
+ * src/api/media.ts for the storage layout.
  */
 import type { ServiceModule } from '../../shared/src';
 import { MediaServiceService } from '../../shared/src/gen/tern/media/v1/media';
+import { mediaHandlers } from './api/media';
+import { FileStore } from './storage/files';
+
+/**
+ * Days an unfinished upload's part objects are kept (their rows expire after one day; the
+ * lifecycle rule's granularity is days, so one more keeps every row's object alive).
+ */
+const UPLOAD_EXPIRY_DAYS = 2;
 
 export const mediaService: ServiceModule = {
   name: 'media',
   grpc: [{ fullName: 'tern.media.v1.MediaService', definition: MediaServiceService }],
   needs: { cassandra: true, nats: true, objects: true },
-  start() {
-    return Promise.resolve({ 'tern.media.v1.MediaService': {} });
+  async start(ctx) {
+    const { client, bucket } = ctx.objects!;
+    const log = ctx.log.child({ component: 'media' });
+    try {
+      // Abandoned uploads are removed by the object store itself, not by a sweeper of ours.
+      await client.setBucketLifecycle(bucket, {
+        Rule: [
+          {
+            ID: 'tern-expire-uploads',
+            Status: 'Enabled',
+            Filter: { Prefix: 'uploads/' },
+            Expiration: { Days: UPLOAD_EXPIRY_DAYS },
+          },
+        ],
+      });
+    } catch (err) {
+      log.warn({ err, bucket }, 'could not set the upload expiry rule; abandoned parts will stay');
+    }
+    const handlers = mediaHandlers({
+      dcId: ctx.dcId,
+      dcIds: ctx.topology.dcs.map((dc) => dc.id),
+      store: new FileStore(ctx.cassandra!.dc),
+      objects: client,
+      bucket,
+      log,
+    });
+    return { 'tern.media.v1.MediaService': handlers };
   },
 };

@@ -5,6 +5,7 @@
  */
 import { createClient, DcClients, type ServiceModule } from '../../shared/src';
 import { AuthServiceClient } from '../../shared/src/gen/tern/auth/v1/auth';
+import { MediaServiceClient } from '../../shared/src/gen/tern/media/v1/media';
 import {
   type DeliverToBoxRequest,
   MessagingServiceClient,
@@ -46,8 +47,10 @@ export const messagingService: ServiceModule<PushSettings> = {
     const auth = createClient(AuthServiceClient, ctx.dc.services.auth);
     const authOf = new DcClients(AuthServiceClient, ctx.topology, 'auth');
     const messagingOf = new DcClients(MessagingServiceClient, ctx.topology, 'messaging');
+    const media = createClient(MediaServiceClient, ctx.dc.services.media);
     ctx.lifecycle.onShutdown('clients', () => {
       auth.close();
+      media.close();
       authOf.close();
       messagingOf.close();
     });
@@ -99,7 +102,7 @@ export const messagingService: ServiceModule<PushSettings> = {
     }
     const handlers = {
       ...notifyHandlers(core, devices, notify, tokenTypes),
-      ...privateHandlers(core, (req, sender) => chats.send(req, sender)),
+      ...privateHandlers(core, (req, sender, fwd) => chats.send(req, sender, fwd), media),
       ...historyHandlers(core),
       ...syncHandlers(core),
       ...receiptHandlers(core),

@@ -47,9 +47,10 @@ import { bindTempAuthKey, type PfsDeps } from './pfs';
 import { getNotifySettings, registerDevice, unregisterDevice, updateNotifySettings } from './notify';
 import type { TlObject } from '../mtproto/tl-types';
 import { config, nearestDc } from './help';
+import { getFile, saveBigFilePart, saveFilePart, sendMedia, type MediaDeps } from './upload';
 
 /** What handlers may use: the deployment's shape and this DC's backend clients. */
-export interface MethodDeps extends PfsDeps, MessagingDeps {
+export interface MethodDeps extends PfsDeps, MessagingDeps, MediaDeps {
   dcId: number;
   topology: Topology;
 }
@@ -104,9 +105,13 @@ export const METHODS: Readonly<Record<string, Method>> = {
   'messages.search': search,
   'messages.setTyping': setTyping,
   'messages.toggleDialogPin': toggleDialogPin,
+  'messages.sendMedia': sendMedia,
   'messages.sendMessage': sendMessage,
   'updates.getDifference': getDifference,
   'updates.getState': getState,
+  'upload.getFile': getFile,
+  'upload.saveBigFilePart': saveBigFilePart,
+  'upload.saveFilePart': saveFilePart,
   'users.getFullUser': getFullUser,
   'users.getUsers': getUsers,
 };
