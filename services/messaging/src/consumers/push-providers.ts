@@ -3,10 +3,13 @@
  * TL token types (account.registerDevice token_type). The worker (push.ts) decides who is
  * notified; a provider only delivers one notification to one device and says how it went.
  *
- * Built: `webhook` — POSTs JSON to a URL the operator runs (a relay to their own FCM/APNs
- * credentials, a bridge to ntfy/UnifiedPush, or a test listener), for token type 4 (Simple Push).
- * Not built: `fcm` and `apns` are named so a deployment can ask for them, and asking fails at start
- * with a configuration error (exit 78) rather than silently dropping notifications.
+ * - `webhook` — POSTs JSON to a URL the operator runs (a relay, a bridge to ntfy/UnifiedPush, or a
+ *   test listener), for token type 4 (Simple Push).
+ * - `fcm` — Firebase Cloud Messaging HTTP v1 with a service-account key, token type 2 (push-fcm.ts).
+ * - `apns` — Apple Push Notification service over HTTP/2 with a .p8 auth key, token type 1
+ *   (push-apns.ts).
+ * buildProviders checks every setting of every named provider (key files read and parsed) and
+ * throws one ConfigError listing all problems, so a misconfigured deployment stops at start (exit 78).
  */
 import { createHash, createHmac } from 'node:crypto';
 import {
@@ -18,6 +21,8 @@ import {
   type Setting,
   type SpecOf,
 } from '../../../shared/src';
+import { ApnsProvider, loadApnsKey } from './push-apns';
+import { FcmProvider, loadServiceAccount } from './push-fcm';
 
 /** TL token types (account.registerDevice). */
 export const TOKEN_TYPE = { APNS: 1, FCM: 2, SIMPLE_PUSH: 4 } as const;
@@ -30,9 +35,30 @@ export interface PushSettings {
   TERN_PUSH_PROVIDERS: ProviderName[];
   TERN_PUSH_WEBHOOK_URL: string;
   TERN_PUSH_WEBHOOK_SECRET: string | undefined;
+  TERN_PUSH_FCM_CREDENTIALS_FILE: string | undefined;
+  TERN_PUSH_FCM_ENDPOINT: string;
+  TERN_PUSH_FCM_TOKEN_URI: string;
+  TERN_PUSH_APNS_KEY_FILE: string | undefined;
+  TERN_PUSH_APNS_KEY_ID: string | undefined;
+  TERN_PUSH_APNS_TEAM_ID: string | undefined;
+  TERN_PUSH_APNS_TOPIC: string | undefined;
+  TERN_PUSH_APNS_ENDPOINT: string;
   TERN_PUSH_TIMEOUT_MS: number;
   TERN_PUSH_MAX_ATTEMPTS: number;
   TERN_PUSH_CONCURRENCY: number;
+}
+
+/** An optional https:// URL ('' when unset): the provider endpoint overrides. */
+function httpsUrl(describe: string): Setting<string> {
+  const u = url({ optional: true, describe });
+  return {
+    describe,
+    parse: (raw) => {
+      const v = u.parse(raw);
+      if (v && new URL(v).protocol !== 'https:') settingProblem(`must be an https:// URL, got "${v}"`);
+      return v;
+    },
+  };
 }
 
 function providerList(): Setting<ProviderName[]> {
@@ -58,6 +84,22 @@ export const pushSpec: SpecOf<PushSettings> = {
     describe: 'key of the X-Tern-Signature HMAC-SHA256 header on webhook requests',
     secret: true,
   }),
+  TERN_PUSH_FCM_CREDENTIALS_FILE: optionalStr({
+    describe: 'path of the Google service-account JSON key the fcm provider signs with',
+    secret: true,
+  }),
+  TERN_PUSH_FCM_ENDPOINT: httpsUrl('origin of the FCM HTTP v1 API (default https://fcm.googleapis.com)'),
+  TERN_PUSH_FCM_TOKEN_URI: httpsUrl("OAuth2 token URL for fcm (default: the key file's token_uri)"),
+  TERN_PUSH_APNS_KEY_FILE: optionalStr({
+    describe: 'path of the APNs auth key (.p8) the apns provider signs with',
+    secret: true,
+  }),
+  TERN_PUSH_APNS_KEY_ID: optionalStr({ describe: 'key id of the APNs auth key (10 characters)' }),
+  TERN_PUSH_APNS_TEAM_ID: optionalStr({ describe: 'Apple developer team id (10 characters)' }),
+  TERN_PUSH_APNS_TOPIC: optionalStr({ describe: "the iOS app's bundle id (apns-topic)" }),
+  TERN_PUSH_APNS_ENDPOINT: httpsUrl(
+    'origin replacing both api.push.apple.com and api.sandbox.push.apple.com (tests)',
+  ),
   TERN_PUSH_TIMEOUT_MS: int({
     default: 5000,
     min: 100,
@@ -101,6 +143,8 @@ export interface PushProvider {
   readonly name: ProviderName;
   readonly tokenTypes: readonly number[];
   send(n: PushNotification): Promise<SendOutcome>;
+  /** Releases kept-alive connections, when the provider keeps any. */
+  close?(): Promise<void>;
 }
 
 /** The JSON body the webhook provider POSTs (docs: services/messaging/README.md "Push"). */
@@ -170,8 +214,14 @@ export class WebhookProvider implements PushProvider {
   }
 }
 
+/** Options of buildProviders that are not settings. */
+export interface BuildOptions {
+  /** Extra trusted CA certificates in PEM for fcm and apns (tests against local servers). */
+  ca?: string;
+}
+
 /** The providers `s` asks for; a ConfigError naming every problem when some cannot be built. */
-export function buildProviders(s: PushSettings): PushProvider[] {
+export function buildProviders(s: PushSettings, opts: BuildOptions = {}): PushProvider[] {
   const problems: string[] = [];
   const out: PushProvider[] = [];
   for (const name of s.TERN_PUSH_PROVIDERS) {
@@ -184,12 +234,53 @@ export function buildProviders(s: PushSettings): PushProvider[] {
             new WebhookProvider(s.TERN_PUSH_WEBHOOK_URL, s.TERN_PUSH_WEBHOOK_SECRET, s.TERN_PUSH_TIMEOUT_MS),
           );
         break;
-      case 'fcm':
-      case 'apns':
-        problems.push(
-          `TERN_PUSH_PROVIDERS: the ${name} provider is not implemented yet (use webhook with a relay; services/messaging/README.md "Push")`,
-        );
+      case 'fcm': {
+        if (!s.TERN_PUSH_FCM_CREDENTIALS_FILE) {
+          problems.push('TERN_PUSH_FCM_CREDENTIALS_FILE is required with TERN_PUSH_PROVIDERS=fcm');
+          break;
+        }
+        const sa = loadServiceAccount(s.TERN_PUSH_FCM_CREDENTIALS_FILE, 'TERN_PUSH_FCM_CREDENTIALS_FILE');
+        if ('problems' in sa) problems.push(...sa.problems);
+        else
+          out.push(
+            new FcmProvider(sa.account, {
+              endpoint: s.TERN_PUSH_FCM_ENDPOINT || undefined,
+              tokenUri: s.TERN_PUSH_FCM_TOKEN_URI || undefined,
+              timeoutMs: s.TERN_PUSH_TIMEOUT_MS,
+              ca: opts.ca,
+            }),
+          );
         break;
+      }
+      case 'apns': {
+        const before = problems.length;
+        const need = (k: keyof PushSettings, v: string | undefined, check?: RegExp, what?: string) => {
+          if (!v) problems.push(`${k} is required with TERN_PUSH_PROVIDERS=apns`);
+          else if (check && !check.test(v)) problems.push(`${k} must be ${what}`);
+        };
+        need('TERN_PUSH_APNS_KEY_FILE', s.TERN_PUSH_APNS_KEY_FILE);
+        need('TERN_PUSH_APNS_KEY_ID', s.TERN_PUSH_APNS_KEY_ID, /^[A-Z0-9]{10}$/, '10 letters or digits');
+        need('TERN_PUSH_APNS_TEAM_ID', s.TERN_PUSH_APNS_TEAM_ID, /^[A-Z0-9]{10}$/, '10 letters or digits');
+        need('TERN_PUSH_APNS_TOPIC', s.TERN_PUSH_APNS_TOPIC, /^[A-Za-z0-9.-]+$/, 'a bundle id');
+        const key = s.TERN_PUSH_APNS_KEY_FILE
+          ? loadApnsKey(s.TERN_PUSH_APNS_KEY_FILE, 'TERN_PUSH_APNS_KEY_FILE')
+          : undefined;
+        if (key && 'problems' in key) problems.push(...key.problems);
+        if (problems.length === before && key && 'key' in key)
+          out.push(
+            new ApnsProvider({
+              key: key.key,
+              keyId: s.TERN_PUSH_APNS_KEY_ID!,
+              teamId: s.TERN_PUSH_APNS_TEAM_ID!,
+              topic: s.TERN_PUSH_APNS_TOPIC!,
+              production: s.TERN_PUSH_APNS_ENDPOINT || undefined,
+              sandbox: s.TERN_PUSH_APNS_ENDPOINT || undefined,
+              timeoutMs: s.TERN_PUSH_TIMEOUT_MS,
+              ca: opts.ca,
+            }),
+          );
+        break;
+      }
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);

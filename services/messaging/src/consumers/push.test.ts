@@ -113,12 +113,12 @@ describe('push settings', () => {
   it('defaults to no provider', () => {
     expect(buildProviders(env({}))).toEqual([]);
   });
-  it('needs a URL for the webhook, and refuses the providers not built yet', () => {
+  it('needs a URL for the webhook and the credentials of FCM and APNs', () => {
     expect(() => buildProviders(env({ TERN_PUSH_PROVIDERS: 'webhook' }))).toThrow(
       /TERN_PUSH_WEBHOOK_URL is required/,
     );
     expect(() => buildProviders(env({ TERN_PUSH_PROVIDERS: 'fcm,apns' }))).toThrow(
-      /fcm provider is not implemented/,
+      /TERN_PUSH_FCM_CREDENTIALS_FILE is required/,
     );
     expect(() => env({ TERN_PUSH_PROVIDERS: 'pigeon' })).toThrow(/unknown provider "pigeon"/);
     const built = buildProviders(
