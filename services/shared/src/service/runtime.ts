@@ -162,7 +162,6 @@ export async function runService<Extra>(mod: ServiceModule<Extra>): Promise<void
   }
   const listen: HostPort = settings.TERN_GRPC_LISTEN ?? { host: '0.0.0.0', port: dc.services[mod.name].port };
   await bindServer(server, listen);
-  lifecycle.onShutdown('grpc', () => drainServer(server, Math.floor(settings.TERN_SHUTDOWN_TIMEOUT_MS / 2)));
   log.info({ listen, health: 'NOT_SERVING' }, 'gRPC listening; connecting dependencies');
 
   const ctx: ServiceContext<Extra> = { name: mod.name, dcId: dc.id, dc, topology, settings, log, lifecycle };
@@ -196,7 +195,10 @@ export async function runService<Extra>(mod: ServiceModule<Extra>): Promise<void
   const missing = mod.grpc.filter((g) => !(g.fullName in started)).map((g) => g.fullName);
   if (missing.length > 0) throw new Error(`${mod.name} did not implement ${missing.join(', ')}`);
   ready.impls = started;
-  // Health goes NOT_SERVING first on shutdown: registered last, so it runs first.
+  // Shutdown runs steps in reverse: health goes NOT_SERVING first, then the server drains the
+  // calls in flight, and only then do the module's own steps and the stores (NATS, Cassandra,
+  // registered earlier) close — closing them first failed in-flight calls with INTERNAL.
+  lifecycle.onShutdown('grpc', () => drainServer(server, Math.floor(settings.TERN_SHUTDOWN_TIMEOUT_MS / 2)));
   lifecycle.onShutdown('health', () => health.set('NOT_SERVING'));
   health.set('SERVING');
   log.info({ listen }, 'SERVING');
