@@ -7,9 +7,9 @@ import { Client, Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { HealthClient } from '../support/health';
 import { AuthServiceClient } from '../../services/shared/src/gen/tern/auth/v1/auth';
 import {
-  CreateChatRequest,
-  MessagingServiceClient,
-} from '../../services/shared/src/gen/tern/messaging/v1/messaging';
+  ChannelServiceClient,
+  CreateChannelRequest,
+} from '../../services/shared/src/gen/tern/channel/v1/channel';
 import { errorDetailFrom } from '../../services/shared/src';
 import { insecure, stack, unary } from '../support/stack';
 
@@ -62,10 +62,11 @@ describe('Tern services of three DCs', () => {
   });
 
   it('an RPC not built yet answers UNIMPLEMENTED at once', async () => {
-    const m = new MessagingServiceClient(s.dcs[0]!.services.messaging, insecure);
-    clients.push(m);
+    // Channels are the next issue: the channel service answers every RPC this way today.
+    const c = new ChannelServiceClient(s.dcs[0]!.services.channel, insecure);
+    clients.push(c);
     const started = Date.now();
-    const err = (await unary(m, 'createChat', CreateChatRequest.fromPartial({}), new Metadata()).catch(
+    const err = (await unary(c, 'createChannel', CreateChannelRequest.fromPartial({}), new Metadata()).catch(
       (e: unknown) => e,
     )) as ServiceError;
     expect(err.code).toBe(status.UNIMPLEMENTED);
