@@ -5,7 +5,7 @@
  * Also the refusals a Telegram client can meet: bad offsets and limits, oversized and missing
  * parts, stale file references, and a user who was never sent the file.
  */
-import { createHash, createPublicKey, randomBytes, randomInt } from 'node:crypto';
+import { createHash, createPublicKey, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,32 +16,12 @@ import { rsaFingerprint } from '../../services/gateway/src/mtproto/crypto/rsa';
 import { createObjectStore, filesBucketFor } from '../../services/shared/src';
 import { stack } from '../support/stack';
 import { gramClient, loggedInClient, rawSend, testNumber, trustKey } from './support/gramjs';
+import { close, documentOf, errorOf, peerOf } from './support/media';
 
 const s = stack();
 trustKey('telegram', s.rsaPublicKey, rsaFingerprint(createPublicKey(s.rsaPublicKey)));
 
 type Gram = ReturnType<typeof gramClient>;
-
-/** The input peer `viewer` uses for `other` (found by username, as a client would). */
-async function peerOf(viewer: Gram, other: Gram): Promise<GramApi.InputPeerUser> {
-  const name = `f_${randomInt(0, 1e9).toString(36)}x`;
-  await other.client.invoke(new other.Api.account.UpdateUsername({ username: name }));
-  const resolved = await viewer.client.invoke(new viewer.Api.contacts.ResolveUsername({ username: name }));
-  const u = resolved.users[0] as GramApi.User;
-  return new viewer.Api.InputPeerUser({ userId: u.id, accessHash: u.accessHash! });
-}
-
-/** The Telegram error a call fails with ('FILE_MIGRATE_2' for GramJS's redirect errors). */
-async function errorOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'no error';
-  } catch (e) {
-    const err = e as { errorMessage?: string; newDc?: number; constructor: { name: string } };
-    if (err.constructor.name === 'FileMigrateError') return `FILE_MIGRATE_${err.newDc}`;
-    return err.errorMessage ?? String(e);
-  }
-}
 
 /** Sends `bytes` as a document from `from` to `to` and returns the recipient's copy of the message. */
 async function sendDocument(
@@ -67,28 +47,6 @@ async function sendDocument(
   const toSender = await peerOf(to, from);
   const [received] = await to.client.getMessages(toSender, { limit: 1 });
   return { sent, received: received! };
-}
-
-/**
- * Destroys a client and the senders it opened to other DCs: GramJS's disconnect walks its maps of
- * exported senders with Object.values, which sees nothing in a Map, so they and their 30 s release
- * timers would outlive the test.
- */
-async function close(g: Gram | undefined): Promise<void> {
-  if (!g) return;
-  const c = g.client as unknown as {
-    _exportedSenderPromises: Map<number, Promise<{ disconnect(): Promise<void> } | undefined>>;
-    _exportedSenderReleaseTimeouts: Map<number, ReturnType<typeof setTimeout>>;
-  };
-  for (const t of c._exportedSenderReleaseTimeouts.values()) clearTimeout(t);
-  for (const p of c._exportedSenderPromises.values()) await (await p.catch(() => undefined))?.disconnect();
-  await g.client.destroy();
-}
-
-function documentOf(m: GramApi.Message): GramApi.Document {
-  const media = m.media as GramApi.MessageMediaDocument;
-  expect(media.className).toBe('MessageMediaDocument');
-  return media.document as GramApi.Document;
 }
 
 function locationOf(Api: Gram['Api'], d: GramApi.Document, fileReference?: Buffer) {

@@ -108,7 +108,7 @@ async function startGateway(info: StackInfo, ports: GatewayPorts): Promise<Serve
       1,
       'gateway',
       { minio: { accessKey: info.minio.accessKey, secretKey: info.minio.secretKey } },
-      { topology: info.topologyFile, rsaKey },
+      { topology: info.topologyFile, rsaKey, fileReferenceKey: info.fileReferenceKeyFile },
     ),
     TERN_GATEWAY_TCP_LISTEN: `${HOST}:${ports.tcp}`,
     TERN_GATEWAY_WS_LISTEN: `${HOST}:${ports.ws}`,

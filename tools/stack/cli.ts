@@ -15,7 +15,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { INFRA_COMPONENTS } from './infra';
 import { readStackInfo, StackNotRunningError } from './info';
-import { ensureRsaKey, ensureSecrets } from './keys';
+import { ensureRsaKey, ensureSecretKey, ensureSecrets } from './keys';
 import { localTopology, stackInfo, type StackInfo } from './plan';
 import { REPO_ROOT, paths } from './paths';
 import { runningPid, stop } from './processes';
@@ -30,7 +30,8 @@ async function up(): Promise<void> {
   const secrets = ensureSecrets(paths.secrets);
   const rsaPublicKey = ensureRsaKey(paths.rsaKey);
   writeFileSync(paths.topology, `${JSON.stringify(localTopology(), null, 2)}\n`);
-  const files = { topology: paths.topology, rsaKey: paths.rsaKey };
+  ensureSecretKey(paths.fileReferenceKey);
+  const files = { topology: paths.topology, rsaKey: paths.rsaKey, fileReferenceKey: paths.fileReferenceKey };
 
   // Installs one at a time (each Go build already uses both cores), then start everything and
   // build Tern while Cassandra boots.
@@ -45,6 +46,7 @@ async function up(): Promise<void> {
 
   const info = stackInfo(secrets, rsaPublicKey, {
     topology: paths.topology,
+    fileReferenceKey: paths.fileReferenceKey,
     repoRoot: REPO_ROOT,
     logs: paths.logs,
   });

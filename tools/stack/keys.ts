@@ -29,6 +29,13 @@ export function ensureRsaKey(file: string): string {
   return createPublicKey(readFileSync(file)).export({ type: 'pkcs1', format: 'pem' }).toString();
 }
 
+/** A 32-byte random key as hex at `file` (mode 0600), made first if missing. */
+export function ensureSecretKey(file: string): void {
+  if (existsSync(file)) return;
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  writeFileSync(file, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
+}
+
 /** The clone's generated secrets, made on first use. */
 export function ensureSecrets(file: string): LocalSecrets {
   if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as LocalSecrets;

@@ -20,6 +20,7 @@ export const paths = {
   keys: join(STATE_DIR, 'keys'),
   config: join(STATE_DIR, 'config'),
   rsaKey: join(STATE_DIR, 'keys', 'rsa.pem'),
+  fileReferenceKey: join(STATE_DIR, 'keys', 'file-reference.key'),
   topology: join(STATE_DIR, 'topology.json'),
   secrets: join(STATE_DIR, 'secrets.json'),
   info: join(STATE_DIR, 'info.json'),

@@ -2,7 +2,11 @@ import { parseTopology } from '../../services/shared/src/config/topology';
 import { DC_IDS, GRPC_PORTS, localTopology, processEnv, stackInfo } from './plan';
 
 const secrets = { minio: { accessKey: 'ak', secretKey: 'sk' } };
-const files = { topology: '/s/topology.json', rsaKey: '/s/keys/rsa.pem' };
+const files = {
+  topology: '/s/topology.json',
+  rsaKey: '/s/keys/rsa.pem',
+  fileReferenceKey: '/s/keys/file-reference.key',
+};
 
 describe('local stack plan', () => {
   it('writes a topology the services accept: three DCs, each on its own loopback address, gateway on 443', () => {
@@ -28,11 +32,18 @@ describe('local stack plan', () => {
       TERN_GATEWAY_TCP_LISTEN: '127.0.0.1:443',
     });
     expect(processEnv(1, 'migrate', secrets, files)).not.toHaveProperty('TERN_GRPC_LISTEN');
+    // Gateways issue file references and media services check them; nobody else holds the key.
+    expect(processEnv(2, 'media', secrets, files).TERN_FILE_REFERENCE_KEY_FILE).toBe(files.fileReferenceKey);
+    expect(processEnv(2, 'gateway', secrets, files).TERN_FILE_REFERENCE_KEY_FILE).toBe(
+      files.fileReferenceKey,
+    );
+    expect(auth).not.toHaveProperty('TERN_FILE_REFERENCE_KEY_FILE');
   });
 
   it('describes every DC and service in stack:info', () => {
     const info = stackInfo(secrets, 'PEM', {
       topology: files.topology,
+      fileReferenceKey: files.fileReferenceKey,
       repoRoot: '/r',
       logs: '/r/.stack/logs',
     });

@@ -109,6 +109,8 @@ export interface LocalSecrets {
 export interface StackFiles {
   topology: string;
   rsaKey: string;
+  /** The deployment's file-reference key (gateways issue references, media services check them). */
+  fileReferenceKey: string;
 }
 
 /** The environment of one Tern process (a service, or `migrate`) of DC `dc`. */
@@ -137,6 +139,7 @@ export function processEnv(
       TERN_MINIO_BUCKET_PREFIX: INFRA.minio.bucketPrefix,
     });
   }
+  if (command === 'gateway' || command === 'media') env.TERN_FILE_REFERENCE_KEY_FILE = files.fileReferenceKey;
   if (command !== 'migrate') {
     env.TERN_GRPC_LISTEN = `${dcHost(dc)}:${GRPC_PORTS[command]}`;
     env.TERN_METRICS_LISTEN = `${dcHost(dc)}:${METRICS_PORTS[command]}`;
@@ -181,6 +184,8 @@ export interface StackInfo {
   cassandra: { contactPoints: string[]; localDc: string; keyspacePrefix: string };
   minio: { endpoint: string; consoleUrl: string; accessKey: string; secretKey: string; bucketPrefix: string };
   topologyFile: string;
+  /** Tests mint references with it (e.g. an aged one, to see FILE_REFERENCE_EXPIRED). */
+  fileReferenceKeyFile: string;
   repoRoot: string;
   logs: string;
 }
@@ -188,7 +193,7 @@ export interface StackInfo {
 export function stackInfo(
   secrets: LocalSecrets,
   rsaPublicKey: string,
-  dirs: { topology: string; repoRoot: string; logs: string },
+  dirs: { topology: string; repoRoot: string; logs: string; fileReferenceKey: string },
 ): StackInfo {
   const topo = localTopology();
   return {
@@ -218,6 +223,7 @@ export function stackInfo(
       bucketPrefix: INFRA.minio.bucketPrefix,
     },
     topologyFile: dirs.topology,
+    fileReferenceKeyFile: dirs.fileReferenceKey,
     repoRoot: dirs.repoRoot,
     logs: dirs.logs,
   };

@@ -3,10 +3,17 @@
  * keys, sessions and the TL codec; every API call becomes a gRPC call to a backend
  * service (see README.md and api/methods.ts). It serves only the health service over gRPC.
  */
-import { ConfigError, createClient, toTelegramRpcError, type ServiceModule } from '../../shared/src';
+import {
+  ConfigError,
+  createClient,
+  fileReferencesOf,
+  toTelegramRpcError,
+  type ServiceModule,
+} from '../../shared/src';
 import { AuthServiceClient } from '../../shared/src/gen/tern/auth/v1/auth';
 import { MessagingServiceClient } from '../../shared/src/gen/tern/messaging/v1/messaging';
 import { MediaServiceClient } from '../../shared/src/gen/tern/media/v1/media';
+import { issueFileReferencesWith } from './api/file-references';
 import { grpcKeyStore } from './api/key-store';
 import { methodTable } from './api/methods';
 import { followUserUpdates } from './api/live-updates';
@@ -39,6 +46,7 @@ export const gatewayService: ServiceModule<GatewaySettings> = {
     const media = createClient(MediaServiceClient, ctx.dc.services.media);
     ctx.lifecycle.onShutdown('media-client', () => media.close());
     const rsa = serverRsaKey(ctx.settings.TERN_RSA_PRIVATE_KEY_FILE);
+    issueFileReferencesWith(fileReferencesOf(ctx.settings));
     const tl = loadTlRuntime();
     ctx.log.info(
       { rsaFingerprint: BigInt.asUintN(64, rsa.fingerprint).toString(16), layers: tl.layers },

@@ -4,17 +4,19 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import {
+  fileReferenceSpec,
   int,
   oneOf,
   parseHostPort,
   settingProblem,
+  type FileReferenceSettings,
   type HostPort,
   type Setting,
   type SpecOf,
 } from '../../shared/src';
 import { parseCidrList, type Cidr, type ProxyMode } from './mtproto/transport/proxy-protocol';
 
-export interface GatewaySettings {
+export interface GatewaySettings extends FileReferenceSettings {
   TERN_RSA_PRIVATE_KEY_FILE: KeyObject;
   TERN_GATEWAY_TCP_LISTEN: HostPort[] | undefined;
   TERN_GATEWAY_WS_LISTEN: HostPort[] | undefined;
@@ -71,6 +73,8 @@ function cidrList(describe: string): Setting<Cidr[]> {
 }
 
 export const gatewaySpec: SpecOf<GatewaySettings> = {
+  // The gateway issues a fresh reference each time it shows a file (api/file-references.ts).
+  ...fileReferenceSpec,
   TERN_RSA_PRIVATE_KEY_FILE: rsaKeyFile(),
   TERN_GATEWAY_TCP_LISTEN: listenList('MTProto TCP listen addresses host:port,...'),
   TERN_GATEWAY_WS_LISTEN: listenList('MTProto WebSocket listen addresses host:port,...'),

@@ -3,7 +3,12 @@
  * deduplicated content, download grants and ranged downloads. See README.md for what it owns and
  * src/api/media.ts for the storage layout.
  */
-import type { ServiceModule } from '../../shared/src';
+import {
+  fileReferenceSpec,
+  fileReferencesOf,
+  type FileReferenceSettings,
+  type ServiceModule,
+} from '../../shared/src';
 import { MediaServiceService } from '../../shared/src/gen/tern/media/v1/media';
 import { mediaHandlers } from './api/media';
 import { FileStore } from './storage/files';
@@ -14,10 +19,11 @@ import { FileStore } from './storage/files';
  */
 const UPLOAD_EXPIRY_DAYS = 2;
 
-export const mediaService: ServiceModule = {
+export const mediaService: ServiceModule<FileReferenceSettings> = {
   name: 'media',
   grpc: [{ fullName: 'tern.media.v1.MediaService', definition: MediaServiceService }],
   needs: { cassandra: true, nats: true, objects: true },
+  settings: fileReferenceSpec,
   async start(ctx) {
     const { client, bucket } = ctx.objects!;
     const log = ctx.log.child({ component: 'media' });
@@ -42,6 +48,7 @@ export const mediaService: ServiceModule = {
       store: new FileStore(ctx.cassandra!.dc),
       objects: client,
       bucket,
+      references: fileReferencesOf(ctx.settings),
       log,
     });
     return { 'tern.media.v1.MediaService': handlers };

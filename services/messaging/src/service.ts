@@ -11,6 +11,7 @@ import {
   MessagingServiceClient,
   MessagingServiceService,
 } from '../../shared/src/gen/tern/messaging/v1/messaging';
+import { attachments } from './api/attachments';
 import { chatModule } from './api/chats';
 import { Chats } from './storage/chats';
 import { contactHandlers } from './api/contacts';
@@ -48,9 +49,11 @@ export const messagingService: ServiceModule<PushSettings> = {
     const authOf = new DcClients(AuthServiceClient, ctx.topology, 'auth');
     const messagingOf = new DcClients(MessagingServiceClient, ctx.topology, 'messaging');
     const media = createClient(MediaServiceClient, ctx.dc.services.media);
+    const mediaOf = new DcClients(MediaServiceClient, ctx.topology, 'media');
     ctx.lifecycle.onShutdown('clients', () => {
       auth.close();
       media.close();
+      mediaOf.close();
       authOf.close();
       messagingOf.close();
     });
@@ -102,7 +105,15 @@ export const messagingService: ServiceModule<PushSettings> = {
     }
     const handlers = {
       ...notifyHandlers(core, devices, notify, tokenTypes),
-      ...privateHandlers(core, (req, sender, fwd) => chats.send(req, sender, fwd), media),
+      ...privateHandlers(
+        core,
+        (req, sender, extras) => chats.send(req, sender, extras),
+        attachments(
+          media,
+          mediaOf,
+          ctx.topology.dcs.map((dc) => dc.id),
+        ),
+      ),
       ...historyHandlers(core),
       ...syncHandlers(core),
       ...receiptHandlers(core),

@@ -21,3 +21,5 @@ export * from './storage/objects';
 export * from './service/runtime';
 export * from './service/settings';
 export * from './telemetry/nats-context';
+export * from './files/file-reference';
+export * from './files/file-ids';

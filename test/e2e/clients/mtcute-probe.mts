@@ -31,6 +31,7 @@ import {
   TelegramClient,
 } from '@mtcute/node';
 import { createHash } from 'node:crypto';
+import { signInOrUp } from './mtcute-login.mjs';
 import { addPublicKey, randomLong } from '@mtcute/core/utils.js';
 
 interface Options {
@@ -81,32 +82,13 @@ const client = new TelegramClient({
 
 /** auth.sendCode → signIn (→ signUp for a new number), as an app built on mtcute does it. */
 async function login(o: NonNullable<Options['login']>) {
-  const sent = await client.sendCode({ phone: o.phone });
-  if (!('phoneCodeHash' in sent)) throw new Error('already logged in');
-  const signIn = await client.call({
-    _: 'auth.signIn',
-    phoneNumber: o.phone,
-    phoneCodeHash: sent.phoneCodeHash,
-    phoneCode: o.code,
-  });
-  const authorization =
-    signIn._ === 'auth.authorizationSignUpRequired'
-      ? await client.call({
-          _: 'auth.signUp',
-          phoneNumber: o.phone,
-          phoneCodeHash: sent.phoneCodeHash,
-          firstName: o.firstName,
-          lastName: '',
-        })
-      : signIn;
-  if (authorization._ !== 'auth.authorization') throw new Error(`unexpected ${authorization._}`);
-  await client.notifyLoggedIn(authorization);
+  const { signedUp } = await signInOrUp(client, o);
   const me = await client.getMe();
   return {
     dcId: await client.getPrimaryDcId(),
     id: me.id,
     firstName: me.firstName,
-    signedUp: signIn._ !== 'auth.authorization',
+    signedUp,
   };
 }
 

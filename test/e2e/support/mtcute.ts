@@ -1,6 +1,6 @@
 /**
- * mtcute (ESM only) as a test client: runs test/e2e/clients/mtcute-probe.mts as a child process
- * against one DC of the stack and returns the JSON line it prints.
+ * mtcute (ESM only) as a test client: runs test/e2e/clients/mtcute-probe.mts (or mtcute-media.mts
+ * for files) as a child process against one DC of the stack and returns the JSON line it prints.
  */
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
@@ -57,4 +57,59 @@ export interface ProbeMessaging {
   sent: Array<{ to: string; id: number | null; pts: number | null; _: string }>;
   history: Record<string, ProbeMessage[]>;
   difference?: { kinds: string[]; pts: number; messages: ProbeMessage[] };
+}
+
+/** A document as clients/mtcute-media.mts reports it. */
+export interface MtcuteDocument {
+  id: string;
+  dcId: number | null;
+  size: number | null;
+  fileName: string | null;
+  mimeType: string;
+}
+
+/** What clients/mtcute-media.mts prints (see the top of that file). */
+export interface MediaProbeResult {
+  fatal?: string;
+  results?: {
+    login: { dcId: number; id: number };
+    /** `calls`: requests by method and errors as `method: ERROR`, with counts. */
+    sent?: { id: number; document: MtcuteDocument; calls: Record<string, number> };
+    received?: {
+      id: number;
+      text: string;
+      document: MtcuteDocument;
+      length: number;
+      sha256: string;
+      calls: Record<string, number>;
+      migratedSha256: string;
+      migratedCalls: Record<string, number>;
+    };
+  };
+}
+
+/**
+ * Runs clients/mtcute-media.mts (mtcute's own upload and download API) against DC `dcIndex`
+ * (0-based) with `options` (login, username, send, receive).
+ */
+export async function mtcuteMedia(s: TestStack, dcIndex: number, options: object): Promise<MediaProbeResult> {
+  const dc = s.dcs[dcIndex]!;
+  const { stdout } = await promisify(execFile)(
+    join(s.repoRoot, 'node_modules', '.bin', 'tsx'),
+    [
+      join(__dirname, '..', 'clients', 'mtcute-media.mts'),
+      JSON.stringify({
+        host: dc.host,
+        port: dc.tcpPort,
+        dcId: dc.id,
+        rsaPublicKey: s.rsaPublicKey,
+        ...options,
+      }),
+    ],
+    { encoding: 'utf8', timeout: 120_000 },
+  ).catch((err: { stdout?: string }) => {
+    if (!err.stdout?.includes('"fatal"')) throw err;
+    return { stdout: err.stdout };
+  });
+  return JSON.parse(stdout.trim().split('\n').pop()!) as MediaProbeResult;
 }

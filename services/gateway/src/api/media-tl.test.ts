@@ -62,6 +62,48 @@ describe('media in TL', () => {
     for (const layer of tl.layers) expect(tl.encodeObject(layer, m).length).toBeGreaterThan(100);
   });
 
+  it('renders a photo message with its sizes and stripped thumbnail in every served layer', () => {
+    const sizes = [
+      { type: 'i', w: 0, h: 0, size: 0, bytes: Buffer.from([1, 30, 40, 0xaa]) },
+      { type: 's', w: 100, h: 75, size: 2_000, bytes: Buffer.alloc(0) },
+      { type: 'y', w: 1280, h: 960, size: 200_000, bytes: Buffer.alloc(0) },
+    ];
+    const photo = {
+      id: (2n << 56n) | 7n,
+      accessHash: -3n,
+      fileReference: Buffer.alloc(16, 1),
+      date: 1,
+      sizes,
+      dcId: 2,
+    };
+    const m = tlMessage({
+      ...withDocument,
+      media: { ttlSeconds: 0, kind: { $case: 'photo', value: photo } },
+    });
+    const media = m.media as {
+      _: string;
+      photo: { dc_id: number; sizes: Array<{ _: string; type: string }> };
+    };
+    expect(media._).toBe('messageMediaPhoto');
+    expect(media.photo.dc_id).toBe(2);
+    expect(media.photo.sizes.map((z) => `${z._}:${z.type}`)).toEqual([
+      'photoStrippedSize:i',
+      'photoSize:s',
+      'photoSize:y',
+    ]);
+    for (const layer of tl.layers) expect(tl.encodeObject(layer, m).length).toBeGreaterThan(100);
+    const sent = inputMediaOf({
+      _: 'inputMediaPhoto',
+      id: { _: 'inputPhoto', id: 5n, access_hash: 6n, file_reference: Buffer.alloc(1) },
+    });
+    expect(sent.kind?.$case).toBe('photo');
+    const uploaded = inputMediaOf({
+      _: 'inputMediaUploadedPhoto',
+      file: { _: 'inputFile', id: 9n, parts: 1, name: 'a.jpg', md5_checksum: '' },
+    });
+    expect(uploaded.kind?.$case).toBe('uploadedPhoto');
+  });
+
   it('shows no media for a message without any', () => {
     expect(tlMessageMedia(undefined)).toBeUndefined();
     expect(tlMessage({ ...withDocument, media: undefined }).media).toBeUndefined();

@@ -10,10 +10,14 @@ import type {
   InputDocument,
   InputFile,
   InputMedia,
+  InputPhoto,
   MessageMedia,
+  Photo,
+  PhotoSize,
 } from '../../../shared/src/gen/tern/common/v1/media';
 import type { TlObject } from '../mtproto/tl-types';
 import { text } from './convert';
+import { currentFileReference } from './file-references';
 
 const num = (v: unknown): number => Number(v ?? 0);
 const bytes = (v: unknown): Buffer => (Buffer.isBuffer(v) ? v : Buffer.alloc(0));
@@ -77,7 +81,16 @@ function inputDocumentOf(v: unknown): InputDocument {
   return { id: d.id as bigint, accessHash: d.access_hash as bigint, fileReference: bytes(d.file_reference) };
 }
 
-/** TL InputMedia → proto: uploaded documents and documents already stored; others MEDIA_INVALID. */
+function inputPhotoOf(v: unknown): InputPhoto {
+  const p = v as TlObject | undefined;
+  if (p?._ !== 'inputPhoto') throw errors.badRequest('MEDIA_INVALID');
+  return { id: p.id as bigint, accessHash: p.access_hash as bigint, fileReference: bytes(p.file_reference) };
+}
+
+/**
+ * TL InputMedia → proto: uploaded photos and documents, and photos and documents already stored;
+ * others MEDIA_INVALID. Stickers attached to a photo, spoilers and live photos are not kept.
+ */
 export function inputMediaOf(v: unknown): InputMedia {
   const m = v as TlObject | undefined;
   switch (m?._) {
@@ -99,6 +112,15 @@ export function inputMediaOf(v: unknown): InputMedia {
       };
     case 'inputMediaDocument':
       return { kind: { $case: 'document', value: inputDocumentOf(m.id) } };
+    case 'inputMediaUploadedPhoto':
+      return {
+        kind: {
+          $case: 'uploadedPhoto',
+          value: { file: inputFileOf(m.file), ttlSeconds: num(m.ttl_seconds) },
+        },
+      };
+    case 'inputMediaPhoto':
+      return { kind: { $case: 'photo', value: inputPhotoOf(m.id) } };
     default:
       throw errors.badRequest('MEDIA_INVALID');
   }
@@ -144,7 +166,8 @@ export function tlDocument(d: Document): TlObject {
     _: 'document',
     id: d.id,
     access_hash: d.accessHash,
-    file_reference: Buffer.from(d.fileReference),
+    // Issued now: a client that met FILE_REFERENCE_EXPIRED refetches the message for this.
+    file_reference: currentFileReference(d.id, d.fileReference),
     date: d.date,
     mime_type: d.mimeType,
     size: d.size,
@@ -153,9 +176,33 @@ export function tlDocument(d: Document): TlObject {
   };
 }
 
+/**
+ * One size of a photo: a rendition downloaded with upload.getFile (TL photoSize), or the stripped
+ * thumbnail carried inline (photoStrippedSize), which is the one with bytes.
+ */
+export function tlPhotoSize(z: PhotoSize): TlObject {
+  if (z.bytes.length > 0) return { _: 'photoStrippedSize', type: z.type, bytes: Buffer.from(z.bytes) };
+  return { _: 'photoSize', type: z.type, w: z.w, h: z.h, size: z.size };
+}
+
+/** A stored photo (TL photo): its sizes are downloaded from DC `dc_id`. */
+export function tlPhoto(p: Photo): TlObject {
+  return {
+    _: 'photo',
+    id: p.id,
+    access_hash: p.accessHash,
+    file_reference: currentFileReference(p.id, p.fileReference),
+    date: p.date,
+    sizes: p.sizes.map(tlPhotoSize),
+    dc_id: p.dcId,
+  };
+}
+
 /** TL MessageMedia of a stored message (undefined when there is none). */
 export function tlMessageMedia(m: MessageMedia | undefined): TlObject | undefined {
   const k = m?.kind;
+  if (k?.$case === 'photo')
+    return { _: 'messageMediaPhoto', photo: tlPhoto(k.value), ttl_seconds: m?.ttlSeconds || undefined };
   if (k?.$case !== 'document') return undefined;
   const video = k.value.attributes.some((a) => a.kind?.$case === 'video');
   const voice = k.value.attributes.some((a) => a.kind?.$case === 'audio' && a.kind.value.voice);

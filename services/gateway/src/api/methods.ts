@@ -47,7 +47,7 @@ import { bindTempAuthKey, type PfsDeps } from './pfs';
 import { getNotifySettings, registerDevice, unregisterDevice, updateNotifySettings } from './notify';
 import type { TlObject } from '../mtproto/tl-types';
 import { config, nearestDc } from './help';
-import { getFile, saveBigFilePart, saveFilePart, sendMedia, type MediaDeps } from './upload';
+import { getFile, saveBigFilePart, saveFilePart, sendMedia, uploadMedia, type MediaDeps } from './upload';
 
 /** What handlers may use: the deployment's shape and this DC's backend clients. */
 export interface MethodDeps extends PfsDeps, MessagingDeps, MediaDeps {
@@ -106,6 +106,7 @@ export const METHODS: Readonly<Record<string, Method>> = {
   'messages.setTyping': setTyping,
   'messages.toggleDialogPin': toggleDialogPin,
   'messages.sendMedia': sendMedia,
+  'messages.uploadMedia': uploadMedia,
   'messages.sendMessage': sendMessage,
   'updates.getDifference': getDifference,
   'updates.getState': getState,

@@ -1,17 +1,19 @@
 /**
- * Files: upload.saveFilePart / saveBigFilePart / getFile and messages.sendMedia. Translation only.
- * Parts go to this DC's media service: a file lives in the DC the client uploaded it to (its home
- * DC's connection), and getFile on another DC answers FILE_MIGRATE_X, after which clients export
- * their authorization to the file's DC and download there.
+ * Files: upload.saveFilePart / saveBigFilePart / getFile (documents and photo sizes) and
+ * messages.sendMedia. Translation only. Parts go to this DC's media service: a file lives in the
+ * DC the client uploaded it to (its home DC's connection), and getFile on another DC answers
+ * FILE_MIGRATE_X, after which clients export their authorization to the file's DC and download
+ * there.
  */
 import { errors, unary } from '../../../shared/src';
+import type { InputFileLocation } from '../../../shared/src/gen/tern/common/v1/media';
 import { FileType, type MediaServiceClient } from '../../../shared/src/gen/tern/media/v1/media';
 import type { CallContext } from '../mtproto/engine';
 import type { TlObject } from '../mtproto/tl-types';
 import { requestContext } from './context';
 import { text } from './convert';
 import { tlUpdates } from './updates-tl';
-import { inputMediaOf } from './media-tl';
+import { inputMediaOf, tlMessageMedia } from './media-tl';
 import { inputPeer, type MessagingDeps } from './messages';
 
 export interface MediaDeps extends MessagingDeps {
@@ -62,22 +64,27 @@ const STORAGE_TYPES: Partial<Record<FileType, string>> = {
   [FileType.UNKNOWN]: 'storage.fileUnknown',
 };
 
+/** TL InputFileLocation → proto: documents and photo sizes; other locations LOCATION_INVALID. */
+function fileLocationOf(v: unknown): InputFileLocation {
+  const loc = v as TlObject | undefined;
+  if (loc?._ !== 'inputDocumentFileLocation' && loc?._ !== 'inputPhotoFileLocation')
+    throw errors.badRequest('LOCATION_INVALID');
+  const value = {
+    id: loc.id as bigint,
+    accessHash: loc.access_hash as bigint,
+    fileReference: bytesOf(loc.file_reference),
+    thumbSize: text(loc.thumb_size),
+  };
+  return loc._ === 'inputPhotoFileLocation'
+    ? { kind: { $case: 'photo', value } }
+    : { kind: { $case: 'document', value } };
+}
+
 export async function getFile(call: TlObject, ctx: CallContext, d: MediaDeps): Promise<TlObject> {
-  const loc = call.location as TlObject | undefined;
-  if (loc?._ !== 'inputDocumentFileLocation') throw errors.badRequest('LOCATION_INVALID');
+  const location = fileLocationOf(call.location);
   const res = await unary(d.media.getFile.bind(d.media), {
     context: await loggedInContext(ctx, d),
-    location: {
-      kind: {
-        $case: 'document',
-        value: {
-          id: loc.id as bigint,
-          accessHash: loc.access_hash as bigint,
-          fileReference: bytesOf(loc.file_reference),
-          thumbSize: text(loc.thumb_size),
-        },
-      },
-    },
+    location,
     offset: BigInt(call.offset as bigint | number),
     limit: Number(call.limit),
     precise: call.precise === true,
@@ -110,4 +117,21 @@ export async function sendMedia(call: TlObject, ctx: CallContext, d: MediaDeps):
     { deadlineMs: 150_000 },
   );
   return tlUpdates(res.updates);
+}
+
+/**
+ * messages.uploadMedia: stores an upload (or checks a stored file) without sending it, so a client
+ * can send it later by reference (inputMediaDocument / inputMediaPhoto), perhaps many times. Only
+ * the uploader may use it until a message grants it to others; `peer` is where the client means to
+ * send it, which Tern does not need to know yet.
+ */
+export async function uploadMedia(call: TlObject, ctx: CallContext, d: MediaDeps): Promise<TlObject> {
+  const res = await unary(
+    d.media.uploadMedia.bind(d.media),
+    { context: await loggedInContext(ctx, d), media: inputMediaOf(call.media), grantUserIds: [] },
+    { deadlineMs: 150_000 },
+  );
+  const media = tlMessageMedia(res.media);
+  if (!media) throw errors.badRequest('MEDIA_INVALID');
+  return media;
 }

@@ -1,6 +1,6 @@
 /**
- * MediaService: uploads in parts, completion into stored (deduplicated) content, documents,
- * download grants and ranged downloads.
+ * MediaService: uploads in parts, completion into stored (deduplicated) content, documents and
+ * photos, download grants and ranged downloads.
  *
  * Bytes never pass through this process whole. A part (≤ 512 KiB) is one object
  * `uploads/<owner>/<file_id>/<part>`; completion streams the parts once in order to hash them,
@@ -9,27 +9,48 @@
  * Parts are kept as the stored layout rather than composed into one object because S3's
  * server-side compose needs source parts of at least 5 MiB, and Telegram parts are at most 512 KiB.
  *
- * A file lives in the DC that received the upload; its id carries that DC (idOf), so any DC can
- * answer FILE_MIGRATE_X without a lookup.
+ * A file lives in the DC that received the upload; its id carries that DC (newFileId), so any DC
+ * can answer FILE_MIGRATE_X without a lookup.
+ *
+ * A photo is different in one way: the server makes what clients download (photos.ts). Its
+ * upload is stored as content like a document's (the original, kept so renditions can be remade),
+ * and each JPEG rendition is stored as content of its own, `files/<its sha256>/0`, so a photo's
+ * sizes are downloaded with the same ranged reads as documents and identical renditions are
+ * stored once. Content addressing also means a rendition's bytes never change under a message
+ * that advertises their size, even if a later encoder would make them differently.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Client as MinioClient } from 'minio';
-import { errors, type AsyncService, type Logger } from '../../../shared/src';
+import {
+  dcOfFileId,
+  errors,
+  newFileId,
+  type AsyncService,
+  type FileReferences,
+  type Logger,
+} from '../../../shared/src';
 import type { RequestContext } from '../../../shared/src/gen/tern/common/v1/context';
 import type {
   Document,
   DocumentAttribute,
-  InputDocument,
   InputFile,
   MessageMedia,
+  Photo,
 } from '../../../shared/src/gen/tern/common/v1/media';
 import {
   FileType,
   type FileMetadata,
   type MediaServiceServer,
 } from '../../../shared/src/gen/tern/media/v1/media';
-import type { FileStore, StoredContent, StoredDocument } from '../storage/files';
-import { checkCompletion, checkPart, checkRange, partsOfRange } from './rules';
+import type {
+  FileStore,
+  StoredContent,
+  StoredDocument,
+  StoredPhoto,
+  StoredPhotoSize,
+} from '../storage/files';
+import { makePhoto, MAX_PHOTO_BYTES, STRIPPED_TYPE } from './photos';
+import { checkCompletion, checkPart, checkRange, partsOfRange, type Layout } from './rules';
 
 export interface MediaDeps {
   dcId: number;
@@ -38,6 +59,8 @@ export interface MediaDeps {
   store: FileStore;
   objects: MinioClient;
   bucket: string;
+  /** Checks the references clients present (issued by gateways with the deployment's key). */
+  references: FileReferences;
   log: Logger;
 }
 
@@ -50,16 +73,11 @@ const MAX_ATTRIBUTES = 16;
 const MAX_GRANTS = 1000;
 /** Server-side copies in flight during one completion. */
 const COPY_CONCURRENCY = 4;
-
-const DC_SHIFT = 56n;
-
-/** A new photo/document id: the holding DC in bits 56..62, 56 random bits below. */
-export function newFileId(dcId: number): bigint {
-  return (BigInt(dcId) << DC_SHIFT) | (randomBytes(8).readBigUInt64BE() & ((1n << DC_SHIFT) - 1n));
-}
-
-/** The DC a photo/document id was issued by (newFileId). */
-export const dcOfFileId = (id: bigint): number => Number(id >> DC_SHIFT);
+/**
+ * Photos decoded at once by one process: each holds up to 10 MB of upload and its decoded pixels
+ * (up to 25 Mpx), so this bounds the memory photos take however many arrive together.
+ */
+const PHOTO_CONCURRENCY = 2;
 
 export const uploadKey = (owner: bigint, fileId: bigint, part: number): string =>
   `uploads/${owner}/${BigInt.asUintN(64, fileId).toString(16)}/${part}`;
@@ -80,6 +98,37 @@ type Handlers = Pick<
   AsyncService<MediaServiceServer>,
   'saveFilePart' | 'completeUpload' | 'uploadMedia' | 'getFile' | 'getFileMetadata' | 'grantAccess'
 >;
+
+/** A stored file someone may hold: a document or a photo (same id space, same access rules). */
+interface Held {
+  id: bigint;
+  accessHash: bigint;
+  fileReference: Buffer;
+  ownerId: bigint;
+}
+
+/** How a client names a stored file: InputDocument, InputPhoto, or a file location. */
+interface FileRef {
+  id: bigint;
+  accessHash: bigint;
+  fileReference: Uint8Array;
+}
+
+/** Runs at most `n` of the functions given to it at once; the rest wait their turn. */
+function limiter(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const waiting: Array<() => void> = [];
+  return async (fn) => {
+    while (active >= n) await new Promise<void>((wake) => waiting.push(wake));
+    active++;
+    try {
+      return await fn();
+    } finally {
+      active--;
+      waiting.shift()?.();
+    }
+  };
+}
 
 function loggedIn(ctx: RequestContext | undefined): bigint {
   const id = ctx?.userId ?? 0n;
@@ -102,6 +151,26 @@ export function documentOf(d: StoredDocument, dcId: number): Document {
   };
 }
 
+/**
+ * The photo as clients see it (TL photo): the stripped thumbnail first, then the renditions
+ * smallest first, as Telegram lists them.
+ */
+export function photoOf(p: StoredPhoto, dcId: number): Photo {
+  const stripped =
+    p.stripped.length > 0 ? [{ type: STRIPPED_TYPE, w: 0, h: 0, size: 0, bytes: p.stripped }] : [];
+  return {
+    id: p.id,
+    accessHash: p.accessHash,
+    fileReference: p.fileReference,
+    date: p.date,
+    sizes: [
+      ...stripped,
+      ...p.sizes.map((z) => ({ type: z.type, w: z.w, h: z.h, size: z.size, bytes: Buffer.alloc(0) })),
+    ],
+    dcId,
+  };
+}
+
 function metadataOf(d: StoredDocument, dcId: number): FileMetadata {
   return {
     id: d.id,
@@ -117,6 +186,25 @@ function metadataOf(d: StoredDocument, dcId: number): FileMetadata {
     fileReference: d.fileReference,
     sha256: d.sha256,
     attributes: d.attributes,
+  };
+}
+
+/** A photo's metadata: its original upload (`size` bytes), as uploaded. */
+function photoMetadataOf(p: StoredPhoto, size: bigint, dcId: number): FileMetadata {
+  return {
+    id: p.id,
+    accessHash: p.accessHash,
+    dcId,
+    size,
+    mimeType: p.mimeType,
+    objectKey: contentKey(p.sha256, 0),
+    date: p.date,
+    md5Checksum: '',
+    ownerUserId: p.ownerId,
+    name: '',
+    fileReference: p.fileReference,
+    sha256: p.sha256,
+    attributes: [{ kind: { $case: 'imageSize', value: { w: p.w, h: p.h } } }],
   };
 }
 
@@ -145,6 +233,7 @@ function checkAttributes(attrs: DocumentAttribute[], name: string): DocumentAttr
 
 export function mediaHandlers(d: MediaDeps): Handlers {
   const { store, objects, bucket } = d;
+  const photoSlot = limiter(PHOTO_CONCURRENCY);
 
   /** Runs `fn` over `items` with at most `n` in flight. */
   async function pool<T>(items: T[], n: number, fn: (t: T) => Promise<void>): Promise<void> {
@@ -155,20 +244,69 @@ export function mediaHandlers(d: MediaDeps): Handlers {
     await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
   }
 
-  /** SHA-256 and MD5 of the upload, reading its parts one at a time. */
-  async function hashUpload(owner: bigint, fileId: bigint, parts: number) {
+  /** The parts of a finished upload, checked against what the client declared. */
+  async function finishedUpload(
+    owner: bigint,
+    file: InputFile,
+  ): Promise<{ parts: number[]; layout: Layout }> {
+    const upload = await store.upload(owner, file.id);
+    const layout = checkCompletion(upload.sizes, file.parts, upload, file.big);
+    return { parts: [...upload.sizes.keys()], layout };
+  }
+
+  /**
+   * Reads an upload once, a part at a time: its SHA-256 and MD5 (checked against the client's
+   * checksum), and with `keep` its bytes (photos only: they are bounded and decoded whole).
+   */
+  async function hashUpload(owner: bigint, file: InputFile, layout: Layout, keep: boolean) {
     const sha = createHash('sha256');
     const md5 = createHash('md5');
+    const chunks: Buffer[] = [];
     let size = 0;
-    for (let i = 0; i < parts; i++) {
-      const stream = await objects.getObject(bucket, uploadKey(owner, fileId, i));
+    for (let i = 0; i < layout.parts; i++) {
+      const stream = await objects.getObject(bucket, uploadKey(owner, file.id, i));
       for await (const chunk of stream as AsyncIterable<Buffer>) {
         sha.update(chunk);
         md5.update(chunk);
+        if (keep) chunks.push(chunk);
         size += chunk.length;
       }
     }
-    return { sha256: sha.digest(), md5: md5.digest('hex'), size };
+    if (size !== layout.size) throw errors.internal(new Error('upload parts changed while completing'));
+    const hashed = { sha256: sha.digest(), md5: md5.digest('hex') };
+    if (!file.big && file.md5Checksum && file.md5Checksum.toLowerCase() !== hashed.md5)
+      throw errors.badRequest('MD5_CHECKSUM_INVALID');
+    return { ...hashed, bytes: keep ? Buffer.concat(chunks, size) : undefined };
+  }
+
+  /**
+   * Copies an upload's parts server-side to its content objects, unless that content is already
+   * stored (dedup). The content row is written only once every object is in place.
+   */
+  async function storeUpload(
+    owner: bigint,
+    fileId: bigint,
+    layout: Layout,
+    sha256: Buffer,
+  ): Promise<StoredContent> {
+    const stored = await store.content(sha256);
+    if (stored) return stored;
+    const parts = Array.from({ length: layout.parts }, (_, i) => i);
+    await pool(parts, COPY_CONCURRENCY, async (i) => {
+      await objects.copyObject(bucket, contentKey(sha256, i), `/${bucket}/${uploadKey(owner, fileId, i)}`);
+    });
+    const content = { ...layout, sha256 };
+    await store.putContent(content);
+    return content;
+  }
+
+  /** Stores bytes made here (a photo rendition) as one-object content, unless already stored. */
+  async function storeBytes(bytes: Buffer): Promise<Buffer> {
+    const sha256 = createHash('sha256').update(bytes).digest();
+    if (await store.content(sha256)) return sha256;
+    await objects.putObject(bucket, contentKey(sha256, 0), bytes, bytes.length);
+    await store.putContent({ sha256, size: bytes.length, partSize: bytes.length, parts: 1 });
+    return sha256;
   }
 
   /** Deletes an upload's parts (rows and objects); best effort, they expire anyway. */
@@ -203,27 +341,9 @@ export function mediaHandlers(d: MediaDeps): Handlers {
       const doc = await store.document(done);
       if (doc) return doc;
     }
-    const upload = await store.upload(owner, file.id);
-    const layout = checkCompletion(upload.sizes, file.parts, upload, file.big);
-    const hashed = await hashUpload(owner, file.id, layout.parts);
-    if (hashed.size !== layout.size)
-      throw errors.internal(new Error('upload parts changed while completing'));
-    if (!file.big && file.md5Checksum && file.md5Checksum.toLowerCase() !== hashed.md5)
-      throw errors.badRequest('MD5_CHECKSUM_INVALID');
-
-    let content: StoredContent | undefined = await store.content(hashed.sha256);
-    if (!content) {
-      const parts = Array.from({ length: layout.parts }, (_, i) => i);
-      await pool(parts, COPY_CONCURRENCY, async (i) => {
-        await objects.copyObject(
-          bucket,
-          contentKey(hashed.sha256, i),
-          `/${bucket}/${uploadKey(owner, file.id, i)}`,
-        );
-      });
-      content = { ...layout, sha256: hashed.sha256 };
-      await store.putContent(content);
-    }
+    const { parts, layout } = await finishedUpload(owner, file);
+    const hashed = await hashUpload(owner, file, layout, false);
+    const content = await storeUpload(owner, file.id, layout, hashed.sha256);
     const doc: StoredDocument = {
       id: newFileId(d.dcId),
       accessHash: randomBytes(8).readBigInt64LE(),
@@ -239,31 +359,102 @@ export function mediaHandlers(d: MediaDeps): Handlers {
     };
     await store.putDocument(doc);
     await store.markCompleted(owner, file.id, doc.id);
-    await dropUpload(owner, file.id, upload.sizes.keys());
+    await dropUpload(owner, file.id, parts);
     return doc;
   }
 
   /**
-   * A stored document `user` may use: the id is this DC's (FILE_MIGRATE_X otherwise), the access
-   * hash matches, the user uploaded it or was granted it, and the file reference is current.
-   * Unknown files and files the user may not see answer the same FILE_ID_INVALID, so ids cannot
-   * be probed.
+   * Turns a finished upload into a stored photo: decodes it and makes the renditions and the
+   * stripped thumbnail (photos.ts) before anything is written, so a picture that fails leaves only
+   * parts that expire. Idempotent per (owner, file id) like documents.
    */
-  async function usable(user: bigint, ref: InputDocument): Promise<StoredDocument> {
+  async function completePhoto(owner: bigint, file: InputFile): Promise<StoredPhoto> {
+    const done = await store.completed(owner, file.id);
+    if (done !== undefined) {
+      const photo = await store.photo(done);
+      if (photo) return photo;
+    }
+    const { parts, layout } = await finishedUpload(owner, file);
+    // Telegram's limit; a client sends bigger pictures as documents.
+    if (layout.size > MAX_PHOTO_BYTES) throw errors.badRequest('PHOTO_SAVE_FILE_INVALID');
+    const { hashed, made } = await photoSlot(async () => {
+      const hashed = await hashUpload(owner, file, layout, true);
+      return { hashed, made: await makePhoto(hashed.bytes!) };
+    });
+    await storeUpload(owner, file.id, layout, hashed.sha256);
+    const sizes: StoredPhotoSize[] = [];
+    for (const r of made.renditions)
+      sizes.push({ type: r.type, w: r.w, h: r.h, size: r.jpeg.length, sha256: await storeBytes(r.jpeg) });
+    const photo: StoredPhoto = {
+      id: newFileId(d.dcId),
+      accessHash: randomBytes(8).readBigInt64LE(),
+      fileReference: randomBytes(16),
+      ownerId: owner,
+      date: Math.floor(Date.now() / 1000),
+      mimeType: made.mimeType,
+      sha256: hashed.sha256,
+      w: made.w,
+      h: made.h,
+      sizes,
+      stripped: made.stripped,
+    };
+    await store.putPhoto(photo);
+    await store.markCompleted(owner, file.id, photo.id);
+    await dropUpload(owner, file.id, parts);
+    return photo;
+  }
+
+  /**
+   * A stored document or photo (`load` reads which) `user` may use: the id is this DC's
+   * (FILE_MIGRATE_X otherwise), the access hash matches, the user uploaded it or was granted it,
+   * and the file reference is current. Unknown files and files the user may not see answer the
+   * same FILE_ID_INVALID, so ids cannot be probed.
+   */
+  async function usable<T extends Held>(
+    user: bigint,
+    ref: FileRef,
+    load: (id: bigint) => Promise<T | undefined>,
+  ): Promise<T> {
     const dc = dcOfFileId(ref.id);
     if (dc !== d.dcId) {
       if (d.dcIds.includes(dc)) throw errors.migrate('FILE', dc);
       throw errors.badRequest('FILE_ID_INVALID');
     }
-    const doc = await store.document(ref.id);
-    if (!doc || doc.accessHash !== ref.accessHash) throw errors.badRequest('FILE_ID_INVALID');
-    if (doc.ownerId !== user && !(await store.granted(doc.id, user)))
+    const file = await load(ref.id);
+    if (!file || file.accessHash !== ref.accessHash) throw errors.badRequest('FILE_ID_INVALID');
+    if (file.ownerId !== user && !(await store.granted(file.id, user)))
       throw errors.badRequest('FILE_ID_INVALID');
-    // References are per file today; a rotation (new reference written to the row) makes every
-    // copy a client holds stale, and it refetches the message (messages.getMessages) for a new one.
-    if (!doc.fileReference.equals(Buffer.from(ref.fileReference)))
+    // References are issued by the gateway each time it shows the file and expire after a while
+    // (shared/src/files/file-reference.ts). Forged ones get the same answer as expired ones: either
+    // way the client's way out is to fetch the message again for a fresh reference.
+    if (d.references.check(file.id, ref.fileReference) !== 'valid')
       throw errors.badRequest('FILE_REFERENCE_EXPIRED');
-    return doc;
+    return file;
+  }
+
+  const loadDocument = (id: bigint) => store.document(id);
+  const loadPhoto = (id: bigint) => store.photo(id);
+  /** A document or photo by id, whichever it is (they share one id space). */
+  const loadHeld = async (id: bigint): Promise<Held | undefined> =>
+    (await store.document(id)) ?? (await store.photo(id));
+
+  /** Up to `limit` bytes of stored content from `offset`, as ranged GETs of its part objects. */
+  async function readRange(sha256: Buffer, offset: number, limit: number): Promise<Buffer> {
+    const content = await store.content(sha256);
+    if (!content) throw errors.internal(new Error(`content ${sha256.toString('hex')} is not stored`));
+    const ranges = offset >= content.size ? [] : partsOfRange(offset, limit, content);
+    const bytes = Buffer.alloc(ranges.reduce((n, r) => n + r.length, 0));
+    let at = 0;
+    for (const r of ranges) {
+      const stream = await objects.getPartialObject(bucket, contentKey(sha256, r.part), r.from, r.length);
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        if (at + chunk.length > bytes.length) throw errors.internal(new Error('object longer than recorded'));
+        chunk.copy(bytes, at);
+        at += chunk.length;
+      }
+    }
+    if (at !== bytes.length) throw errors.internal(new Error('object shorter than recorded'));
+    return bytes;
   }
 
   async function grant(fileId: bigint, owner: bigint, users: readonly bigint[]): Promise<void> {
@@ -303,85 +494,93 @@ export function mediaHandlers(d: MediaDeps): Handlers {
     async uploadMedia(req) {
       const owner = loggedIn(req.context);
       const m = req.media?.kind;
-      let doc: StoredDocument;
-      let ttl = 0;
+      let file: Held;
+      let media: MessageMedia;
       switch (m?.$case) {
         case 'uploadedDocument': {
           const v = m.value;
           if (!v.file) throw errors.badRequest('MEDIA_INVALID');
-          doc = await complete(
+          const doc = await complete(
             owner,
             v.file,
             checkMime(v.mimeType),
             checkAttributes(v.attributes, v.file.name),
           );
-          ttl = v.ttlSeconds;
+          file = doc;
+          media = { kind: { $case: 'document', value: documentOf(doc, d.dcId) }, ttlSeconds: v.ttlSeconds };
           break;
         }
-        case 'document':
+        case 'document': {
           // Re-sending a document the sender can already see (e.g. one it received).
-          doc = await usable(owner, m.value);
+          const doc = await usable(owner, m.value, loadDocument);
+          file = doc;
+          media = { kind: { $case: 'document', value: documentOf(doc, d.dcId) }, ttlSeconds: 0 };
           break;
+        }
+        case 'uploadedPhoto': {
+          const v = m.value;
+          if (!v.file) throw errors.badRequest('MEDIA_INVALID');
+          const photo = await completePhoto(owner, v.file);
+          file = photo;
+          media = { kind: { $case: 'photo', value: photoOf(photo, d.dcId) }, ttlSeconds: v.ttlSeconds };
+          break;
+        }
+        case 'photo': {
+          // Re-sending a photo the sender can already see.
+          const photo = await usable(owner, m.value, loadPhoto);
+          file = photo;
+          media = { kind: { $case: 'photo', value: photoOf(photo, d.dcId) }, ttlSeconds: 0 };
+          break;
+        }
         default:
-          // Photos need server-made sizes (not built yet).
           throw errors.badRequest('MEDIA_INVALID');
       }
-      await grant(doc.id, doc.ownerId, [...req.grantUserIds, owner]);
-      const media: MessageMedia = {
-        kind: { $case: 'document', value: documentOf(doc, d.dcId) },
-        ttlSeconds: ttl,
-      };
+      await grant(file.id, file.ownerId, [...req.grantUserIds, owner]);
       return { media };
     },
 
     async getFile(req) {
       const user = loggedIn(req.context);
       const loc = req.location?.kind;
-      if (loc?.$case !== 'document' || loc.value.thumbSize !== '')
-        throw errors.badRequest('LOCATION_INVALID');
-      checkRange(req.offset, req.limit, req.precise);
-      const doc = await usable(user, loc.value);
-      const content = await store.content(doc.sha256);
-      if (!content) throw errors.internal(new Error(`document ${doc.id} has no content`));
-      const offset = Number(req.offset);
-      const ranges = offset >= content.size ? [] : partsOfRange(offset, req.limit, content);
-      const bytes = Buffer.alloc(ranges.reduce((n, r) => n + r.length, 0));
-      let at = 0;
-      for (const r of ranges) {
-        const stream = await objects.getPartialObject(
-          bucket,
-          contentKey(doc.sha256, r.part),
-          r.from,
-          r.length,
-        );
-        for await (const chunk of stream as AsyncIterable<Buffer>) {
-          if (at + chunk.length > bytes.length)
-            throw errors.internal(new Error('object longer than recorded'));
-          chunk.copy(bytes, at);
-          at += chunk.length;
-        }
+      // Documents are downloaded whole (their thumbnails are not made yet); photos by rendition.
+      if (loc?.$case === 'document' && loc.value.thumbSize === '') {
+        checkRange(req.offset, req.limit, req.precise);
+        const doc = await usable(user, loc.value, loadDocument);
+        const bytes = await readRange(doc.sha256, Number(req.offset), req.limit);
+        return { type: FILE_TYPES[doc.mimeType] ?? FileType.PARTIAL, mtime: doc.date, bytes };
       }
-      if (at !== bytes.length) throw errors.internal(new Error('object shorter than recorded'));
-      return { type: FILE_TYPES[doc.mimeType] ?? FileType.PARTIAL, mtime: doc.date, bytes };
+      if (loc?.$case === 'photo') {
+        checkRange(req.offset, req.limit, req.precise);
+        const photo = await usable(user, loc.value, loadPhoto);
+        // The stripped thumbnail travels inside the message; only renditions are files.
+        const size = photo.sizes.find((z) => z.type === loc.value.thumbSize);
+        if (!size) throw errors.badRequest('LOCATION_INVALID');
+        const bytes = await readRange(size.sha256, Number(req.offset), req.limit);
+        return { type: FileType.JPEG, mtime: photo.date, bytes };
+      }
+      throw errors.badRequest('LOCATION_INVALID');
     },
 
     async getFileMetadata(req) {
       const dc = dcOfFileId(req.fileId);
       if (dc !== d.dcId) throw errors.migrate('FILE', dc);
       const doc = await store.document(req.fileId);
-      if (!doc) throw errors.badRequest('FILE_ID_INVALID');
-      return { file: metadataOf(doc, d.dcId) };
+      if (doc) return { file: metadataOf(doc, d.dcId) };
+      const photo = await store.photo(req.fileId);
+      if (!photo) throw errors.badRequest('FILE_ID_INVALID');
+      const original = await store.content(photo.sha256);
+      return { file: photoMetadataOf(photo, BigInt(original?.size ?? 0), d.dcId) };
     },
 
     async grantAccess(req) {
       const dc = dcOfFileId(req.fileId);
       if (dc !== d.dcId) throw errors.migrate('FILE', dc);
       const user = loggedIn(req.context);
-      const doc = await store.document(req.fileId);
+      const file = await loadHeld(req.fileId);
       // Only someone who may see the file can pass it on.
-      if (!doc || (doc.ownerId !== user && !(await store.granted(doc.id, user))))
+      if (!file || (file.ownerId !== user && !(await store.granted(file.id, user))))
         throw errors.badRequest('FILE_ID_INVALID');
-      await grant(doc.id, doc.ownerId, req.userIds);
+      await grant(file.id, file.ownerId, req.userIds);
       return {};
     },
   };

@@ -1,7 +1,7 @@
 /**
- * The media tables of this DC's keyspace (migrations/dc/0001_files.cql): upload parts seen,
- * stored content by SHA-256, documents, completed uploads and download grants. Bytes live in the
- * DC's bucket (objects.ts); these rows say which objects make up what.
+ * The media tables of this DC's keyspace (migrations/dc/0001_files.cql, 0002_photos.cql): upload
+ * parts seen, stored content by SHA-256, documents, photos, completed uploads and download
+ * grants. Bytes live in the DC's bucket; these rows say which objects make up what.
  */
 import type { Client } from 'cassandra-driver';
 import { fromLong, toLong } from '../../../shared/src';
@@ -28,6 +28,34 @@ export interface StoredDocument {
   name: string;
   md5Checksum: string;
   attributes: DocumentAttribute[];
+}
+
+/** One rendition of a photo; its bytes are the content named by `sha256`. */
+export interface StoredPhotoSize {
+  type: string;
+  w: number;
+  h: number;
+  size: number;
+  sha256: Buffer;
+}
+
+export interface StoredPhoto {
+  id: bigint;
+  accessHash: bigint;
+  fileReference: Buffer;
+  ownerId: bigint;
+  date: number;
+  /** Format of the original upload. */
+  mimeType: string;
+  /** Content of the original upload. */
+  sha256: Buffer;
+  /** Upright size of the original. */
+  w: number;
+  h: number;
+  /** Smallest first. */
+  sizes: StoredPhotoSize[];
+  /** Stripped thumbnail data. */
+  stripped: Buffer;
 }
 
 export interface StoredContent extends Layout {
@@ -160,6 +188,52 @@ export class FileStore {
       name: (r.name as string | null) ?? '',
       md5Checksum: (r.md5_checksum as string | null) ?? '',
       attributes: decodeAttributes((r.attributes as Buffer | null) ?? Buffer.alloc(0)),
+    };
+  }
+
+  async putPhoto(p: StoredPhoto): Promise<void> {
+    await this.db.execute(
+      `INSERT INTO photos (id, access_hash, file_reference, owner_id, date, mime_type, sha256, w, h, sizes,
+         stripped) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [
+        toLong(p.id),
+        toLong(p.accessHash),
+        p.fileReference,
+        toLong(p.ownerId),
+        p.date,
+        p.mimeType,
+        p.sha256,
+        p.w,
+        p.h,
+        p.sizes.map((z) => ({ letter: z.type, w: z.w, h: z.h, size: z.size, sha256: z.sha256 })),
+        p.stripped,
+      ],
+      opts,
+    );
+  }
+
+  async photo(id: bigint): Promise<StoredPhoto | undefined> {
+    const r = (await this.db.execute('SELECT * FROM photos WHERE id = ?', [toLong(id)], opts)).first();
+    if (!r) return undefined;
+    const sizes = (r.sizes as Array<Record<string, unknown>> | null) ?? [];
+    return {
+      id,
+      accessHash: fromLong(r.access_hash),
+      fileReference: r.file_reference as Buffer,
+      ownerId: fromLong(r.owner_id),
+      date: r.date as number,
+      mimeType: (r.mime_type as string | null) ?? '',
+      sha256: r.sha256 as Buffer,
+      w: (r.w as number | null) ?? 0,
+      h: (r.h as number | null) ?? 0,
+      sizes: sizes.map((z) => ({
+        type: z.letter as string,
+        w: z.w as number,
+        h: z.h as number,
+        size: z.size as number,
+        sha256: z.sha256 as Buffer,
+      })),
+      stripped: (r.stripped as Buffer | null) ?? Buffer.alloc(0),
     };
   }
 

@@ -29,11 +29,7 @@
 import { errors, unary, type AsyncService } from '../../../shared/src';
 import type { Chat, ChatFull, ChatParticipant } from '../../../shared/src/gen/tern/common/v1/chat';
 import type { RequestContext } from '../../../shared/src/gen/tern/common/v1/context';
-import type {
-  Message,
-  MessageAction,
-  MessageFwdHeader,
-} from '../../../shared/src/gen/tern/common/v1/message';
+import type { Message, MessageAction } from '../../../shared/src/gen/tern/common/v1/message';
 import type { InputUser, Peer } from '../../../shared/src/gen/tern/common/v1/peer';
 import type { Updates } from '../../../shared/src/gen/tern/common/v1/update';
 import type { User } from '../../../shared/src/gen/tern/common/v1/user';
@@ -48,6 +44,7 @@ import type {
 import { withChats } from '../producers/updates';
 import { Chats, chatDc, chatIdCandidate, createKey, type ChatRow } from '../storage/chats';
 import { deliveryKey, now, userPeer, usersOfMessage, type BoxCore, type ChatDirectory } from './core';
+import type { ChatSendExtras } from './private-messages';
 
 type Handlers = Pick<
   AsyncService<MessagingServiceServer>,
@@ -56,8 +53,11 @@ type Handlers = Pick<
 
 export interface ChatModule {
   handlers: Handlers;
-  /** messages.sendMessage with a chat peer (the sender's box is this DC's). */
-  send(req: SendMessageRequest, sender: bigint, fwdFrom?: MessageFwdHeader): Promise<SendMessageResponse>;
+  /**
+   * messages.sendMessage with a chat peer (the sender's box is this DC's); a forward's header and
+   * the message's media (made once the members are known: they are granted the file) in `extras`.
+   */
+  send(req: SendMessageRequest, sender: bigint, extras?: ChatSendExtras): Promise<SendMessageResponse>;
 }
 
 /** Telegram's basic-group size limit (chat_size_max): larger groups are supergroups. */
@@ -510,7 +510,7 @@ export function chatModule(core: BoxCore, store: Chats): ChatModule {
   async function send(
     req: SendMessageRequest,
     sender: bigint,
-    fwdFrom?: MessageFwdHeader,
+    extras: ChatSendExtras = {},
   ): Promise<SendMessageResponse> {
     if (req.peer?.kind?.$case !== 'chat') throw errors.badRequest('PEER_ID_INVALID');
     const chatId = req.peer.kind.value.chatId;
@@ -523,6 +523,8 @@ export function chatModule(core: BoxCore, store: Chats): ChatModule {
       throw errors.forbidden('CHAT_WRITE_FORBIDDEN');
     }
     const chat: Chat = { ...plain, creator: me.creator };
+    const { fwdFrom } = extras;
+    const media = extras.media && (await extras.media(members.map((p) => p.userId)));
     const base: Message = {
       id: 0,
       peer: chatPeer(chatId),
@@ -538,6 +540,7 @@ export function chatModule(core: BoxCore, store: Chats): ChatModule {
       silent: req.silent,
       post: false,
       ...(fwdFrom ? { fwdFrom } : {}),
+      ...(media ? { media } : {}),
     };
     const mine = await withChats([chat], () =>
       core.store(sender, { ...base, out: true }, req.randomId, ctx.authKeyId, []),

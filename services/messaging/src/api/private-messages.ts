@@ -8,9 +8,7 @@
  * carries `origin` (the sender and the sender's id), which is how edits, deletions and read
  * receipts find the other copy later.
  */
-import { errors, unary, type AsyncService } from '../../../shared/src';
-import type { MessageMedia } from '../../../shared/src/gen/tern/common/v1/media';
-import type { MediaServiceClient } from '../../../shared/src/gen/tern/media/v1/media';
+import { errors, type AsyncService } from '../../../shared/src';
 import type { Chat } from '../../../shared/src/gen/tern/common/v1/chat';
 import type { Message, MessageFwdHeader } from '../../../shared/src/gen/tern/common/v1/message';
 import type { Update } from '../../../shared/src/gen/tern/common/v1/update';
@@ -29,14 +27,13 @@ import {
   type BoxCore,
   type StoreResult,
 } from './core';
+import type { Attachments, MediaFor } from './attachments';
 
 type Handlers = Pick<AsyncService<MessagingServiceServer>, 'sendMessage' | 'forwardMessages'>;
 
 export const MAX_TEXT = 4096;
 /** A media caption's limit (help.getConfig's caption_length_max). */
 export const MAX_CAPTION = 1024;
-/** Completing an upload reads it once and copies it inside the object store: allow big files. */
-const UPLOAD_MEDIA_DEADLINE_MS = 120_000;
 /** Messages per forwardMessages call (Telegram's limit). */
 const FORWARD_MAX = 100;
 
@@ -46,19 +43,24 @@ export function checkText(text: string): void {
   if (text.length > MAX_TEXT) throw errors.badRequest('MESSAGE_TOO_LONG');
 }
 
+/** What a send to a basic group carries besides the request (chats.ts `send`). */
+export interface ChatSendExtras {
+  fwdFrom?: MessageFwdHeader;
+  media?: MediaFor;
+}
+
 /**
  * @param sendToChat messages.sendMessage to a basic group (chats.ts).
- * @param media this DC's media service: a message's media is stored (and granted to the
- *   recipient) where the sender uploaded it, the sender's home DC; without it media is refused.
+ * @param files media on messages (attachments.ts); without it media is refused.
  */
 export function privateHandlers(
   core: BoxCore,
   sendToChat: (
     req: SendMessageRequest,
     sender: bigint,
-    fwdFrom?: MessageFwdHeader,
+    extras?: ChatSendExtras,
   ) => Promise<SendMessageResponse>,
-  media?: MediaServiceClient,
+  files?: Attachments,
 ): Handlers {
   core.onDeliver('newMessage', async (req) => {
     if (req.op?.$case !== 'newMessage') throw errors.badRequest('OPERATION_NOT_SUPPORTED');
@@ -151,25 +153,16 @@ export function privateHandlers(
       const sender = await core.ownBox(req.context);
       if (!req.media) checkText(req.message);
       else if (req.message.length > MAX_CAPTION) throw errors.badRequest('MEDIA_CAPTION_TOO_LONG');
-      if (req.peer?.kind?.$case === 'chat') {
-        if (req.media) throw errors.badRequest('MEDIA_INVALID'); // groups take media later
-        return sendToChat(req, sender);
-      }
+      const input = req.media;
+      if (input && !files) throw errors.badRequest('MEDIA_INVALID');
+      const mediaFor: MediaFor | undefined =
+        input && ((holders) => files!.attach(req.context!, input, holders));
+      if (req.peer?.kind?.$case === 'chat') return sendToChat(req, sender, mediaFor && { media: mediaFor });
       const recipient = await core.privatePeer(sender, req.peer);
-      let stored: MessageMedia | undefined;
-      if (req.media) {
-        if (!media) throw errors.badRequest('MEDIA_INVALID');
-        // Completes the upload and grants the recipient the file before either copy exists, so no
-        // box ever shows a file its owner cannot download. Both copies name the same file, which
-        // stays in this DC; the recipient's client fetches it here (FILE_MIGRATE_X elsewhere).
-        const res = await unary(
-          media.uploadMedia.bind(media),
-          { context: req.context, media: req.media, grantUserIds: [recipient.id] },
-          { deadlineMs: UPLOAD_MEDIA_DEADLINE_MS },
-        );
-        stored = res.media;
-        if (!stored) throw errors.badRequest('MEDIA_INVALID');
-      }
+      // Completes the upload and grants the recipient the file before either copy exists. Both
+      // copies name the same file, which stays in this DC; the recipient's client fetches it here
+      // (FILE_MIGRATE_X elsewhere).
+      const stored = mediaFor && (await mediaFor([recipient.id]));
       const content: Content = { message: req.message, entities: req.entities, silent: req.silent };
       if (stored) content.media = stored;
       const mine = await sendPrivate(sender, recipient, content, req.randomId, req.context!.authKeyId);
@@ -198,6 +191,11 @@ export function privateHandlers(
         const fwdFrom = req.dropAuthor
           ? undefined
           : (m.fwdFrom ?? { from: m.from, fromName: '', date: m.date, channelPost: 0 });
+        const original = m.media;
+        if (original && !files) throw errors.badRequest('MEDIA_INVALID');
+        // The same file, granted to the new holders where it lives (perhaps another DC).
+        const mediaFor: MediaFor | undefined =
+          original && ((holders) => files!.share(req.context!, original, holders));
         if (!recipient) {
           // To a basic group: the group's own send (membership, fan-out), with the header.
           const r = await sendToChat(
@@ -213,7 +211,7 @@ export function privateHandlers(
               clearDraft: false,
             },
             sender,
-            fwdFrom,
+            { ...(fwdFrom ? { fwdFrom } : {}), ...(mediaFor ? { media: mediaFor } : {}) },
           );
           const update = r.updates?.updates.find((u) => u.kind?.$case === 'newMessage');
           if (r.message && update)
@@ -223,6 +221,7 @@ export function privateHandlers(
         }
         const content: Content = { message: m.message, entities: m.entities, silent: req.silent };
         if (fwdFrom) content.fwdFrom = fwdFrom;
+        if (mediaFor) content.media = await mediaFor([recipient.id]);
         const result = await sendPrivate(sender, recipient, content, randomId, req.context!.authKeyId);
         sent.push({ result, randomId });
       }
