@@ -3,6 +3,7 @@
  * this and other processes (from /proc), resident memory, and number formatting.
  */
 import { readFileSync } from 'node:fs';
+import { availableParallelism, loadavg, release, totalmem } from 'node:os';
 
 /** Runs `fn` repeatedly for about `ms` milliseconds (after a short warm-up); returns calls/s. */
 export function opsPerSecond(fn: () => unknown, ms: number, warmupMs = Math.min(200, ms / 4)): number {
@@ -114,4 +115,27 @@ export function table(rows: string[][]): string {
         .trimEnd(),
     )
     .join('\n');
+}
+
+/** The load average (1, 5, 15 min), printed beside figures: other work lowers every one. */
+export const loadAverage = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+
+/** The machine a bench ran on, for docs/benchmarks.md. */
+export function machineDescription(): string {
+  const cpu = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown CPU';
+  return `${availableParallelism()} CPUs (${cpu}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Node ${process.version}, Linux ${release()}`;
+}
+
+/** CPU of each process of a cpuWindow as a share of one core (those above 2%), and the machine's. */
+export function cpuSharesOf(cpu: Record<string, number>, seconds: number): string {
+  const { machine: all, ...procs } = cpu;
+  const parts = Object.entries(procs)
+    .filter(([, s]) => s / seconds >= 0.02)
+    .map(([name, s]) => `${name} ${Math.round((s / seconds) * 100)}%`);
+  if (all !== undefined)
+    parts.push(`machine ${Math.round((all / seconds) * 100)}% of ${availableParallelism() * 100}%`);
+  return parts.join(' · ');
 }

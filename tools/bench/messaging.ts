@@ -14,13 +14,11 @@
  *
  * Options: --clients 1,4,16 (levels) --seconds 15 (per level).
  */
-import { readFileSync } from 'node:fs';
-import { availableParallelism, loadavg, release, totalmem } from 'node:os';
 import { readStackInfo } from '../stack/info';
 import { runningPid } from '../stack/processes';
 import { trustServerKey, type Target } from './gramjs';
 import type { LoadResult } from './handshake';
-import { fmt, ratio, table } from './measure';
+import { cpuSharesOf, fmt, loadAverage, machineDescription, ratio, table } from './measure';
 import { makePairs, quantile, runPairs, type E2eResult } from './messaging-e2e';
 import { rawStores } from './raw-stores';
 import { messageCost } from './traces';
@@ -42,33 +40,13 @@ const SETTINGS = {
 
 const say = (text: string) => process.stdout.write(`${text}\n`);
 const heading = (title: string) => say(`\n== ${title}`);
-const load = () =>
-  loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' ');
-
-function machine(): string {
-  const cpu = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown CPU';
-  return `${availableParallelism()} CPUs (${cpu}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Node ${process.version}, Linux ${release()}`;
-}
-
-/** CPU of each process as a share of one core over the window. */
-function cpuShares(cpu: Record<string, number>, seconds: number): string {
-  const { machine: all, ...procs } = cpu;
-  const parts = Object.entries(procs)
-    .filter(([, s]) => s / seconds >= 0.02)
-    .map(([name, s]) => `${name} ${Math.round((s / seconds) * 100)}%`);
-  if (all !== undefined)
-    parts.push(`whole machine ${Math.round((all / seconds) * 100)}% of ${availableParallelism() * 100}%`);
-  return parts.join(' · ');
-}
 
 const perSecond = (r: LoadResult) => r.ops / r.seconds;
 
 async function main(): Promise<void> {
   const started = performance.now();
-  say(`tern messaging benchmark — ${machine()}`);
-  say(`load average at start: ${load()} (other work on the machine lowers every figure)`);
+  say(`tern messaging benchmark — ${machineDescription()}`);
+  say(`load average at start: ${loadAverage()} (other work on the machine lowers every figure)`);
 
   const info = readStackInfo();
   const dc = (id: number): Target => {
@@ -117,21 +95,21 @@ async function main(): Promise<void> {
         String(writes),
         fmt(perSecond(write)),
         String(write.errors),
-        cpuShares(write.cpu, write.seconds),
+        cpuSharesOf(write.cpu, write.seconds),
       ],
       [
         'Cassandra INSERT IF NOT EXISTS',
         String(lwts),
         fmt(perSecond(lwt)),
         String(lwt.errors),
-        cpuShares(lwt.cpu, lwt.seconds),
+        cpuSharesOf(lwt.cpu, lwt.seconds),
       ],
       [
         'NATS JetStream publish (acked)',
         String(publishes),
         fmt(perSecond(publish)),
         String(publish.errors),
-        cpuShares(publish.cpu, publish.seconds),
+        cpuSharesOf(publish.cpu, publish.seconds),
       ],
     ]),
   );
@@ -149,7 +127,7 @@ async function main(): Promise<void> {
         `N=${n}: ${r.sent} sent, ${r.receivedInWindow} received live in ${r.seconds.toFixed(1)} s; ` +
           `${r.lost} not received within ${SETTINGS.drainMs / 1000} s after; ${r.errors} errors${r.firstError ? ` (first: ${r.firstError})` : ''}`,
       );
-      say(`     CPU: ${cpuShares(r.cpu, r.seconds)}`);
+      say(`     CPU: ${cpuSharesOf(r.cpu, r.seconds)}`);
     }
   } finally {
     await Promise.all(pairs.flatMap((p) => [p.sender.destroy(), p.receiver.destroy()]));
@@ -220,7 +198,9 @@ async function main(): Promise<void> {
       ]),
     );
   } else if (cost) say('no complete sendMessage traces found in Jaeger for this run');
-  say(`\ndone in ${((performance.now() - started) / 1000).toFixed(0)} s; load average at end: ${load()}`);
+  say(
+    `\ndone in ${((performance.now() - started) / 1000).toFixed(0)} s; load average at end: ${loadAverage()}`,
+  );
 }
 
 main().then(

@@ -111,12 +111,18 @@ export function packGzip(data: Buffer): Buffer {
 
 /** Results larger than this travel gzip_packed (when packing actually saves bytes). */
 const GZIP_ABOVE = 1024;
+/**
+ * Results never packed: file bytes (upload.file#096a18d5) are photos, video or archives that do
+ * not shrink, and trying costs ~80 ms of blocking gzip per MiB before being thrown away
+ * (docs/benchmarks.md, media).
+ */
+const NEVER_PACKED = new Set([0x096a18d5]);
 
 export function buildRpcResult(reqMsgId: bigint, result: Buffer): Buffer {
   const head = Buffer.alloc(12);
   head.writeUInt32LE(ID.rpc_result, 0);
   head.writeBigInt64LE(reqMsgId, 4);
-  if (result.length > GZIP_ABOVE) {
+  if (result.length > GZIP_ABOVE && !NEVER_PACKED.has(result.readUInt32LE(0))) {
     const packed = packGzip(result);
     if (packed.length < result.length) return Buffer.concat([head, packed]);
   }

@@ -1,0 +1,251 @@
+/**
+ * `npm run bench:media`: files through the gateway of one DC, beside what that DC's MinIO does on
+ * its own in the same run (docs/benchmarks.md, "Media").
+ *
+ *  1. ceilings: raw MinIO PUT and GET MB/s with the `minio` client straight to the DC's bucket,
+ *     objects of 128 KiB (GramJS's part size up to 100 MB) and 512 KiB (the largest part), several
+ *     in flight (media-raw.ts); the objects are removed afterwards;
+ *  2. through the gateway with GramJS, one user of the DC (media-client.ts): uploadFile of a file
+ *     with 1 and 4 workers, the completion (messages.sendMedia of it as a document), and downloads
+ *     of that document: GramJS's downloadMedia, and upload.getFile of 1 MiB with 1 and 4 in flight;
+ *     every figure as a ratio to the ceiling of the same object size and concurrency.
+ *
+ * `--big 200`: instead, the memory measurement: a 200 MiB file uploaded, sent as a document and
+ * downloaded back through the gateway (bytes checked by SHA-256 of the streamed file) while the
+ * RSS of the DC's gateway and media processes is sampled every 250 ms (media-memory.ts).
+ *
+ * Options: --dc 1 (the DC), --mb 50 (file size of section 2), --seconds 3 (per ceiling level),
+ * --big <MiB>, --samples <file.csv> (with --big: every RSS sample).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TelegramClient } from 'telegram';
+import { readStackInfo } from '../stack/info';
+import { runningPid } from '../stack/processes';
+import { trustServerKey, type Target } from './gramjs';
+import type { LoadResult } from './handshake';
+import { cpuSharesOf, cpuWindow, fmt, loadAverage, machineDescription, ratio, table } from './measure';
+import {
+  closeClient,
+  downloadMediaTo,
+  fileSha256,
+  getFileLoop,
+  loggedInClient,
+  sendAsDocument,
+  uploadFile,
+  writeContent,
+} from './media-client';
+import { memoryRun } from './media-memory';
+import { rawMinio } from './media-raw';
+
+function option(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
+}
+
+const KiB = 1024;
+const MiB = 1024 * 1024;
+const SETTINGS = {
+  dc: Number(option('dc', '1')),
+  fileMiB: Number(option('mb', '50')),
+  bigMiB: Number(option('big', '0')),
+  ceilingMs: Number(option('seconds', '3')) * 1000,
+  sizes: [128 * KiB, 512 * KiB],
+  inFlight: [1, 4, 16],
+};
+
+const say = (text: string) => process.stdout.write(`${text}\n`);
+const heading = (title: string) => say(`\n== ${title}`);
+/** MB/s with MB = 10^6 bytes. */
+const mbps = (bytes: number, seconds: number) => bytes / 1e6 / seconds;
+const kib = (n: number) => `${n / KiB} KiB`;
+
+interface Timed {
+  seconds: number;
+  cpu: Record<string, number>;
+}
+
+async function timed(fn: () => Promise<unknown>, pids: Record<string, number | undefined>): Promise<Timed> {
+  const stop = cpuWindow(pids);
+  const start = performance.now();
+  await fn();
+  const seconds = (performance.now() - start) / 1000;
+  return { seconds, cpu: stop() };
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  say(`tern media benchmark — ${machineDescription()}`);
+  say(`load average at start: ${loadAverage()} (other work on the machine lowers every figure)`);
+
+  const info = readStackInfo();
+  const d = info.dcs.find((x) => x.id === SETTINGS.dc);
+  if (!d) throw new Error(`the stack has no DC ${SETTINGS.dc}`);
+  const target: Target = { dcId: d.id, host: d.host, port: d.tcpPort };
+  const pids = {
+    gateway: runningPid(`dc${d.id}-gateway`),
+    media: runningPid(`dc${d.id}-media`),
+    minio: runningPid('minio'),
+  };
+  if (pids.gateway === undefined || pids.media === undefined || pids.minio === undefined)
+    throw new Error(
+      `the stack is not running (no dc${d.id}-gateway, dc${d.id}-media or minio): \`npm run stack\``,
+    );
+  trustServerKey(info.rsaPublicKey);
+  say(
+    `DC ${d.id}: gateway ${d.host}:${d.tcpPort} (pid ${pids.gateway}), media (pid ${pids.media}), MinIO ${info.minio.endpoint} (pid ${pids.minio})`,
+  );
+
+  const dir = mkdtempSync(join(tmpdir(), 'tern-bench-media-'));
+  let client: TelegramClient | undefined;
+  try {
+    client = await loggedInClient(target, 'Bench');
+    if (SETTINGS.bigMiB > 0) {
+      await memoryRun({
+        client,
+        dir,
+        sizeMiB: SETTINGS.bigMiB,
+        dc: d.id,
+        samplesCsv: option('samples', '') || undefined,
+        pids,
+        say,
+        heading,
+      });
+    } else {
+      await throughput(client, info, d.id, dir, pids);
+    }
+    const now = { gateway: runningPid(`dc${d.id}-gateway`), media: runningPid(`dc${d.id}-media`) };
+    if (now.gateway !== pids.gateway || now.media !== pids.media)
+      throw new Error('the stack restarted during the run, so these figures are void: run again');
+  } finally {
+    if (client) await closeClient(client).catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  say(
+    `\ndone in ${((performance.now() - started) / 1000).toFixed(0)} s; load average at end: ${loadAverage()}`,
+  );
+}
+
+async function throughput(
+  client: TelegramClient,
+  info: ReturnType<typeof readStackInfo>,
+  dc: number,
+  dir: string,
+  pids: Record<string, number | undefined>,
+): Promise<void> {
+  const { ceilingMs, sizes, inFlight, fileMiB } = SETTINGS;
+  heading(
+    `1. ceilings: raw MinIO with the minio client, DC ${dc}'s bucket, ${ceilingMs / 1000} s per level (MB = 10^6 bytes)`,
+  );
+  const raw = await rawMinio(info, dc);
+  const putRate = new Map<string, number>();
+  const getRate = new Map<string, number>();
+  const at = (size: number, n: number) => `${size}:${n}`;
+  const rows = [
+    ['object', 'in flight', 'PUT MB/s', 'GET MB/s', 'errors', 'CPU during PUT', 'CPU during GET'],
+  ];
+  try {
+    for (const size of sizes)
+      for (const n of inFlight) {
+        const p = await raw.put(size, n, ceilingMs, pids);
+        const g = await raw.get(size, n, ceilingMs, pids);
+        const rate = (r: LoadResult) => mbps(r.ops * size, r.seconds);
+        putRate.set(at(size, n), rate(p));
+        getRate.set(at(size, n), rate(g));
+        rows.push([
+          kib(size),
+          String(n),
+          fmt(rate(p)),
+          fmt(rate(g)),
+          String(p.errors + g.errors),
+          cpuSharesOf(p.cpu, p.seconds),
+          cpuSharesOf(g.cpu, g.seconds),
+        ]);
+      }
+  } finally {
+    const removed = await raw.cleanup();
+    say(table(rows));
+    say(`removed the ${removed} objects put under ${raw.bucket}/bench/`);
+  }
+
+  const size = fileMiB * MiB;
+  heading(`2. through the gateway: GramJS (TCP full), one user of DC ${dc}, a ${fileMiB} MiB file`);
+  const path = join(dir, `bench-${fileMiB}.bin`);
+  // The same content every run: the DC stores it once, however often the bench runs.
+  const sha = await writeContent(path, size, `throughput-${fileMiB}`);
+  const partKiB = size < 100 * MiB ? 128 : 256; // GramJS's part and request size for this file size
+  const results: Array<{ label: string; t: Timed; ceiling: [string, number][] }> = [];
+  const ceil = (kind: 'PUT' | 'GET', s: number, n: number): [string, number] => [
+    `raw ${kind} ${kib(s)} ×${n}`,
+    (kind === 'PUT' ? putRate : getRate).get(at(s, n)) ?? NaN,
+  ];
+
+  let document: Awaited<ReturnType<typeof sendAsDocument>> | undefined;
+  for (const workers of [1, 4]) {
+    let file: Awaited<ReturnType<typeof uploadFile>> | undefined;
+    const up = await timed(async () => (file = await uploadFile(client, path, size, workers)), pids);
+    results.push({
+      label: `upload: uploadFile, ${partKiB} KiB parts, ${workers} worker${workers > 1 ? 's' : ''}`,
+      t: up,
+      ceiling: [ceil('PUT', partKiB * KiB, workers), ceil('PUT', 512 * KiB, workers)],
+    });
+    let sent: Awaited<ReturnType<typeof sendAsDocument>> | undefined;
+    const done = await timed(async () => (sent = await sendAsDocument(client, file!)), pids);
+    say(
+      `workers ${workers}: upload ${up.seconds.toFixed(1)} s; messages.sendMedia (completion: the media service reads every part ` +
+        `to hash it, the content is already stored after the first run) ${done.seconds.toFixed(1)} s`,
+    );
+    document = sent!;
+  }
+  const { message, document: doc } = document!;
+
+  const downloaded = join(dir, 'downloaded.bin');
+  const media = await timed(() => downloadMediaTo(client, message, downloaded), pids);
+  if ((await fileSha256(downloaded)) !== sha) throw new Error('downloadMedia: the bytes differ');
+  rmSync(downloaded);
+  results.push({
+    label: `download: downloadMedia, ${partKiB} KiB requests, 1 in flight`,
+    t: media,
+    ceiling: [ceil('GET', partKiB * KiB, 1), ceil('GET', 512 * KiB, 1)],
+  });
+  for (const n of [1, 4]) {
+    let got = '';
+    const t = await timed(async () => (got = await getFileLoop(client, doc, n)), pids);
+    if (got !== sha) throw new Error(`upload.getFile ×${n}: the bytes differ`);
+    results.push({
+      label: `download: upload.getFile 1 MiB, ${n} in flight`,
+      t,
+      ceiling: [ceil('GET', 512 * KiB, n)],
+    });
+  }
+
+  heading('3. gateway MB/s against the raw ceilings of this run');
+  say(
+    table([
+      ['', 'MB/s', 'ceiling (same run)', 'MB/s', 'ratio'],
+      ...results.flatMap((r) => {
+        const rate = mbps(size, r.t.seconds);
+        return r.ceiling.map(([name, c], i) => [
+          i === 0 ? r.label : '',
+          i === 0 ? fmt(rate) : '',
+          name,
+          fmt(c),
+          ratio(rate, c),
+        ]);
+      }),
+    ]),
+  );
+  say('\nCPU (share of one core) in each window:');
+  for (const r of results) say(`  ${r.label}: ${cpuSharesOf(r.t.cpu, r.t.seconds)}`);
+  say(`all downloads SHA-256-identical to the ${fileMiB} MiB uploaded (${sha.slice(0, 16)}…)`);
+}
+
+main().then(
+  // GramJS may leave timers behind; the figures are printed, so end here.
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`bench:media: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);
