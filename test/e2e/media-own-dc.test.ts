@@ -17,40 +17,19 @@ import type { Api as GramApi } from 'telegram';
 import { CustomFile } from 'telegram/client/uploads';
 import { rsaFingerprint } from '../../services/gateway/src/mtproto/crypto/rsa';
 import { stack } from '../support/stack';
-import { gramClient, testNumber, trustKey, type GramConnection } from './support/gramjs';
+import { gramClient, signInOrUp, testNumber, trustKey, type GramConnection } from './support/gramjs';
+import { close } from './support/media';
 
 const s = stack();
 trustKey('telegram', s.rsaPublicKey, rsaFingerprint(createPublicKey(s.rsaPublicKey)));
 
 type Gram = ReturnType<typeof gramClient>;
-const API = { apiId: 12345, apiHash: '0123456789abcdef0123456789abcdef' };
-
 /** A new test user of DC `dc` logged in over `connection`. */
 async function signedUp(dc: number, connection: GramConnection): Promise<Gram> {
   const g = gramClient({ lib: 'telegram', dc: s.dcs[dc - 1]!, connection });
-  g.client.floodSleepThreshold = 0;
   await g.client.connect();
-  const phone = testNumber(dc);
-  const sent = (await g.client.invoke(
-    new g.Api.auth.SendCode({ phoneNumber: phone, ...API, settings: new g.Api.CodeSettings({}) }),
-  )) as GramApi.auth.SentCode;
-  const args = { phoneNumber: phone, phoneCodeHash: sent.phoneCodeHash };
-  const res = await g.client.invoke(new g.Api.auth.SignIn({ ...args, phoneCode: String(dc).repeat(5) }));
-  if (res.className === 'auth.AuthorizationSignUpRequired')
-    await g.client.invoke(new g.Api.auth.SignUp({ ...args, firstName: 'Owner', lastName: '' }));
+  await signInOrUp(g, dc, testNumber(dc), 'Owner');
   return g;
-}
-
-/** Destroys a client and the senders it borrowed (GramJS's destroy misses those; media.test.ts). */
-async function close(g: Gram | undefined): Promise<void> {
-  if (!g) return;
-  const c = g.client as unknown as {
-    _exportedSenderPromises: Map<number, Promise<{ disconnect(): Promise<void> } | undefined>>;
-    _exportedSenderReleaseTimeouts: Map<number, ReturnType<typeof setTimeout>>;
-  };
-  for (const t of c._exportedSenderReleaseTimeouts.values()) clearTimeout(t);
-  for (const p of c._exportedSenderPromises.values()) await (await p.catch(() => undefined))?.disconnect();
-  await g.client.destroy();
 }
 
 describe.each([

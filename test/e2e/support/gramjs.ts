@@ -77,18 +77,17 @@ export const testNumber = (dc: number): string =>
   `99966${dc}${String(Math.floor(Math.random() * 10_000)).padStart(4, '0')}`;
 
 /**
- * A GramJS client of `dc` (1-based, from `dcs`) logged in as test number `phone` (its code is the
- * DC's digit five times), signing the number up when it is new. FLOOD_WAIT is thrown, not slept.
+ * Logs the connected client `g` in as test number `phone` (its code is DC `dc`'s digit five times),
+ * signing the number up when it is new: the flow every Telegram app runs. FLOOD_WAIT is thrown,
+ * not slept. Works for every GramJS-family library (GramJS, teleproto).
  */
-export async function loggedInClient(
-  dcs: GramClientOptions['dc'][],
+export async function signInOrUp(
+  g: ReturnType<typeof gramClient>,
   dc: number,
   phone: string,
   firstName = 'Test',
-): Promise<ReturnType<typeof gramClient>> {
-  const g = gramClient({ lib: 'telegram', dc: dcs[dc - 1]! });
+): Promise<void> {
   g.client.floodSleepThreshold = 0;
-  await g.client.connect();
   const api = { apiId: 12345, apiHash: '0123456789abcdef0123456789abcdef' };
   const sent = (await g.client.invoke(
     new g.Api.auth.SendCode({ phoneNumber: phone, ...api, settings: new g.Api.CodeSettings({}) }),
@@ -106,5 +105,17 @@ export async function loggedInClient(
         lastName: '',
       }),
     );
+}
+
+/** A GramJS client of `dc` (1-based, from `dcs`) logged in as test number `phone` (signInOrUp). */
+export async function loggedInClient(
+  dcs: GramClientOptions['dc'][],
+  dc: number,
+  phone: string,
+  firstName = 'Test',
+): Promise<ReturnType<typeof gramClient>> {
+  const g = gramClient({ lib: 'telegram', dc: dcs[dc - 1]! });
+  await g.client.connect();
+  await signInOrUp(g, dc, phone, firstName);
   return g;
 }

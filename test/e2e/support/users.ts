@@ -6,7 +6,7 @@
 import { randomInt } from 'node:crypto';
 import bigInt from 'big-integer';
 import type { Api as GramApi } from 'telegram';
-import { gramClient, type GramClientOptions, type Lib } from './gramjs';
+import { gramClient, signInOrUp, type GramClientOptions, type Lib } from './gramjs';
 
 export type Gram = ReturnType<typeof gramClient>;
 
@@ -22,25 +22,8 @@ export async function loggedInWith(
   firstName = 'Test',
 ): Promise<Gram> {
   const g = gramClient({ lib, dc: dcs[dc - 1]! });
-  g.client.floodSleepThreshold = 0;
   await g.client.connect();
-  const api = { apiId: 12345, apiHash: '0123456789abcdef0123456789abcdef' };
-  const sent = (await g.client.invoke(
-    new g.Api.auth.SendCode({ phoneNumber: phone, ...api, settings: new g.Api.CodeSettings({}) }),
-  )) as GramApi.auth.SentCode;
-  const phoneCode = String(dc).repeat(5);
-  const res = await g.client.invoke(
-    new g.Api.auth.SignIn({ phoneNumber: phone, phoneCodeHash: sent.phoneCodeHash, phoneCode }),
-  );
-  if (res.className === 'auth.AuthorizationSignUpRequired')
-    await g.client.invoke(
-      new g.Api.auth.SignUp({
-        phoneNumber: phone,
-        phoneCodeHash: sent.phoneCodeHash,
-        firstName,
-        lastName: '',
-      }),
-    );
+  await signInOrUp(g, dc, phone, firstName);
   return g;
 }
 
