@@ -12,14 +12,9 @@ import { createPublicKey, randomInt } from 'node:crypto';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { Client } from 'cassandra-driver';
 import { rsaFingerprint } from '../../services/gateway/src/mtproto/crypto/rsa';
-import {
-  connectWithRetry,
-  createCassandraClient,
-  keyspacesFor,
-  parseHostPort,
-} from '../../services/shared/src';
+
 import { LOCAL_PLACEMENT } from '../../tools/stack/plan';
-import { eventually, stack } from '../support/stack';
+import { eventually, stack, stackCassandra } from '../support/stack';
 import { gramClient, trustKey } from './support/gramjs';
 
 const s = stack();
@@ -92,15 +87,7 @@ describe('placement of new users behind a load balancer (PROXY protocol)', () =>
   let db: Client;
 
   beforeAll(async () => {
-    db = createCassandraClient(
-      {
-        contactPoints: s.cassandra.contactPoints.map((c) => parseHostPort(c)),
-        localDc: s.cassandra.localDc,
-        keyspacePrefix: s.cassandra.keyspacePrefix,
-      },
-      keyspacesFor(s.cassandra.keyspacePrefix, 1).global,
-    );
-    await connectWithRetry(db, 5);
+    db = await stackCassandra(s, 1, 'global');
   });
   afterAll(async () => {
     await db?.shutdown();

@@ -17,13 +17,8 @@ import { Boxes } from '../../services/messaging/src/storage/boxes';
 import { UpdateLog } from '../../services/messaging/src/storage/update-log';
 import { rsaFingerprint } from '../../services/gateway/src/mtproto/crypto/rsa';
 import { Message } from '../../services/shared/src/gen/tern/common/v1/message';
-import {
-  connectWithRetry,
-  createCassandraClient,
-  keyspacesFor,
-  parseHostPort,
-} from '../../services/shared/src';
-import { stack } from '../support/stack';
+
+import { stack, stackCassandra } from '../support/stack';
 import { gramClient, loggedInClient, testNumber, trustKey } from './support/gramjs';
 
 const s = stack();
@@ -36,15 +31,7 @@ describe('a client 10,000 behind (GramJS)', () => {
   let db: Client;
   let bob: ReturnType<typeof gramClient> | undefined;
   beforeAll(async () => {
-    db = createCassandraClient(
-      {
-        contactPoints: s.cassandra.contactPoints.map((c) => parseHostPort(c)),
-        localDc: s.cassandra.localDc,
-        keyspacePrefix: s.cassandra.keyspacePrefix,
-      },
-      keyspacesFor(s.cassandra.keyspacePrefix, 1).dc,
-    );
-    await connectWithRetry(db, 5);
+    db = await stackCassandra(s, 1, 'dc');
   });
   afterAll(async () => {
     await bob?.client.destroy();

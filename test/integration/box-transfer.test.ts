@@ -5,20 +5,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Client } from 'cassandra-driver';
-import {
-  connectWithRetry,
-  createCassandraClient,
-  keyspacesFor,
-  parseHostPort,
-  toLong,
-} from '../../services/shared/src';
+import { toLong } from '../../services/shared/src';
 import { BoxTransferRow } from '../../services/shared/src/gen/tern/messaging/v1/messaging';
 import { decodeValue, encodeValue } from '../../services/messaging/src/api/box-transfer';
 import { Boxes } from '../../services/messaging/src/storage/boxes';
 import { Dialogs } from '../../services/messaging/src/storage/dialogs';
 import { BoxTransfer, TRANSFER_TABLES } from '../../services/messaging/src/storage/transfer';
 import { UpdateLog } from '../../services/messaging/src/storage/update-log';
-import { stack } from '../support/stack';
+import { stack, stackCassandra } from '../support/stack';
 
 const newUserId = (): bigint => BigInt(randomBytes(5).readUIntBE(0, 5)) | 1n;
 
@@ -75,19 +69,11 @@ async function snapshot(s: Store, user: bigint, peers: string[]) {
 
 describe('box transfer between DC keyspaces (real Cassandra)', () => {
   const s = stack();
-  const settings = {
-    contactPoints: s.cassandra.contactPoints.map((c) => parseHostPort(c)),
-    localDc: s.cassandra.localDc,
-    keyspacePrefix: s.cassandra.keyspacePrefix,
-  };
   let a: Store;
   let b: Store;
 
   beforeAll(async () => {
-    const [da, dbb] = [2, 3].map((dc) =>
-      createCassandraClient(settings, keyspacesFor(settings.keyspacePrefix, dc).dc),
-    );
-    await Promise.all([connectWithRetry(da!, 5), connectWithRetry(dbb!, 5)]);
+    const [da, dbb] = await Promise.all([2, 3].map((dc) => stackCassandra(s, dc, 'dc')));
     a = dcStore(da!);
     b = dcStore(dbb!);
   });

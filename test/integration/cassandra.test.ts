@@ -11,21 +11,16 @@ import {
   createLogger,
   ensureKeyspace,
   keyspacesFor,
-  parseHostPort,
   type Migration,
 } from '../../services/shared/src';
 import { AuthKeyStore } from '../../services/auth/src/storage/auth-keys';
-import { stack } from '../support/stack';
+import { cassandraSettings, stack } from '../support/stack';
 
 const log = createLogger({ level: 'warn', base: { test: 'cassandra' } });
 
 describe('Cassandra (real)', () => {
   const s = stack();
-  const settings = {
-    contactPoints: s.cassandra.contactPoints.map((c) => parseHostPort(c)),
-    localDc: s.cassandra.localDc,
-    keyspacePrefix: s.cassandra.keyspacePrefix,
-  };
+  const settings = cassandraSettings(s);
   let dc1: Client;
   let ddl: Client;
 

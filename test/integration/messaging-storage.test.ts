@@ -4,36 +4,22 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Client } from 'cassandra-driver';
-import {
-  connectWithRetry,
-  createCassandraClient,
-  keyspacesFor,
-  parseHostPort,
-  toLong,
-} from '../../services/shared/src';
+import { toLong } from '../../services/shared/src';
 import { LOG_BUCKET, UpdateLog } from '../../services/messaging/src/storage/update-log';
 import { BOX_BUCKET, Boxes } from '../../services/messaging/src/storage/boxes';
 import { Dialogs } from '../../services/messaging/src/storage/dialogs';
-import { stack } from '../support/stack';
+import { stack, stackCassandra } from '../support/stack';
 
 /** A random user id below 2^40 (the directory's range) that no other run uses. */
 const newUserId = (): bigint => BigInt(randomBytes(5).readUIntBE(0, 5)) | 1n;
 
 describe('messaging storage (real Cassandra)', () => {
   const s = stack();
-  const settings = {
-    contactPoints: s.cassandra.contactPoints.map((c) => parseHostPort(c)),
-    localDc: s.cassandra.localDc,
-    keyspacePrefix: s.cassandra.keyspacePrefix,
-  };
   /** Several clients: like several replicas of the messaging service. */
   let replicas: Client[] = [];
 
   beforeAll(async () => {
-    replicas = [1, 2, 3, 4].map(() =>
-      createCassandraClient(settings, keyspacesFor(settings.keyspacePrefix, 1).dc),
-    );
-    await Promise.all(replicas.map((c) => connectWithRetry(c, 5)));
+    replicas = await Promise.all([1, 2, 3, 4].map(() => stackCassandra(s, 1, 'dc')));
   });
   afterAll(async () => {
     await Promise.all(replicas.map((c) => c.shutdown()));

@@ -4,6 +4,14 @@
  * they need in one typed shape.
  */
 import { credentials, Client, type ServiceError } from '@grpc/grpc-js';
+import type { Client as CassandraClient } from 'cassandra-driver';
+import {
+  connectWithRetry,
+  createCassandraClient,
+  keyspacesFor,
+  parseHostPort,
+  type CassandraSettings,
+} from '../../services/shared/src';
 import { readStackInfo } from '../../tools/stack/info';
 import type { StackInfo } from '../../tools/stack/plan';
 
@@ -49,4 +57,28 @@ export async function eventually<T>(
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`, { cause: last });
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/** The stack's Cassandra as the services are configured for it. */
+export function cassandraSettings(s: TestStack): CassandraSettings {
+  return {
+    contactPoints: s.cassandra.contactPoints.map((c) => parseHostPort(c)),
+    localDc: s.cassandra.localDc,
+    keyspacePrefix: s.cassandra.keyspacePrefix,
+  };
+}
+
+/**
+ * A connected client of the stack's Cassandra in DC `dc`'s own keyspace (`dc`) or its share of the
+ * global one (`global`); the caller shuts it down.
+ */
+export async function stackCassandra(
+  s: TestStack,
+  dc: number,
+  keyspace: 'dc' | 'global',
+): Promise<CassandraClient> {
+  const settings = cassandraSettings(s);
+  const db = createCassandraClient(settings, keyspacesFor(settings.keyspacePrefix, dc)[keyspace]);
+  await connectWithRetry(db, 5);
+  return db;
 }
