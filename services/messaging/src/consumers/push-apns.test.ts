@@ -5,9 +5,8 @@
  * The servers' certificate is self-signed, made with the openssl CLI for this run; nothing is
  * committed.
  */
-import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, verify } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import {
   constants,
   createSecureServer,
@@ -22,38 +21,9 @@ import { join } from 'node:path';
 import { readEnv } from '../../../shared/src';
 import { APNS_JWT_TTL_MS, ApnsProvider, apnsId, loadApnsKey } from './push-apns';
 import { buildProviders, pushSpec, type PushNotification } from './push-providers';
+import { jwtSegment, selfSignedLoopback } from './loopback-tls.test-support';
 
 const dir = mkdtempSync(join(tmpdir(), 'tern-apns-'));
-
-/** A self-signed certificate for 127.0.0.1, valid one day. */
-function selfSigned(): { key: string; cert: string } {
-  const keyFile = join(dir, 'tls.key');
-  const certFile = join(dir, 'tls.crt');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      keyFile,
-      '-out',
-      certFile,
-      '-days',
-      '1',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-    ],
-    { stdio: 'ignore' },
-  );
-  return { key: readFileSync(keyFile, 'utf8'), cert: readFileSync(certFile, 'utf8') };
-}
 
 const notification: PushNotification = {
   dcId: 1,
@@ -74,8 +44,6 @@ const KEY_ID = 'ABC123DEFG';
 const TEAM_ID = 'TEAM123456';
 const TOPIC = 'org.tern.app';
 
-const b64json = (s: string) => JSON.parse(Buffer.from(s, 'base64url').toString()) as Record<string, unknown>;
-
 interface Seen {
   server: 'production' | 'sandbox';
   headers: IncomingHttpHeaders;
@@ -84,7 +52,7 @@ interface Seen {
 }
 
 describe('ApnsProvider (real HTTP/2 over TLS on loopback)', () => {
-  const tls = selfSigned();
+  const tls = selfSignedLoopback(dir);
   const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const keyFile = join(dir, 'AuthKey_ABC123DEFG.p8');
   writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }));
@@ -128,8 +96,8 @@ describe('ApnsProvider (real HTTP/2 over TLS on loopback)', () => {
       )
     )
       problems.push('bad provider token signature');
-    const header = b64json(h);
-    const claims = b64json(c);
+    const header = jwtSegment(h);
+    const claims = jwtSegment(c);
     if (header.alg !== 'ES256' || header.kid !== KEY_ID) problems.push('jwt header');
     if (claims.iss !== TEAM_ID) problems.push('jwt iss');
     seen.push({

@@ -4,9 +4,8 @@
  * the test made, checks paths, headers and the message, and answers what each case needs. The
  * server's certificate is self-signed, made with the openssl CLI for this run; nothing is committed.
  */
-import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, verify, type KeyObject } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,38 +14,9 @@ import { join } from 'node:path';
 import { readEnv } from '../../../shared/src';
 import { FcmProvider, FCM_SCOPE, loadServiceAccount, type ServiceAccount } from './push-fcm';
 import { buildProviders, pushSpec, type PushNotification } from './push-providers';
+import { jwtSegment, selfSignedLoopback } from './loopback-tls.test-support';
 
 const dir = mkdtempSync(join(tmpdir(), 'tern-fcm-'));
-
-/** A self-signed certificate for 127.0.0.1, valid one day. */
-function selfSigned(): { key: string; cert: string } {
-  const keyFile = join(dir, 'tls.key');
-  const certFile = join(dir, 'tls.crt');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      keyFile,
-      '-out',
-      certFile,
-      '-days',
-      '1',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-    ],
-    { stdio: 'ignore' },
-  );
-  return { key: readFileSync(keyFile, 'utf8'), cert: readFileSync(certFile, 'utf8') };
-}
 
 const notification: PushNotification = {
   dcId: 1,
@@ -63,10 +33,8 @@ const notification: PushNotification = {
   date: 1_700_000_000,
 };
 
-const b64json = (s: string) => JSON.parse(Buffer.from(s, 'base64url').toString()) as Record<string, unknown>;
-
 describe('FcmProvider (real HTTPS on loopback)', () => {
-  const tls = selfSigned();
+  const tls = selfSignedLoopback(dir);
   const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   let server: Server;
   let origin = '';
@@ -82,8 +50,8 @@ describe('FcmProvider (real HTTPS on loopback)', () => {
     const [h, c, s] = jwt.split('.') as [string, string, string];
     if (!verify('sha256', Buffer.from(`${h}.${c}`), key, Buffer.from(s, 'base64url')))
       problems.push('bad assertion signature');
-    if (b64json(h).alg !== 'RS256') problems.push('assertion alg');
-    return b64json(c);
+    if (jwtSegment(h).alg !== 'RS256') problems.push('assertion alg');
+    return jwtSegment(c);
   };
 
   const handle = (req: IncomingMessage, res: ServerResponse, body: string) => {
