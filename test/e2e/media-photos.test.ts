@@ -13,33 +13,11 @@ import { CustomFile } from 'telegram/client/uploads';
 import { rsaFingerprint } from '../../services/gateway/src/mtproto/crypto/rsa';
 import { stack } from '../support/stack';
 import { loggedInClient, rawSend, testNumber, trustKey } from './support/gramjs';
-import { close, errorOf, peerOf } from './support/media';
+import { close, errorOf, gridDifference, peerOf, photoOf, pictureJpeg } from './support/media';
 import type { Gram } from './support/users';
 
 const s = stack();
 trustKey('telegram', s.rsaPublicKey, rsaFingerprint(createPublicKey(s.rsaPublicKey)));
-
-/** A `w`×`h` JPEG with bands of colour and a checkerboard, as a camera might send. */
-async function pictureJpeg(w: number, h: number): Promise<Buffer> {
-  const raw = Buffer.alloc(w * h * 3);
-  for (let y = 0; y < h; y++)
-    for (let x = 0; x < w; x++) {
-      const i = (y * w + x) * 3;
-      const check = (Math.floor(x / 100) + Math.floor(y / 100)) % 2 === 0;
-      raw[i] = Math.floor((x / w) * 255);
-      raw[i + 1] = check ? 220 : 30;
-      raw[i + 2] = Math.floor((y / h) * 255);
-    }
-  return sharp(raw, { raw: { width: w, height: h, channels: 3 } })
-    .jpeg({ quality: 92 })
-    .toBuffer();
-}
-
-function photoOf(m: GramApi.Message | undefined): GramApi.Photo {
-  const media = m?.media as GramApi.MessageMediaPhoto | undefined;
-  expect(media?.className).toBe('MessageMediaPhoto');
-  return media!.photo as GramApi.Photo;
-}
 
 /** The last message `viewer` has from `other`. */
 async function lastFrom(viewer: Gram, other: Gram): Promise<GramApi.Message> {
@@ -131,14 +109,8 @@ describe('photos across DCs (GramJS)', () => {
     const thumb = (await bob.client.downloadMedia(received, { thumb: 0 })) as Buffer;
     const meta = await sharp(thumb).metadata();
     expect([meta.format, meta.width, meta.height, meta.channels]).toEqual(['jpeg', 40, 30, 3]);
-    // Blurry (quality 20, the checkerboard is gone) but the same picture: its colour gradients,
-    // compared on an 8×6 grid with the original's. A thumbnail decoded with the wrong tables is
-    // noise and misses by far more.
-    const grid = (jpeg: Buffer) => sharp(jpeg).resize(8, 6, { fit: 'fill' }).raw().toBuffer();
-    const [got, want] = [await grid(thumb), await grid(picture)];
-    let error = 0;
-    for (let i = 0; i < want.length; i++) error += Math.abs(want[i]! - got[i]!);
-    expect(error / want.length).toBeLessThan(12);
+    // Blurry but the same picture (support/media.ts gridDifference).
+    expect(await gridDifference(thumb, picture)).toBeLessThan(12);
   });
 
   it('serves each size by its letter and refuses letters the photo does not have', async () => {

@@ -5,7 +5,9 @@
  *   { "host", "port", "dcId", "rsaPublicKey", "login": { "phone", "code", "firstName" },
  *     "username": "set_this",
  *     "send": { "to": "username", "path": "/tmp/x.bin", "caption": "..." },
- *     "receive": { "from": "username" } }
+ *     "sendPhoto": { "to": "username", "path": "/tmp/x.jpg", "caption": "..." },
+ *     "receive": { "from": "username" },
+ *     "receivePhoto": { "from": "username", "dir": "/tmp/out" } }
  *
  * The client knows only the DC it is given; it learns the other DCs from help.getConfig, as it
  * does against Telegram. In this order:
@@ -13,11 +15,19 @@
  *   - `username`: account.updateUsername.
  *   - `send`: uploads the file at `path` (client.sendMedia with InputMedia.document: saveFilePart,
  *     or saveBigFilePart over 10 MiB) and sends it to `to`; `results.sent` = { id, document, calls }.
+ *   - `sendPhoto`: uploads the picture at `path` and sends it as a photo (InputMedia.photo) to `to`;
+ *     `results.sentPhoto` = { id, photo, calls }, `photo` = { id, dcId, sizes } as the server
+ *     answered (sizes: { _, type, w, h, size } or, stripped, { _, type, length }).
  *   - `receive`: the newest message from `from` that has a document; downloads it twice with
  *     client.downloadAsBuffer: once as an app does (the document names its DC, so mtcute opens that
  *     DC and exports/imports its authorization there), once told to start on its own DC, which
  *     answers FILE_MIGRATE_X. `results.received` = { id, text, document, length, sha256, calls,
  *     migratedSha256, migratedCalls }.
+ *   - `receivePhoto`: the newest message from `from` that has a photo; writes into `dir` the largest
+ *     size as client.downloadAsBuffer gives it for the photo (`largest.jpg`, from the photo's DC)
+ *     and the stripped thumbnail as the JPEG mtcute builds of it (`stripped.jpg`).
+ *     `results.receivedPhoto` = { id, text, photo, largest: { type, width, height, length },
+ *     strippedLength, calls }.
  * `calls` count the requests of that step by method, and the errors they met as `method: ERROR`.
  */
 import {
@@ -25,9 +35,12 @@ import {
   MemoryStorage,
   networkMiddlewares,
   TelegramClient,
+  Thumbnail,
   type RpcCallMiddleware,
 } from '@mtcute/node';
 import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { signInOrUp } from './mtcute-login.mjs';
 import { addPublicKey } from '@mtcute/core/utils.js';
 
@@ -40,6 +53,8 @@ interface Options {
   username?: string;
   send?: { to: string; path: string; caption: string };
   receive?: { from: string };
+  sendPhoto?: { to: string; path: string; caption: string };
+  receivePhoto?: { from: string; dir: string };
 }
 
 const opts = JSON.parse(process.argv[2] ?? '{}') as Options;
@@ -97,6 +112,25 @@ function documentOf(media: Media | null) {
   };
 }
 
+/** What the test compares of a photo: its sizes as the server sent them. */
+function photoOf(media: Media | null) {
+  if (media?.type !== 'photo') throw new Error(`expected a photo, got ${media?.type ?? 'none'}`);
+  return {
+    id: media.raw.id.toString(),
+    dcId: media.raw.dcId,
+    sizes: media.raw.sizes.map((sz) => {
+      switch (sz._) {
+        case 'photoSize':
+          return { _: sz._, type: sz.type, w: sz.w, h: sz.h, size: sz.size };
+        case 'photoStrippedSize':
+          return { _: sz._, type: sz.type, length: sz.bytes.length };
+        default:
+          return { _: sz._, type: sz.type };
+      }
+    }),
+  };
+}
+
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 async function main(): Promise<void> {
@@ -114,6 +148,13 @@ async function main(): Promise<void> {
       InputMedia.document(`file:${opts.send.path}`, { caption: opts.send.caption }),
     );
     results.sent = { id: msg.id, document: documentOf(msg.media), calls: takeCalls() };
+  }
+  if (opts.sendPhoto) {
+    const msg = await client.sendMedia(
+      opts.sendPhoto.to,
+      InputMedia.photo(`file:${opts.sendPhoto.path}`, { caption: opts.sendPhoto.caption }),
+    );
+    results.sentPhoto = { id: msg.id, photo: photoOf(msg.media), calls: takeCalls() };
   }
   if (opts.receive) {
     const history = await client.getHistory(opts.receive.from, { limit: 20 });
@@ -133,6 +174,34 @@ async function main(): Promise<void> {
       calls,
       migratedSha256: sha256(migrated),
       migratedCalls: takeCalls(),
+    };
+  }
+  if (opts.receivePhoto) {
+    const history = await client.getHistory(opts.receivePhoto.from, { limit: 20 });
+    const msg = history.find((m) => m.media?.type === 'photo');
+    if (msg?.media?.type !== 'photo') throw new Error(`no photo from @${opts.receivePhoto.from}`);
+    const photo = msg.media;
+    takeCalls();
+    // A Photo is itself the location of its largest size; mtcute goes to the photo's DC for it.
+    const largest = await client.downloadAsBuffer(photo);
+    writeFileSync(join(opts.receivePhoto.dir, 'largest.jpg'), largest);
+    // The stripped size's location is the JPEG mtcute rebuilds from it (no request is made).
+    const strip = photo.getThumbnail(Thumbnail.THUMB_STRIP);
+    if (!strip) throw new Error('the photo has no stripped thumbnail');
+    const stripped = await client.downloadAsBuffer(strip);
+    writeFileSync(join(opts.receivePhoto.dir, 'stripped.jpg'), stripped);
+    results.receivedPhoto = {
+      id: msg.id,
+      text: msg.text,
+      photo: photoOf(photo),
+      largest: {
+        type: (photo.location as { thumbSize: string }).thumbSize,
+        width: photo.width,
+        height: photo.height,
+        length: largest.length,
+      },
+      strippedLength: stripped.length,
+      calls: takeCalls(),
     };
   }
   process.stdout.write(

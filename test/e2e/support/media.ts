@@ -1,9 +1,10 @@
 /**
  * Helpers of the GramJS media suites (media, media-photos, media-sharing, media-clients): finding the peer to send a file to,
- * reading the Telegram error a call fails with, and closing a client that downloaded from other
- * DCs.
+ * reading the Telegram error a call fails with, closing a client that downloaded from other DCs,
+ * and the pictures the photo tests send and compare.
  */
 import { randomInt } from 'node:crypto';
+import sharp from 'sharp';
 import type { Api as GramApi } from 'telegram';
 import type { Gram } from './users';
 
@@ -49,4 +50,40 @@ export function documentOf(m: GramApi.Message | undefined): GramApi.Document {
   const media = m?.media as GramApi.MessageMediaDocument | undefined;
   expect(media?.className).toBe('MessageMediaDocument');
   return media!.document as GramApi.Document;
+}
+
+/** The photo of a message that must carry one. */
+export function photoOf(m: GramApi.Message | undefined): GramApi.Photo {
+  const media = m?.media as GramApi.MessageMediaPhoto | undefined;
+  expect(media?.className).toBe('MessageMediaPhoto');
+  return media!.photo as GramApi.Photo;
+}
+
+/** A `w`×`h` JPEG with bands of colour and a checkerboard, as a camera might send. */
+export async function pictureJpeg(w: number, h: number): Promise<Buffer> {
+  const raw = Buffer.alloc(w * h * 3);
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      const i = (y * w + x) * 3;
+      const check = (Math.floor(x / 100) + Math.floor(y / 100)) % 2 === 0;
+      raw[i] = Math.floor((x / w) * 255);
+      raw[i + 1] = check ? 220 : 30;
+      raw[i + 2] = Math.floor((y / h) * 255);
+    }
+  return sharp(raw, { raw: { width: w, height: h, channels: 3 } })
+    .jpeg({ quality: 92 })
+    .toBuffer();
+}
+
+/**
+ * How far apart two pictures are: the mean difference per channel (0–255) of their 8×6 shrunk
+ * copies. A stripped thumbnail (quality 20, the checkerboard gone) keeps the picture's colour
+ * gradients and stays close; one decoded with the wrong tables is noise and misses by far more.
+ */
+export async function gridDifference(a: Buffer, b: Buffer): Promise<number> {
+  const grid = (jpeg: Buffer) => sharp(jpeg).resize(8, 6, { fit: 'fill' }).raw().toBuffer();
+  const [got, want] = [await grid(a), await grid(b)];
+  let error = 0;
+  for (let i = 0; i < want.length; i++) error += Math.abs(want[i]! - got[i]!);
+  return error / want.length;
 }

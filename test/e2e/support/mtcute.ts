@@ -68,6 +68,17 @@ export interface MtcuteDocument {
   mimeType: string;
 }
 
+/** A photo as clients/mtcute-media.mts reports it: its sizes as the server sent them. */
+export interface MtcutePhoto {
+  id: string;
+  dcId: number;
+  sizes: Array<
+    | { _: 'photoSize'; type: string; w: number; h: number; size: number }
+    | { _: 'photoStrippedSize'; type: string; length: number }
+    | { _: string; type: string }
+  >;
+}
+
 /** What clients/mtcute-media.mts prints (see the top of that file). */
 export interface MediaProbeResult {
   fatal?: string;
@@ -85,12 +96,22 @@ export interface MediaProbeResult {
       migratedSha256: string;
       migratedCalls: Record<string, number>;
     };
+    sentPhoto?: { id: number; photo: MtcutePhoto; calls: Record<string, number> };
+    /** The JPEGs are written to `receivePhoto.dir`: largest.jpg and stripped.jpg. */
+    receivedPhoto?: {
+      id: number;
+      text: string;
+      photo: MtcutePhoto;
+      largest: { type: string; width: number; height: number; length: number };
+      strippedLength: number;
+      calls: Record<string, number>;
+    };
   };
 }
 
 /**
  * Runs clients/mtcute-media.mts (mtcute's own upload and download API) against DC `dcIndex`
- * (0-based) with `options` (login, username, send, receive).
+ * (0-based) with `options` (login, username, send, sendPhoto, receive, receivePhoto).
  */
 export async function mtcuteMedia(s: TestStack, dcIndex: number, options: object): Promise<MediaProbeResult> {
   const dc = s.dcs[dcIndex]!;
