@@ -1,12 +1,13 @@
 /**
  * Files across DCs with teleproto (layer 214) and mtcute (layer 227), each handling FILE_MIGRATE_X
  * and auth.exportAuthorization / importAuthorization by itself:
- *   - teleproto on DC 2 → teleproto on DC 1: a document of a few MB and one over 10 MiB (sent in
+ *   - teleproto on DC 2 → teleproto on DC 1: a document of a few MB and one of 30 MiB (sent in
  *     big parts); GramJS (layer 198) on DC 2 → teleproto on DC 1; a photo, whose sizes and
  *     stripped thumbnail teleproto downloads and rebuilds.
  *   - mtcute on DC 1 (a child process: clients/mtcute-media.mts) uploads a document in big parts
  *     with its own sendMedia and a GramJS user on DC 2 downloads it from DC 1; the GramJS user sends
- *     one back and mtcute downloads it from DC 2 with its own download API. The same with photos.
+ *     a 30 MiB one back and mtcute downloads it from DC 2 with its own download API. The same with
+ *     photos.
  * Every document download is compared byte for byte (SHA-256 where the bytes stay in the child
  * process); every photo download is decoded (sharp) and must have the size the server advertised.
  */
@@ -102,12 +103,23 @@ async function close(u: User | undefined): Promise<void> {
 
 /** Sends `bytes` as a document from `from` to `to`; returns the recipient's copy of the message. */
 async function sendDocument(from: User, to: User, bytes: Buffer, name: string): Promise<GramApi.Message> {
-  const sent = await from.g.client.sendFile(inputPeer(from.g, await resolveUser(from.g, to.username)), {
-    file: new CustomFiles[from.lib](name, bytes.length, '', bytes),
-    forceDocument: true,
-    caption: `here is ${name}`,
-    workers: 4,
-  });
+  // GramJS and teleproto read files over 20 MB from disk only.
+  const dir =
+    bytes.length > 20 * 1024 * 1024 ? mkdtempSync(join(tmpdir(), 'tern-media-clients-')) : undefined;
+  if (dir) writeFileSync(join(dir, name), bytes);
+  const sent = await from.g.client
+    .sendFile(inputPeer(from.g, await resolveUser(from.g, to.username)), {
+      file: new CustomFiles[from.lib](
+        name,
+        bytes.length,
+        dir ? join(dir, name) : '',
+        dir ? undefined : bytes,
+      ),
+      forceDocument: true,
+      caption: `here is ${name}`,
+      workers: 4,
+    })
+    .finally(() => dir && rmSync(dir, { recursive: true, force: true }));
   expect(documentOf(sent).size.toString()).toBe(String(bytes.length));
   const [received] = await to.g.client.getMessages(inputPeer(to.g, await resolveUser(to.g, from.username)), {
     limit: 1,
@@ -175,14 +187,14 @@ describe('documents and photos across DCs with teleproto and mtcute', () => {
     await expectDownload(tele1, received, content, 2);
   });
 
-  it('teleproto sends a document over 10 MiB in big parts, downloaded byte for byte', async () => {
-    const content = randomBytes(12 * 1024 * 1024 + 777);
+  it('teleproto sends a 30 MiB document in big parts, downloaded byte for byte', async () => {
+    const content = randomBytes(30 * 1024 * 1024 + 777);
     tele2.sent.clear();
     const received = await sendDocument(tele2, tele1, content, 'tele-big.bin');
     expect(tele2.sent.has('upload.SaveBigFilePart')).toBe(true);
     expect(tele2.sent.has('upload.SaveFilePart')).toBe(false);
     await expectDownload(tele1, received, content, 2);
-  }, 120_000);
+  }, 240_000);
 
   it('GramJS on DC 2 sends to teleproto on DC 1 (layers 198 → 214)', async () => {
     const content = randomBytes(2 * 1024 * 1024 + 99);
@@ -278,10 +290,12 @@ describe('documents and photos across DCs with teleproto and mtcute', () => {
       await expectDownload(gram2, received!, content, 1);
     }, 150_000);
 
-    it('downloads a document GramJS on DC 2 sent, from DC 2, with its own download API', async () => {
-      const content = randomBytes(3 * 1024 * 1024 + 1234);
+    it('downloads a 30 MiB document GramJS on DC 2 sent, from DC 2, with its own download API', async () => {
+      const content = randomBytes(30 * 1024 * 1024 + 1234);
+      const path = join(dir, 'for-mtcute.bin'); // GramJS reads files over 20 MB from disk only
+      writeFileSync(path, content);
       const sent = await gram2.g.client.sendFile(inputPeer(gram2.g, await resolveUser(gram2.g, username)), {
-        file: new CustomFiles.telegram('for-mtcute.bin', content.length, '', content),
+        file: new CustomFiles.telegram('for-mtcute.bin', content.length, path),
         forceDocument: true,
         caption: 'for mtcute',
         workers: 4,
