@@ -4,11 +4,14 @@
  */
 import { DcClients, type ServiceModule } from '../../shared/src';
 import { AuthServiceClient, AuthServiceService } from '../../shared/src/gen/tern/auth/v1/auth';
+import { MediaServiceClient } from '../../shared/src/gen/tern/media/v1/media';
 import { MessagingServiceClient } from '../../shared/src/gen/tern/messaging/v1/messaging';
 import { authorizationHandlers } from './api/authorizations';
 import { exportHandlers } from './api/exports';
 import { moveHandlers } from './api/move';
 import { profileHandlers } from './api/profile';
+import { profilePhotoHandlers } from './api/profile-photos';
+import { ProfilePhotoStore } from './storage/profile-photos';
 import { messagingLinks, ProfileReader } from './internal/profiles';
 import { Revoker } from './internal/revocation';
 import { AuthorizationStore } from './storage/authorizations';
@@ -53,6 +56,10 @@ export const authService: ServiceModule<AuthSettings> = {
     // Every DC's messaging, for moving a user's box with the account (api/move.ts).
     const messagingOf = new DcClients(MessagingServiceClient, ctx.topology, 'messaging');
     ctx.lifecycle.onShutdown('messaging-clients', () => messagingOf.close());
+    // Every DC's media: this DC's makes profile photos, a photo's own DC releases a deleted one.
+    const mediaOf = new DcClients(MediaServiceClient, ctx.topology, 'media');
+    ctx.lifecycle.onShutdown('media-clients', () => mediaOf.close());
+    const profilePhotos = new ProfilePhotoStore(db.dc);
     // Contact relations and statuses, for rendering profiles (messaging of this DC keeps them).
     const reader = new ProfileReader(
       ctx.dcId,
@@ -94,6 +101,7 @@ export const authService: ServiceModule<AuthSettings> = {
         dcIds: ctx.topology.dcs.map((dc) => dc.id),
         directory,
         login: loginStore,
+        photos: profilePhotos,
         authOf,
         messagingOf,
         log: ctx.log.child({ component: 'move' }),
@@ -104,6 +112,16 @@ export const authService: ServiceModule<AuthSettings> = {
         directory,
         usernames: new UsernameStore(db.global),
         reader,
+      }),
+      ...profilePhotoHandlers({
+        dcId: ctx.dcId,
+        login: loginStore,
+        directory,
+        photos: profilePhotos,
+        reader,
+        authOf,
+        mediaOf,
+        log: ctx.log.child({ component: 'profile-photos' }),
       }),
     };
     return { 'tern.auth.v1.AuthService': handlers };

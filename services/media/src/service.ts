@@ -4,13 +4,16 @@
  * src/api/media.ts for the storage layout.
  */
 import {
+  DcClients,
   fileReferenceSpec,
   fileReferencesOf,
+  unary,
   type FileReferenceSettings,
   type ServiceModule,
 } from '../../shared/src';
+import { AuthServiceClient } from '../../shared/src/gen/tern/auth/v1/auth';
 import { MediaServiceService } from '../../shared/src/gen/tern/media/v1/media';
-import { mediaHandlers } from './api/media';
+import { mediaHandlers, type PeerCheck } from './api/media';
 import { FileStore } from './storage/files';
 
 /**
@@ -42,6 +45,20 @@ export const mediaService: ServiceModule<FileReferenceSettings> = {
     } catch (err) {
       log.warn({ err, bucket }, 'could not set the upload expiry rule; abandoned parts will stay');
     }
+    // Users named by inputPeerPhotoFileLocation are checked by this DC's auth service, which finds
+    // them wherever they live (users.getUsers' rules: a wrong access hash is an unknown user).
+    const authOf = new DcClients(AuthServiceClient, ctx.topology, 'auth');
+    ctx.lifecycle.onShutdown('auth-clients', () => authOf.close());
+    const auth = authOf.forDc(ctx.dcId);
+    const peers: PeerCheck = {
+      async userAddressable(context, userId, accessHash) {
+        const res = await unary(auth.getUsers.bind(auth), {
+          context,
+          users: [{ kind: { $case: 'user', value: { userId, accessHash } } }],
+        });
+        return res.users.some((u) => u.id === userId);
+      },
+    };
     const handlers = mediaHandlers({
       dcId: ctx.dcId,
       dcIds: ctx.topology.dcs.map((dc) => dc.id),
@@ -49,6 +66,7 @@ export const mediaService: ServiceModule<FileReferenceSettings> = {
       objects: client,
       bucket,
       references: fileReferencesOf(ctx.settings),
+      peers,
       log,
     });
     return { 'tern.media.v1.MediaService': handlers };

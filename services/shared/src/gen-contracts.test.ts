@@ -76,6 +76,11 @@ describe('generated contracts', () => {
       'LookupUserDc',
       'MoveUser',
       'ImportUserData',
+      'UploadProfilePhoto',
+      'UpdateProfilePhoto',
+      'DeleteProfilePhotos',
+      'GetUserPhotos',
+      'ListProfilePhotos',
     ].map((name) => `/tern.auth.v1.AuthService/${name}`);
     expect(paths).toEqual(expected);
     expect(Object.values(AuthServiceService).every((m) => !m.requestStream && !m.responseStream)).toBe(true);

@@ -5,12 +5,13 @@
  *   1. freeze:  the directory records the move (users_by_id.moving_to, one move at a time) and the
  *               profile row here refuses writes (users.moving_to; writes check it in the same
  *               lightweight transaction, so none can land after the copy);
- *   2. copy:    the target DC stores the account data (ImportUserData; idempotent), then the
+ *   2. copy:    the target DC stores the account data (ImportUserData, with the profile photo
+ *               list; the photos stay in the DCs their ids name; idempotent), then the
  *               target's messaging service copies the user's box from this DC's (ImportBox,
  *               which pulls it page by page with ExportBox; repeatable, counters included);
  *   3. switch:  one lightweight transaction on users_by_id makes the target the home DC;
  *   4. cleanup: this DC's messaging service deletes the box (DeleteBox), then the profile row
- *               here is deleted. Run on every DC the user does not live in, it drops a stale copy
+ *               and its profile photo list here are deleted. Run on every DC the user does not live in, it drops a stale copy
  *               of an interrupted or abandoned move as well.
  *
  * Before step 3 the user lives here (the target's copy is unused); after it the user lives in the
@@ -22,12 +23,16 @@ import type { AuthServiceClient, AuthServiceServer } from '../../../shared/src/g
 import type { MessagingServiceClient } from '../../../shared/src/gen/tern/messaging/v1/messaging';
 import type { Directory } from '../storage/directory';
 import type { LoginStore } from '../storage/login';
+import { currentPhotoOf } from '../internal/profile-photos';
+import type { ProfilePhotoStore } from '../storage/profile-photos';
 
 export interface MoveDeps {
   dcId: number;
   dcIds: number[];
   directory: Directory;
   login: LoginStore;
+  /** The profile photo list moves with the profile (the photos' bytes stay in their DCs). */
+  photos: ProfilePhotoStore;
   authOf: DcClients<AuthServiceClient>;
   /** Messaging of every DC: the target's copies the box (ImportBox), this DC's deletes it. */
   messagingOf: DcClients<MessagingServiceClient>;
@@ -73,6 +78,7 @@ export function moveHandlers(d: MoveDeps): Handlers {
           username: profile.username,
           about: profile.about,
           sourceDcId: d.dcId,
+          profilePhotos: await d.photos.list(userId),
         });
         const targetMessaging = d.messagingOf.forDc(to);
         const box = await unary(
@@ -101,6 +107,7 @@ export function moveHandlers(d: MoveDeps): Handlers {
         const messaging = d.messagingOf.forDc(d.dcId);
         const box = await unary(messaging.deleteBox.bind(messaging), { userId }, { deadlineMs: 120_000 });
         const profile = await d.login.profile(userId);
+        await d.photos.removeAll(userId);
         if (profile) await d.login.deleteProfile(userId);
         if (profile || box.removed > 0n) {
           steps.push('cleanup');
@@ -115,6 +122,13 @@ export function moveHandlers(d: MoveDeps): Handlers {
       const expected = entry?.homeDc === req.sourceDcId && entry.movingTo === d.dcId;
       if (!expected)
         throw errors.badRequest('USER_MOVE_INVALID', 'no move of this user to this DC is under way');
+      // Whatever an abandoned earlier move left here is replaced, not merged.
+      await d.photos.removeAll(req.userId);
+      for (const p of req.profilePhotos)
+        if (p.photo) await d.photos.put(req.userId, { photo: p.photo, setAtMs: p.setAtMs });
+      const photo = currentPhotoOf(
+        req.profilePhotos.flatMap((p) => (p.photo ? [{ photo: p.photo, setAtMs: p.setAtMs }] : [])),
+      );
       await d.login.saveProfile({
         userId: req.userId,
         accessHash: req.accessHash,
@@ -123,6 +137,7 @@ export function moveHandlers(d: MoveDeps): Handlers {
         lastName: req.lastName,
         username: req.username,
         about: req.about,
+        ...(photo ? { photo } : {}),
       });
       return {};
     },

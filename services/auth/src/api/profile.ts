@@ -37,6 +37,19 @@ type Handlers = Pick<
   | 'lookupUserDc'
 >;
 
+/** The caller's own profile: only its home DC has it (USER_MIGRATE_X elsewhere). */
+export async function ownProfileOf(
+  d: Pick<ProfileDeps, 'dcId' | 'login' | 'directory'>,
+  userId: bigint,
+): Promise<UserProfile> {
+  const profile = await d.login.profile(userId);
+  if (profile && profile.movingTo === undefined) return profile;
+  const entry = await d.directory.byId(userId);
+  if (entry && entry.homeDc !== d.dcId) throw errors.migrate('USER', entry.homeDc);
+  if (profile) return profile; // a move is starting; reads are still served here
+  throw errors.unauthorized('AUTH_KEY_UNREGISTERED'); // the user is gone
+}
+
 const ABOUT_MAX = 70;
 const NAME_MAX = 64;
 
@@ -47,15 +60,7 @@ export function profileHandlers(d: ProfileDeps): Handlers {
     return userId;
   };
 
-  /** The caller's own profile: only its home DC has it (USER_MIGRATE_X elsewhere). */
-  async function ownProfile(userId: bigint): Promise<UserProfile> {
-    const profile = await d.login.profile(userId);
-    if (profile && profile.movingTo === undefined) return profile;
-    const entry = await d.directory.byId(userId);
-    if (entry && entry.homeDc !== d.dcId) throw errors.migrate('USER', entry.homeDc);
-    if (profile) return profile; // a move is starting; reads are still served here
-    throw errors.unauthorized('AUTH_KEY_UNREGISTERED'); // the user is gone
-  }
+  const ownProfile = (userId: bigint) => ownProfileOf(d, userId);
 
   const profiles = (viewer: bigint, ids: bigint[]) => d.reader.read(viewer, ids);
 

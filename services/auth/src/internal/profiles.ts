@@ -42,6 +42,8 @@ export function userOf(p: UserProfile, homeDc: number, viewer: bigint, link?: Co
     mutualContact: contact && theyHaveViewer,
     deleted: false,
     bot: false,
+    // Everyone who can see the user sees its photo (Tern has no privacy settings for photos).
+    ...(p.photo ? { photo: p.photo } : {}),
   };
 }
 

@@ -4,6 +4,7 @@
  */
 import type { Client } from 'cassandra-driver';
 import { fromLong, toLong } from '../../../shared/src';
+import { UserProfilePhoto } from '../../../shared/src/gen/tern/common/v1/user';
 
 export interface PhoneCode {
   hash: string;
@@ -25,6 +26,8 @@ export interface UserProfile {
   about: string;
   /** Set while MoveUser copies the user to that DC: writes here are refused meanwhile. */
   movingTo?: number;
+  /** The current profile photo (a copy of the first of profile_photos); unset without one. */
+  photo?: UserProfilePhoto;
 }
 
 /** How long a code lives unless the deployment says otherwise (TERN_AUTH_CODE_TTL_SECONDS). */
@@ -103,8 +106,17 @@ export class LoginStore {
 
   async saveProfile(p: UserProfile): Promise<void> {
     await this.db.execute(
-      'INSERT INTO users (user_id, access_hash, phone, first_name, last_name, username, about, moving_to, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, null, toTimestamp(now()))',
-      [toLong(p.userId), toLong(p.accessHash), p.phone, p.firstName, p.lastName, p.username, p.about],
+      'INSERT INTO users (user_id, access_hash, phone, first_name, last_name, username, about, moving_to, current_photo, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, null, ?, toTimestamp(now()))',
+      [
+        toLong(p.userId),
+        toLong(p.accessHash),
+        p.phone,
+        p.firstName,
+        p.lastName,
+        p.username,
+        p.about,
+        p.photo ? Buffer.from(UserProfilePhoto.encode(p.photo).finish()) : null,
+      ],
       { prepare: true },
     );
   }
@@ -133,6 +145,19 @@ export class LoginStore {
     return rs.first().get('[applied]') === true;
   }
 
+  /**
+   * Shows `photo` as the user's current profile photo (none when undefined), unless a move is under
+   * way, like updateProfile. Returns false when refused.
+   */
+  async setCurrentPhoto(userId: bigint, photo: UserProfilePhoto | undefined): Promise<boolean> {
+    const rs = await this.db.execute(
+      'UPDATE users SET current_photo = ? WHERE user_id = ? IF phone != null AND moving_to = null',
+      [photo ? Buffer.from(UserProfilePhoto.encode(photo).finish()) : null, toLong(userId)],
+      { prepare: true },
+    );
+    return rs.first().get('[applied]') === true;
+  }
+
   /** Marks the user as being moved (MoveUser's freeze step); false when the row is gone. */
   async freeze(userId: bigint, targetDc: number): Promise<boolean> {
     const rs = await this.db.execute(
@@ -155,6 +180,7 @@ export class LoginStore {
       await this.db.execute('SELECT * FROM users WHERE user_id = ?', [toLong(userId)], { prepare: true })
     ).first();
     if (!row) return undefined;
+    const photo = row.get('current_photo') as Buffer | null;
     return {
       userId,
       accessHash: fromLong(row.get('access_hash')),
@@ -164,6 +190,7 @@ export class LoginStore {
       username: (row.get('username') as string | null) ?? '',
       about: (row.get('about') as string | null) ?? '',
       movingTo: (row.get('moving_to') as number | null) ?? undefined,
+      ...(photo ? { photo: UserProfilePhoto.decode(photo) } : {}),
     };
   }
 }

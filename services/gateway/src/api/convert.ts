@@ -4,7 +4,12 @@
  */
 import type { SentCode } from '../../../shared/src/gen/tern/auth/v1/auth';
 import type { InputUser } from '../../../shared/src/gen/tern/common/v1/peer';
-import { UserStatus_Kind, type User, type UserStatus } from '../../../shared/src/gen/tern/common/v1/user';
+import {
+  UserStatus_Kind,
+  type User,
+  type UserProfilePhoto,
+  type UserStatus,
+} from '../../../shared/src/gen/tern/common/v1/user';
 import type { TlObject } from '../mtproto/tl-types';
 
 /** A TL string field (absent optional fields read as ''). */
@@ -42,6 +47,19 @@ export function tlUserStatus(s: UserStatus | undefined): TlObject {
   }
 }
 
+/**
+ * TL userProfilePhoto: the current photo's id and DC (clients download it from there with
+ * inputPeerPhotoFileLocation) and its stripped thumbnail, shown until it arrives.
+ */
+export function tlUserProfilePhoto(p: UserProfilePhoto): TlObject {
+  return {
+    _: 'userProfilePhoto',
+    photo_id: p.photoId,
+    stripped_thumb: p.strippedThumb.length > 0 ? Buffer.from(p.strippedThumb) : undefined,
+    dc_id: p.dcId,
+  };
+}
+
 export function tlUser(u: User): TlObject {
   return {
     _: 'user',
@@ -57,6 +75,7 @@ export function tlUser(u: User): TlObject {
     username: u.username || undefined,
     phone: u.phone || undefined,
     status: tlUserStatus(u.status),
+    photo: u.photo ? tlUserProfilePhoto(u.photo) : undefined,
   };
 }
 

@@ -47,6 +47,7 @@ import { bindTempAuthKey, type PfsDeps } from './pfs';
 import { getNotifySettings, registerDevice, unregisterDevice, updateNotifySettings } from './notify';
 import type { TlObject } from '../mtproto/tl-types';
 import { config, nearestDc } from './help';
+import { deletePhotos, getUserPhotos, updateProfilePhoto, uploadProfilePhoto } from './photos';
 import { getFile, saveBigFilePart, saveFilePart, sendMedia, uploadMedia, type MediaDeps } from './upload';
 
 /** What handlers may use: the deployment's shape and this DC's backend clients. */
@@ -108,6 +109,10 @@ export const METHODS: Readonly<Record<string, Method>> = {
   'messages.sendMedia': sendMedia,
   'messages.uploadMedia': uploadMedia,
   'messages.sendMessage': sendMessage,
+  'photos.deletePhotos': deletePhotos,
+  'photos.getUserPhotos': getUserPhotos,
+  'photos.updateProfilePhoto': updateProfilePhoto,
+  'photos.uploadProfilePhoto': uploadProfilePhoto,
   'updates.getDifference': getDifference,
   'updates.getState': getState,
   'upload.getFile': getFile,

@@ -1,5 +1,5 @@
 /**
- * Files: upload.saveFilePart / saveBigFilePart / getFile (documents and photo sizes) and
+ * Files: upload.saveFilePart / saveBigFilePart / getFile (documents, photo sizes, profile photos) and
  * messages.sendMedia. Translation only. Parts go to this DC's media service: a file lives in the
  * DC the client uploaded it to (its home DC's connection), and getFile on another DC answers
  * FILE_MIGRATE_X, after which clients export their authorization to the file's DC and download
@@ -64,9 +64,19 @@ const STORAGE_TYPES: Partial<Record<FileType, string>> = {
   [FileType.UNKNOWN]: 'storage.fileUnknown',
 };
 
-/** TL InputFileLocation → proto: documents and photo sizes; other locations LOCATION_INVALID. */
-function fileLocationOf(v: unknown): InputFileLocation {
+/**
+ * TL InputFileLocation → proto: documents, photo sizes and users' profile photos; other locations
+ * LOCATION_INVALID.
+ */
+export function fileLocationOf(v: unknown): InputFileLocation {
   const loc = v as TlObject | undefined;
+  if (loc?._ === 'inputPeerPhotoFileLocation')
+    return {
+      kind: {
+        $case: 'peerPhoto',
+        value: { peer: inputPeer(loc.peer), photoId: loc.photo_id as bigint, big: loc.big === true },
+      },
+    };
   if (loc?._ !== 'inputDocumentFileLocation' && loc?._ !== 'inputPhotoFileLocation')
     throw errors.badRequest('LOCATION_INVALID');
   const value = {

@@ -85,8 +85,11 @@ export interface CallContext {
   readonly remoteAddress: string;
 }
 
-/** A method's answer: a TL object, a boolean (Bool results) or an array (Vector results). */
-export type ApiResult = TlObject | boolean | TlObject[];
+/**
+ * A method's answer: a TL object, a boolean (Bool results) or an array (Vector results: of
+ * objects, or of longs such as photos.deletePhotos' ids).
+ */
+export type ApiResult = TlObject | boolean | TlObject[] | bigint[];
 export type ApiHandler = (call: TlObject, ctx: CallContext) => Promise<ApiResult>;
 
 /** Maps a thrown error to an rpc_error (the gateway's one place for it, via shared/errors). */

@@ -18,6 +18,12 @@
  * sizes are downloaded with the same ranged reads as documents and identical renditions are
  * stored once. Content addressing also means a rendition's bytes never change under a message
  * that advertises their size, even if a later encoder would make them differently.
+ *
+ * Profile photos are photos made with square profile sizes (photos.ts) and marked with the user
+ * whose profile shows them: while marked, any logged-in user may download them (by
+ * inputPhotoFileLocation with the access hash and a reference, or by inputPeerPhotoFileLocation,
+ * which names the user instead); the auth service keeps the user's list and releases a photo when
+ * it leaves the profile.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Client as MinioClient } from 'minio';
@@ -30,6 +36,7 @@ import {
   type Logger,
 } from '../../../shared/src';
 import type { RequestContext } from '../../../shared/src/gen/tern/common/v1/context';
+import type { InputPeer } from '../../../shared/src/gen/tern/common/v1/peer';
 import type {
   Document,
   DocumentAttribute,
@@ -49,7 +56,15 @@ import type {
   StoredPhoto,
   StoredPhotoSize,
 } from '../storage/files';
-import { makePhoto, MAX_PHOTO_BYTES, STRIPPED_TYPE } from './photos';
+import {
+  makePhoto,
+  makeProfilePhoto,
+  MAX_PHOTO_BYTES,
+  PROFILE_BIG,
+  PROFILE_SMALL,
+  STRIPPED_TYPE,
+  type MadePhoto,
+} from './photos';
 import { checkCompletion, checkPart, checkRange, partsOfRange, type Layout } from './rules';
 
 export interface MediaDeps {
@@ -61,7 +76,18 @@ export interface MediaDeps {
   bucket: string;
   /** Checks the references clients present (issued by gateways with the deployment's key). */
   references: FileReferences;
+  /** Whether a caller may address a user (inputPeerPhotoFileLocation): the auth service decides. */
+  peers: PeerCheck;
   log: Logger;
+}
+
+/**
+ * The access check of a user named by a client: the owner of users is the auth service (access
+ * hashes, and wherever the user lives), so the media service asks it rather than keeping hashes.
+ */
+export interface PeerCheck {
+  /** Whether the caller (`context`) addressed `userId` with the access hash it was given. */
+  userAddressable(context: RequestContext | undefined, userId: bigint, accessHash: bigint): Promise<boolean>;
 }
 
 /** Longest MIME type and file name accepted (Telegram's are similar). */
@@ -71,6 +97,8 @@ const MAX_NAME = 255;
 const MAX_ATTRIBUTES = 16;
 /** Users one GrantAccess call may add (a basic group's size is the largest fan-out today). */
 const MAX_GRANTS = 1000;
+/** Photos one ReleaseProfilePhotos call looks at (photos.deletePhotos takes a client's list). */
+const MAX_RELEASE = 200;
 /** Server-side copies in flight during one completion. */
 const COPY_CONCURRENCY = 4;
 /**
@@ -96,7 +124,14 @@ const FILE_TYPES: Record<string, FileType> = {
 
 type Handlers = Pick<
   AsyncService<MediaServiceServer>,
-  'saveFilePart' | 'completeUpload' | 'uploadMedia' | 'getFile' | 'getFileMetadata' | 'grantAccess'
+  | 'saveFilePart'
+  | 'completeUpload'
+  | 'uploadMedia'
+  | 'getFile'
+  | 'getFileMetadata'
+  | 'grantAccess'
+  | 'uploadProfilePhoto'
+  | 'releaseProfilePhotos'
 >;
 
 /** A stored file someone may hold: a document or a photo (same id space, same access rules). */
@@ -105,7 +140,13 @@ interface Held {
   accessHash: bigint;
   fileReference: Buffer;
   ownerId: bigint;
+  /** Set (non-zero) on a photo a profile shows: then anyone logged in may download it. */
+  profileUserId?: bigint;
 }
+
+/** Whether `user` may download `file` without a grant: the uploader, or anyone for a profile photo. */
+const openTo = (file: Held, user: bigint): boolean =>
+  file.ownerId === user || (file.profileUserId ?? 0n) !== 0n;
 
 /** How a client names a stored file: InputDocument, InputPhoto, or a file location. */
 interface FileRef {
@@ -368,18 +409,26 @@ export function mediaHandlers(d: MediaDeps): Handlers {
    * stripped thumbnail (photos.ts) before anything is written, so a picture that fails leaves only
    * parts that expire. Idempotent per (owner, file id) like documents.
    */
-  async function completePhoto(owner: bigint, file: InputFile): Promise<StoredPhoto> {
+  async function completePhoto(
+    owner: bigint,
+    file: InputFile,
+    make: (bytes: Buffer) => Promise<MadePhoto> = makePhoto,
+    profileUserId = 0n,
+  ): Promise<StoredPhoto> {
     const done = await store.completed(owner, file.id);
     if (done !== undefined) {
       const photo = await store.photo(done);
-      if (photo) return photo;
+      // One upload makes one photo: a retry gets it back; the same upload used once as a message
+      // photo and then as a profile photo (or the other way) has no parts left to make it again.
+      if (photo && photo.profileUserId === profileUserId) return photo;
+      if (photo) throw errors.badRequest(profileUserId ? 'PHOTO_FILE_MISSING' : 'MEDIA_INVALID');
     }
     const { parts, layout } = await finishedUpload(owner, file);
     // Telegram's limit; a client sends bigger pictures as documents.
     if (layout.size > MAX_PHOTO_BYTES) throw errors.badRequest('PHOTO_SAVE_FILE_INVALID');
     const { hashed, made } = await photoSlot(async () => {
       const hashed = await hashUpload(owner, file, layout, true);
-      return { hashed, made: await makePhoto(hashed.bytes!) };
+      return { hashed, made: await make(hashed.bytes!) };
     });
     await storeUpload(owner, file.id, layout, hashed.sha256);
     const sizes: StoredPhotoSize[] = [];
@@ -397,6 +446,7 @@ export function mediaHandlers(d: MediaDeps): Handlers {
       h: made.h,
       sizes,
       stripped: made.stripped,
+      profileUserId,
     };
     await store.putPhoto(photo);
     await store.markCompleted(owner, file.id, photo.id);
@@ -406,8 +456,8 @@ export function mediaHandlers(d: MediaDeps): Handlers {
 
   /**
    * A stored document or photo (`load` reads which) `user` may use: the id is this DC's
-   * (FILE_MIGRATE_X otherwise), the access hash matches, the user uploaded it or was granted it,
-   * and the file reference is current. Unknown files and files the user may not see answer the
+   * (FILE_MIGRATE_X otherwise), the access hash matches, the user uploaded it, was granted it or
+   * it is on a profile, and the file reference is current. Unknown files and files the user may not see answer the
    * same FILE_ID_INVALID, so ids cannot be probed.
    */
   async function usable<T extends Held>(
@@ -422,7 +472,7 @@ export function mediaHandlers(d: MediaDeps): Handlers {
     }
     const file = await load(ref.id);
     if (!file || file.accessHash !== ref.accessHash) throw errors.badRequest('FILE_ID_INVALID');
-    if (file.ownerId !== user && !(await store.granted(file.id, user)))
+    if (!openTo(file, user) && !(await store.granted(file.id, user)))
       throw errors.badRequest('FILE_ID_INVALID');
     // References are issued by the gateway each time it shows the file and expire after a while
     // (shared/src/files/file-reference.ts). Forged ones get the same answer as expired ones: either
@@ -455,6 +505,39 @@ export function mediaHandlers(d: MediaDeps): Handlers {
     }
     if (at !== bytes.length) throw errors.internal(new Error('object shorter than recorded'));
     return bytes;
+  }
+
+  /**
+   * The profile photo inputPeerPhotoFileLocation names: a photo of this DC (FILE_MIGRATE_X
+   * otherwise) on the profile of the user `peer` names, which the caller must be able to address
+   * (PEER_ID_INVALID). Clients ask with the photo id the user showed when they fetched it, so any
+   * photo still on the profile is served, not only the current one. The location carries no file
+   * reference: the peer check takes its place, as on Telegram.
+   */
+  async function profilePhotoOf(
+    context: RequestContext | undefined,
+    user: bigint,
+    peer: InputPeer | undefined,
+    photoId: bigint,
+  ): Promise<StoredPhoto> {
+    const dc = dcOfFileId(photoId);
+    if (dc !== d.dcId) {
+      if (d.dcIds.includes(dc)) throw errors.migrate('FILE', dc);
+      throw errors.badRequest('LOCATION_INVALID');
+    }
+    let owner: bigint;
+    if (peer?.kind?.$case === 'self') owner = user;
+    else if (peer?.kind?.$case === 'user') {
+      const { userId, accessHash } = peer.kind.value;
+      // One's own profile needs no access hash (and asking auth would send a user who moved to
+      // USER_MIGRATE_X while its old photos stay here).
+      if (userId !== user && !(await d.peers.userAddressable(context, userId, accessHash)))
+        throw errors.badRequest('PEER_ID_INVALID');
+      owner = userId;
+    } else throw errors.badRequest('PEER_ID_INVALID'); // chat photos are not made yet
+    const photo = await store.photo(photoId);
+    if (!photo || photo.profileUserId !== owner) throw errors.badRequest('LOCATION_INVALID');
+    return photo;
   }
 
   async function grant(fileId: bigint, owner: bigint, users: readonly bigint[]): Promise<void> {
@@ -558,7 +641,34 @@ export function mediaHandlers(d: MediaDeps): Handlers {
         const bytes = await readRange(size.sha256, Number(req.offset), req.limit);
         return { type: FileType.JPEG, mtime: photo.date, bytes };
       }
+      if (loc?.$case === 'peerPhoto') {
+        checkRange(req.offset, req.limit, req.precise);
+        const v = loc.value;
+        const photo = await profilePhotoOf(req.context, user, v.peer, v.photoId);
+        const want = v.big ? PROFILE_BIG : PROFILE_SMALL;
+        const size = photo.sizes.find((z) => z.type === want);
+        if (!size) throw errors.badRequest('LOCATION_INVALID');
+        const bytes = await readRange(size.sha256, Number(req.offset), req.limit);
+        return { type: FileType.JPEG, mtime: photo.date, bytes };
+      }
       throw errors.badRequest('LOCATION_INVALID');
+    },
+
+    async uploadProfilePhoto(req) {
+      const owner = loggedIn(req.context);
+      if (!req.file) throw errors.badRequest('PHOTO_FILE_MISSING');
+      const photo = await completePhoto(owner, req.file, makeProfilePhoto, owner);
+      return { photo: photoOf(photo, d.dcId) };
+    },
+
+    async releaseProfilePhotos(req) {
+      for (const id of new Set(req.photoIds.slice(0, MAX_RELEASE))) {
+        if (dcOfFileId(id) !== d.dcId) continue;
+        const photo = await store.photo(id);
+        if (photo && photo.profileUserId === req.userId && req.userId !== 0n)
+          await store.releaseProfilePhoto(id, req.userId);
+      }
+      return {};
     },
 
     async getFileMetadata(req) {
@@ -578,7 +688,7 @@ export function mediaHandlers(d: MediaDeps): Handlers {
       const user = loggedIn(req.context);
       const file = await loadHeld(req.fileId);
       // Only someone who may see the file can pass it on.
-      if (!file || (file.ownerId !== user && !(await store.granted(file.id, user))))
+      if (!file || (!openTo(file, user) && !(await store.granted(file.id, user))))
         throw errors.badRequest('FILE_ID_INVALID');
       await grant(file.id, file.ownerId, req.userIds);
       return {};

@@ -1,5 +1,12 @@
 import sharp from 'sharp';
-import { checkDimensions, makePhoto, renditionPlan, sniffImage } from './photos';
+import {
+  checkDimensions,
+  makePhoto,
+  makeProfilePhoto,
+  profileSquare,
+  renditionPlan,
+  sniffImage,
+} from './photos';
 import { expandStripped } from './stripped';
 
 /** A `w`×`h` picture with a pattern (`channels` 3 or 4), encoded by `encode`. */
@@ -105,5 +112,41 @@ describe('photo renditions', () => {
     expect(await codeOf(makePhoto(await pngClaiming(30_000, 20_000)))).toBe('PHOTO_INVALID_DIMENSIONS');
     expect(await codeOf(makePhoto(await pngClaiming(4000, 100)))).toBe('PHOTO_INVALID_DIMENSIONS');
     expect(await codeOf(makePhoto(Buffer.alloc(11 * 1024 * 1024, 0xff)))).toBe('PHOTO_SAVE_FILE_INVALID');
+  });
+});
+
+describe('profile photo renditions', () => {
+  it('cuts a centred square no larger than the largest size', () => {
+    expect(profileSquare(1600, 1200)).toBe(640);
+    expect(profileSquare(300, 500)).toBe(300);
+    expect(profileSquare(160, 160)).toBe(160);
+  });
+
+  it('makes the square sizes a, b and c, never enlarged, and a square stripped thumbnail', async () => {
+    const big = await makeProfilePhoto(await picture(1600, 1200));
+    expect(big.renditions.map((r) => [r.type, r.w, r.h])).toEqual([
+      ['a', 160, 160],
+      ['b', 320, 320],
+      ['c', 640, 640],
+    ]);
+    for (const r of big.renditions) {
+      const meta = await sharp(r.jpeg).metadata();
+      expect([meta.format, meta.width, meta.height]).toEqual(['jpeg', r.w, r.h]);
+    }
+    const thumb = await sharp(expandStripped(big.stripped)).metadata();
+    expect([thumb.width, thumb.height]).toEqual([40, 40]);
+
+    const small = await makeProfilePhoto(await picture(200, 300, (s) => s.png()));
+    expect(small.renditions.map((r) => [r.type, r.w, r.h])).toEqual([
+      ['a', 160, 160],
+      ['b', 200, 200],
+      ['c', 200, 200],
+    ]);
+  });
+
+  it('refuses pictures too small for the smallest size, and what photos refuse', async () => {
+    expect(await codeOf(makeProfilePhoto(await picture(400, 150)))).toBe('PHOTO_CROP_SIZE_SMALL');
+    expect(await codeOf(makeProfilePhoto(Buffer.from('not a picture')))).toBe('PHOTO_EXT_INVALID');
+    expect(await codeOf(makeProfilePhoto(await pngClaiming(4000, 100)))).toBe('PHOTO_INVALID_DIMENSIONS');
   });
 });

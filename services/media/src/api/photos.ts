@@ -10,6 +10,9 @@
  * Errors are Telegram's for messages.sendMedia: PHOTO_SAVE_FILE_INVALID (too big),
  * PHOTO_EXT_INVALID (not an image format photos take), PHOTO_INVALID_DIMENSIONS (over Telegram's
  * limits: width + height ≤ 10000, sides at most 20:1) and IMAGE_PROCESS_FAILED (does not decode).
+ *
+ * Profile photos (makeProfilePhoto) go through the same checks and are cut to a centred square in
+ * Telegram's profile sizes `a` 160, `b` 320 and `c` 640 px instead.
  */
 import sharp from 'sharp';
 import { errors } from '../../../shared/src';
@@ -95,11 +98,19 @@ export interface MadePhoto {
   stripped: Buffer;
 }
 
+/** An uploaded picture opened for encoding, upright, on white, in sRGB. */
+interface OpenedPhoto {
+  mimeType: string;
+  w: number;
+  h: number;
+  base: sharp.Sharp;
+}
+
 /**
- * Decodes an uploaded picture and makes its renditions and stripped thumbnail. Checks format and
- * dimensions (from the header, before decoding anything) and throws Telegram's errors.
+ * Opens an uploaded picture: checks the size, the format by its bytes and the dimensions from the
+ * header, before any pixel is decoded, and throws Telegram's errors.
  */
-export async function makePhoto(bytes: Buffer): Promise<MadePhoto> {
+async function openPhoto(bytes: Buffer): Promise<OpenedPhoto> {
   if (bytes.length > MAX_PHOTO_BYTES) throw errors.badRequest('PHOTO_SAVE_FILE_INVALID');
   const mimeType = sniffImage(bytes);
   if (!mimeType) throw errors.badRequest('PHOTO_EXT_INVALID');
@@ -124,20 +135,79 @@ export async function makePhoto(bytes: Buffer): Promise<MadePhoto> {
     .rotate()
     .flatten({ background: '#ffffff' })
     .toColourspace('srgb');
+  return { mimeType, w, h, base };
+}
+
+/** One JPEG rendition of `image` fitted into a `box`×`box` square, never enlarged. */
+async function rendition(image: sharp.Sharp, type: string, box: number): Promise<Rendition> {
+  const { data, info } = await image
+    .clone()
+    .resize(box, box, { fit: 'inside', withoutEnlargement: true })
+    .jpeg({ quality: RENDITION_QUALITY, chromaSubsampling: '4:2:0' })
+    .toBuffer({ resolveWithObject: true });
+  return { type, w: info.width, h: info.height, jpeg: data };
+}
+
+/**
+ * Decodes an uploaded picture and makes its renditions and stripped thumbnail. Checks format and
+ * dimensions (from the header, before decoding anything) and throws Telegram's errors.
+ */
+export async function makePhoto(bytes: Buffer): Promise<MadePhoto> {
+  const { mimeType, w, h, base } = await openPhoto(bytes);
   const renditions: Rendition[] = [];
   try {
-    for (const { type, box } of renditionPlan(w, h)) {
-      const { data, info } = await base
-        .clone()
-        .resize(box, box, { fit: 'inside', withoutEnlargement: true })
-        .jpeg({ quality: RENDITION_QUALITY, chromaSubsampling: '4:2:0' })
-        .toBuffer({ resolveWithObject: true });
-      renditions.push({ type, w: info.width, h: info.height, jpeg: data });
-    }
+    for (const { type, box } of renditionPlan(w, h)) renditions.push(await rendition(base, type, box));
   } catch {
     // Pixel data that fails to decode (truncated or corrupt past a valid header).
     throw errors.badRequest('IMAGE_PROCESS_FAILED');
   }
   // The picture decoded above, so a failure here is ours (stripped.ts's table check): INTERNAL.
   return { mimeType, w, h, renditions, stripped: await makeStripped(base) };
+}
+
+/**
+ * Telegram's profile photo sizes: square, `a` 160 px (what clients show in lists, and
+ * inputPeerPhotoFileLocation without `big`), `b` 320 and `c` 640 (`big`).
+ */
+export const PROFILE_BOXES: ReadonlyArray<{ type: string; box: number }> = [
+  { type: 'a', box: 160 },
+  { type: 'b', box: 320 },
+  { type: 'c', box: 640 },
+];
+/** The size letters inputPeerPhotoFileLocation downloads. */
+export const PROFILE_SMALL = 'a';
+export const PROFILE_BIG = 'c';
+/** A profile photo fills the smallest size without being enlarged (else PHOTO_CROP_SIZE_SMALL). */
+export const MIN_PROFILE_SIDE = 160;
+
+/** The centred square a profile photo is cut to: the shorter side, at most the largest size. */
+export function profileSquare(w: number, h: number): number {
+  return Math.min(w, h, PROFILE_BOXES[PROFILE_BOXES.length - 1]!.box);
+}
+
+/**
+ * Decodes an uploaded picture as a profile photo: the centred square (clients crop before
+ * uploading, so this only trims what they did not) in every profile size, never enlarged, so a
+ * picture between 160 and 640 px gets `b` and `c` at its own size; plus the stripped thumbnail.
+ * Everything else is as for photos (errors, formats, limits).
+ */
+export async function makeProfilePhoto(bytes: Buffer): Promise<MadePhoto> {
+  const { mimeType, w, h, base } = await openPhoto(bytes);
+  if (Math.min(w, h) < MIN_PROFILE_SIDE) throw errors.badRequest('PHOTO_CROP_SIZE_SMALL');
+  const side = profileSquare(w, h);
+  const renditions: Rendition[] = [];
+  let square: sharp.Sharp;
+  try {
+    // Cut and scaled once to the largest size (raw, ≤ 640×640×3 bytes); the sizes come from it.
+    const { data, info } = await base
+      .clone()
+      .resize(side, side, { fit: 'cover', position: 'centre' })
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    square = sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } });
+    for (const { type, box } of PROFILE_BOXES) renditions.push(await rendition(square, type, box));
+  } catch {
+    throw errors.badRequest('IMAGE_PROCESS_FAILED');
+  }
+  return { mimeType, w, h, renditions, stripped: await makeStripped(square) };
 }

@@ -1,5 +1,6 @@
 /**
- * The media tables of this DC's keyspace (migrations/dc/0001_files.cql, 0002_photos.cql): upload
+ * The media tables of this DC's keyspace (migrations/dc/0001_files.cql, 0002_photos.cql,
+ * 0003_profile_photos.cql): upload
  * parts seen, stored content by SHA-256, documents, photos, completed uploads and download
  * grants. Bytes live in the DC's bucket; these rows say which objects make up what.
  */
@@ -56,6 +57,8 @@ export interface StoredPhoto {
   sizes: StoredPhotoSize[];
   /** Stripped thumbnail data. */
   stripped: Buffer;
+  /** The user whose profile shows the photo (anyone may download it); 0 for none. */
+  profileUserId: bigint;
 }
 
 export interface StoredContent extends Layout {
@@ -194,7 +197,7 @@ export class FileStore {
   async putPhoto(p: StoredPhoto): Promise<void> {
     await this.db.execute(
       `INSERT INTO photos (id, access_hash, file_reference, owner_id, date, mime_type, sha256, w, h, sizes,
-         stripped) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         stripped, profile_user_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [
         toLong(p.id),
         toLong(p.accessHash),
@@ -207,7 +210,20 @@ export class FileStore {
         p.h,
         p.sizes.map((z) => ({ letter: z.type, w: z.w, h: z.h, size: z.size, sha256: z.sha256 })),
         p.stripped,
+        p.profileUserId === 0n ? null : toLong(p.profileUserId),
       ],
+      opts,
+    );
+  }
+
+  /**
+   * Takes a photo off `userId`'s profile (photos.deletePhotos): only if it is that user's profile
+   * photo now (a conditional update never creates a row, and a newer owner is left alone).
+   */
+  async releaseProfilePhoto(id: bigint, userId: bigint): Promise<void> {
+    await this.db.execute(
+      'UPDATE photos SET profile_user_id = null WHERE id = ? IF profile_user_id = ?',
+      [toLong(id), toLong(userId)],
       opts,
     );
   }
@@ -234,6 +250,7 @@ export class FileStore {
         sha256: z.sha256 as Buffer,
       })),
       stripped: (r.stripped as Buffer | null) ?? Buffer.alloc(0),
+      profileUserId: r.profile_user_id == null ? 0n : fromLong(r.profile_user_id),
     };
   }
 
