@@ -107,6 +107,46 @@ export async function signInOrUp(
     );
 }
 
+/** How long one login may take before it counts as stalled. */
+const LOGIN_STALL_MS = 30_000;
+
+/**
+ * Connects a new client from `make` and logs it in (signInOrUp). A login that stalls — no answer
+ * at all, seen now and then on a loaded 2-core machine — is abandoned and tried once more with a
+ * fresh client and connection; an rpc_error is never retried.
+ */
+export async function loggedInFresh(
+  make: () => ReturnType<typeof gramClient>,
+  dc: number,
+  phone: string,
+  firstName = 'Test',
+): Promise<ReturnType<typeof gramClient>> {
+  for (let attempt = 1; ; attempt++) {
+    const g = make();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const stalled = new Promise<'stalled'>((resolve) => {
+      timer = setTimeout(() => resolve('stalled'), LOGIN_STALL_MS);
+    });
+    const login = (async () => {
+      await g.client.connect();
+      await signInOrUp(g, dc, phone, firstName);
+      return 'done' as const;
+    })();
+    try {
+      if ((await Promise.race([login, stalled])) === 'done') return g;
+    } catch (err) {
+      await g.client.destroy().catch(() => undefined);
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+    login.catch(() => undefined); // the abandoned attempt may still fail later
+    await g.client.destroy().catch(() => undefined);
+    if (attempt >= 2)
+      throw new Error(`login of ${phone} on DC ${dc} stalled twice (${LOGIN_STALL_MS} ms each)`);
+  }
+}
+
 /** A GramJS client of `dc` (1-based, from `dcs`) logged in as test number `phone` (signInOrUp). */
 export async function loggedInClient(
   dcs: GramClientOptions['dc'][],
@@ -114,8 +154,5 @@ export async function loggedInClient(
   phone: string,
   firstName = 'Test',
 ): Promise<ReturnType<typeof gramClient>> {
-  const g = gramClient({ lib: 'telegram', dc: dcs[dc - 1]! });
-  await g.client.connect();
-  await signInOrUp(g, dc, phone, firstName);
-  return g;
+  return loggedInFresh(() => gramClient({ lib: 'telegram', dc: dcs[dc - 1]! }), dc, phone, firstName);
 }

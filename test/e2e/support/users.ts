@@ -6,7 +6,7 @@
 import { randomInt } from 'node:crypto';
 import bigInt from 'big-integer';
 import type { Api as GramApi } from 'telegram';
-import { gramClient, signInOrUp, type GramClientOptions, type Lib } from './gramjs';
+import { gramClient, loggedInFresh, type GramClientOptions, type Lib } from './gramjs';
 
 export type Gram = ReturnType<typeof gramClient>;
 
@@ -21,10 +21,7 @@ export async function loggedInWith(
   phone: string,
   firstName = 'Test',
 ): Promise<Gram> {
-  const g = gramClient({ lib, dc: dcs[dc - 1]! });
-  await g.client.connect();
-  await signInOrUp(g, dc, phone, firstName);
-  return g;
+  return loggedInFresh(() => gramClient({ lib, dc: dcs[dc - 1]! }), dc, phone, firstName);
 }
 
 /** Reconnects a saved session (GramClientOptions.session) of library `lib` on DC `dc`. */
