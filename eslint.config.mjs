@@ -9,6 +9,15 @@ import importX from 'eslint-plugin-import-x';
 
 const SERVICES = ['gateway', 'auth', 'messaging', 'channel', 'media'];
 
+/** Imports no service code may use, whatever its package. */
+const FORBIDDEN_EVERYWHERE = [
+  {
+    name: 'node:async_hooks',
+    importNames: ['AsyncLocalStorage'],
+    message: 'Pass what a call needs as a parameter; side channels make behaviour depend on call order.',
+  },
+];
+
 /** One override per service that forbids reaching into the other services. */
 const boundaryRules = SERVICES.map((name) => ({
   files: [`services/${name}/**/*.ts`],
@@ -16,6 +25,7 @@ const boundaryRules = SERVICES.map((name) => ({
     'no-restricted-imports': [
       'error',
       {
+        paths: FORBIDDEN_EVERYWHERE,
         patterns: SERVICES.filter((other) => other !== name).map((other) => ({
           // Relative paths climbing out of this service into another one (at any depth).
           group: ['../', '../../', '../../../', '../../../../', '../../../../../']
@@ -65,6 +75,7 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
+          paths: FORBIDDEN_EVERYWHERE,
           patterns: SERVICES.map((s) => ({
             group: [`**/services/${s}/**`, `../../../${s}/**`, `../../../../${s}/**`],
             message: 'services/shared must not depend on a service.',
@@ -74,6 +85,33 @@ export default tseslint.config(
     },
   },
   ...boundaryRules,
+  {
+    // Patterns the architecture pass removed (docs/decisions/0016-typed-service-wiring.md); a rule
+    // keeps each from coming back.
+    files: ['services/**/*.ts'],
+    ignores: ['**/*.test.ts', 'services/shared/src/gen/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'TSNonNullExpression > MemberExpression.expression[object.name="ctx"]',
+          message:
+            'A service context has exactly the dependencies its module declares in `needs`: no `!` is needed.',
+        },
+        {
+          selector: 'TSAsExpression[typeAnnotation.type="TSUnknownKeyword"]',
+          message:
+            'No `as unknown as`: type the value at its source (a parser, a generic, a narrowing check).',
+        },
+        {
+          selector:
+            'BinaryExpression[operator=/^[!=]==$/][left.property.name="userId"][right.type="Literal"][right.bigint="0"]',
+          message:
+            'Who may call what is decided in one place: requireUser() in services, the method table in the gateway.',
+        },
+      ],
+    },
+  },
   {
     // tests may use jest's loose typings
     files: ['**/*.test.ts', 'test/**/*.ts'],

@@ -62,7 +62,7 @@ describe('Tern services of three DCs', () => {
   });
 
   it('an RPC not built yet answers UNIMPLEMENTED at once', async () => {
-    // Channels are the next issue: the channel service answers every RPC this way today.
+    // The channel service's contract exists before its code: every RPC answers this way today.
     const c = new ChannelServiceClient(s.dcs[0]!.services.channel, insecure);
     clients.push(c);
     const started = Date.now();

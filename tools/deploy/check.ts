@@ -6,6 +6,9 @@
  * kubectl-validate of the rendered manifests against the Kubernetes API schemas it embeds (no
  * cluster, no network). The topology each DC release renders is parsed with the services' own
  * parser and checked against the values' intent (its DC present, test mode off in production).
+ * The environment of every Tern container is checked against the settings specs its command
+ * reads (settings.ts): with each values file, with values.yaml alone (whose values must equal the
+ * services' defaults they mirror), and with every optional knob set.
  * Last, things that must fail do: the values schema rejects a bad value, the chart refuses to
  * render without credentials, and kubectl-validate rejects a broken manifest; otherwise every
  * "ok" above would mean nothing. Prints one line per check; exits 1 when any fails.
@@ -14,16 +17,19 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseTopology } from '../../services/shared/src/config/topology';
+import type { Command } from '../config/specs';
 import { ensureTool } from '../stack/install';
 import { REPO_ROOT, STATE_DIR } from '../stack/paths';
 import {
   KUBERNETES_VERSION,
+  type ChartCase,
   breakManifest,
   chartCases,
   helmValueArgs,
   renderedTopologies,
   topologyProblems,
 } from './cases';
+import { SETTINGS_PROBE, defaultProblems, envProblems, probeProblems, renderedContainers } from './settings';
 
 const OUT = join(STATE_DIR, 'deploy');
 
@@ -81,6 +87,8 @@ async function main(): Promise<void> {
     }
   }
 
+  await checkSettings(helm, cases, rendered);
+
   // Things that must fail.
   const dc1 = cases.find((c) => c.dc?.id === 1 && !c.dc.testMode)!;
   const dc1Args = ['template', dc1.release, dc1.chart, ...helmValueArgs(dc1)];
@@ -110,6 +118,60 @@ async function main(): Promise<void> {
 
   process.stdout.write(failures === 0 ? 'deploy:check: all passed\n' : `deploy:check: ${failures} failed\n`);
   process.exitCode = failures === 0 ? 0 : 1;
+}
+
+/** The specs of every command; loading them needs the generated code (`npm run build`). */
+async function loadSpecs(): Promise<Map<string, Command> | undefined> {
+  try {
+    const { commandsByName } = await import('../config/specs.js');
+    return await commandsByName();
+  } catch (err) {
+    report(
+      false,
+      "settings: load the services' specs (tools/config/specs.ts; needs npm run build)",
+      err instanceof Error ? (err.stack ?? err.message) : String(err),
+    );
+    return undefined;
+  }
+}
+
+/** The environment of every Tern container the chart renders, against the specs (settings.ts). */
+async function checkSettings(helm: string, cases: ChartCase[], rendered: Map<string, string>): Promise<void> {
+  const commands = await loadSpecs();
+  if (!commands) return;
+  const check = (
+    what: string,
+    manifests: string,
+    extra: (c: ReturnType<typeof renderedContainers>) => string[],
+  ) => {
+    try {
+      const containers = renderedContainers(manifests);
+      const problems = [...envProblems(containers, commands), ...extra(containers)];
+      report(problems.length === 0, `settings ${what}: ${containers.length} containers`, problems.join('\n'));
+    } catch (err) {
+      report(false, `settings ${what}`, err instanceof Error ? err.message : String(err));
+    }
+  };
+  for (const c of cases) {
+    const manifests = rendered.get(c.name);
+    if (c.dc && manifests !== undefined) check(`${c.name} against the specs`, manifests, () => []);
+  }
+  const base = ['template', 'tern-dc1', 'deploy/helm/tern', '--namespace', 'tern-dc1'];
+  const withSecret = ['--set', 'secrets.existingSecret=tern-credentials'];
+  const defaults = run(helm, [...base, ...withSecret]);
+  if (defaults.ok)
+    check("values.yaml alone: values equal the services' defaults", defaults.stdout, (cs) =>
+      defaultProblems(cs, commands),
+    );
+  else report(false, 'helm template with values.yaml alone', defaults.out);
+  const probe = run(helm, [...base, ...withSecret, ...SETTINGS_PROBE.flatMap((p) => ['--set', p.set])]);
+  if (probe.ok)
+    check(
+      `every optional value set (${SETTINGS_PROBE.length}): each reaches its setting`,
+      probe.stdout,
+      (cs) => probeProblems(cs),
+    );
+  else report(false, 'helm template with every optional value set', probe.out);
 }
 
 main().catch((err: unknown) => {

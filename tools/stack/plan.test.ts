@@ -1,5 +1,8 @@
-import { parseTopology } from '../../services/shared/src/config/topology';
-import { DC_IDS, GRPC_PORTS, localTopology, processEnv, stackInfo } from './plan';
+import { SERVICE_NAMES, parseTopology } from '../../services/shared/src/config/topology';
+import { factsOf } from '../config/facts';
+import { commandsByName, type Command } from '../config/specs';
+import { envProblems } from '../deploy/settings';
+import { DC_IDS, GRPC_PORTS, INFRA, localTopology, processEnv, stackInfo } from './plan';
 
 const secrets = { minio: { accessKey: 'ak', secretKey: 'sk' } };
 const files = {
@@ -54,5 +57,48 @@ describe('local stack plan', () => {
       jaegerQueryUrl: 'http://127.0.0.1:16686',
       rsaPublicKey: 'PEM',
     });
+  });
+});
+
+describe('the environment of every local process, against the settings specs its command reads', () => {
+  let commands: Map<string, Command>;
+  beforeAll(async () => {
+    commands = await commandsByName();
+  });
+  const started = [...SERVICE_NAMES, 'migrate'] as const;
+
+  it('sets only settings the command reads, each with a value that parses, and every required one', () => {
+    for (const dc of DC_IDS) {
+      const containers = started.map((command) => ({
+        workload: `local DC ${dc}`,
+        container: command,
+        command,
+        overridesEntryPoint: false,
+        env: Object.entries(processEnv(dc, command, secrets, files)).map(([name, value]) => ({
+          name,
+          value,
+        })),
+        envFrom: false,
+      }));
+      expect(envProblems(containers, commands)).toEqual([]);
+    }
+  });
+
+  it('starts every command of services/main.ts but the operator one', () => {
+    const others = [...commands.keys()].filter((c) => !(started as readonly string[]).includes(c));
+    expect(others).toEqual(['move-user']);
+  });
+
+  it("leaves the prefixes unset and describes the services' defaults in stack:info", () => {
+    const env = processEnv(1, 'migrate', secrets, files);
+    expect(env).not.toHaveProperty('TERN_CASSANDRA_KEYSPACE_PREFIX');
+    expect(env).not.toHaveProperty('TERN_MINIO_BUCKET_PREFIX');
+    const migrate = commands.get('migrate')!.settings;
+    expect(INFRA.cassandra.keyspacePrefix).toBe(
+      factsOf('TERN_CASSANDRA_KEYSPACE_PREFIX', migrate.get('TERN_CASSANDRA_KEYSPACE_PREFIX')!).defaultText,
+    );
+    expect(INFRA.minio.bucketPrefix).toBe(
+      factsOf('TERN_MINIO_BUCKET_PREFIX', migrate.get('TERN_MINIO_BUCKET_PREFIX')!).defaultText,
+    );
   });
 });

@@ -7,6 +7,8 @@
  * 127.0.0.1 only.
  */
 import { SERVICE_NAMES, type ServiceName } from '../../services/shared/src/config/topology';
+import { cassandraSpec, objectStoreSpec } from '../../services/shared/src/service/settings';
+import { factsOf, type AnySetting } from '../config/facts';
 
 export const DC_IDS = [1, 2, 3] as const;
 
@@ -29,12 +31,35 @@ export const METRICS_PORTS: Record<ServiceName, number> = {
 export const GATEWAY_TCP_PORT = 443;
 export const GATEWAY_WS_PORT = 8443;
 
+/**
+ * What a service uses when the variable is unset: the stack leaves such settings unset, so its
+ * processes and its description (stack:info, which tests read) cannot disagree.
+ */
+function serviceDefault(name: string, setting: AnySetting): string {
+  const value = factsOf(name, setting).defaultText;
+  if (value === undefined) throw new Error(`${name} has no default`);
+  return value;
+}
+
 const INFRA_HOST = '127.0.0.1';
 export const INFRA = {
   host: INFRA_HOST,
   nats: { port: 4222, monitorPort: 8222 },
-  cassandra: { port: 9042, storagePort: 7000, localDc: 'datacenter1', keyspacePrefix: 'tern' },
-  minio: { port: 9000, consolePort: 9001, bucketPrefix: 'tern' },
+  cassandra: {
+    port: 9042,
+    storagePort: 7000,
+    // What SimpleSnitch (infra.ts) calls the node's datacenter; processes are told (TERN_CASSANDRA_LOCAL_DC).
+    localDc: 'datacenter1',
+    keyspacePrefix: serviceDefault(
+      'TERN_CASSANDRA_KEYSPACE_PREFIX',
+      cassandraSpec.TERN_CASSANDRA_KEYSPACE_PREFIX,
+    ),
+  },
+  minio: {
+    port: 9000,
+    consolePort: 9001,
+    bucketPrefix: serviceDefault('TERN_MINIO_BUCKET_PREFIX', objectStoreSpec.TERN_MINIO_BUCKET_PREFIX),
+  },
   jaeger: {
     otlpGrpcPort: 4317,
     otlpHttpPort: 4318,
@@ -113,7 +138,11 @@ export interface StackFiles {
   fileReferenceKey: string;
 }
 
-/** The environment of one Tern process (a service, or `migrate`) of DC `dc`. */
+/**
+ * The environment of one Tern process (a service, or `migrate`) of DC `dc`: only settings its
+ * command reads (plan.test.ts checks them against the specs, tools/config/specs.ts); settings left
+ * unset take the services' defaults (docs/configuration.md).
+ */
 export function processEnv(
   dc: number,
   command: ServiceName | 'migrate',
@@ -123,20 +152,22 @@ export function processEnv(
   const env: Record<string, string> = {
     TERN_DC_ID: String(dc),
     TERN_TOPOLOGY_FILE: files.topology,
-    TERN_CASSANDRA_CONTACT_POINTS: `${INFRA_HOST}:${INFRA.cassandra.port}`,
-    TERN_CASSANDRA_LOCAL_DC: INFRA.cassandra.localDc,
-    TERN_CASSANDRA_KEYSPACE_PREFIX: INFRA.cassandra.keyspacePrefix,
     TERN_NATS_URL: natsUrl(),
-    TERN_LOG_LEVEL: 'info',
     TERN_SHUTDOWN_TIMEOUT_MS: '8000',
-    OTEL_EXPORTER_OTLP_ENDPOINT: `http://${INFRA_HOST}:${INFRA.jaeger.otlpGrpcPort}`,
   };
+  // Every command but migrate traces (services/shared/src/telemetry/register.ts).
+  if (command !== 'migrate')
+    env.OTEL_EXPORTER_OTLP_ENDPOINT = `http://${INFRA_HOST}:${INFRA.jaeger.otlpGrpcPort}`;
+  // The gateway keeps nothing in Cassandra.
+  if (command !== 'gateway') {
+    env.TERN_CASSANDRA_CONTACT_POINTS = `${INFRA_HOST}:${INFRA.cassandra.port}`;
+    env.TERN_CASSANDRA_LOCAL_DC = INFRA.cassandra.localDc;
+  }
   if (command === 'migrate' || command === 'media') {
     Object.assign(env, {
       TERN_MINIO_ENDPOINT: minioEndpoint(),
       TERN_MINIO_ACCESS_KEY: secrets.minio.accessKey,
       TERN_MINIO_SECRET_KEY: secrets.minio.secretKey,
-      TERN_MINIO_BUCKET_PREFIX: INFRA.minio.bucketPrefix,
     });
   }
   if (command === 'gateway' || command === 'media') env.TERN_FILE_REFERENCE_KEY_FILE = files.fileReferenceKey;

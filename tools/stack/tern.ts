@@ -17,7 +17,7 @@ import { waitUntil } from './wait';
 
 export const serviceProcessName = (dc: number, service: ServiceName) => `dc${dc}-${service}`;
 
-/** Every Tern process name of the stack, in stop order (gateways first: they face clients). */
+/** Every Tern process name of the stack (DC by DC; stopServices stops them all at once). */
 export const TERN_PROCESSES: readonly string[] = DC_IDS.flatMap((dc) =>
   SERVICE_NAMES.map((s) => serviceProcessName(dc, s)),
 );

@@ -60,3 +60,11 @@ export const authSpec: SpecOf<AuthSettings> = {
     describe: 'seconds a login code stays valid (PHONE_CODE_EXPIRED after)',
   }),
 };
+
+/** Rules across auth settings, checked with the others before the service starts. */
+export function verifyAuthSettings(s: AuthSettings): string[] {
+  const problems: string[] = [];
+  if (s.TERN_AUTH_CODE_DELIVERY === 'webhook' && !s.TERN_AUTH_CODE_WEBHOOK_URL)
+    problems.push('TERN_AUTH_CODE_WEBHOOK_URL is required with TERN_AUTH_CODE_DELIVERY=webhook');
+  return problems;
+}

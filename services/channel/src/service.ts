@@ -1,18 +1,16 @@
 /**
- * The channel service of one DC: channels and supergroups, their own pts sequences
- * and lazy fan-out. See README.md for what it owns.
+ * The channel service of one DC: channels and supergroups, their own pts sequences and lazy
+ * fan-out. See README.md for what it owns.
  *
- * Foundation stage: the process, its dependencies and its contract are in place; the
- * RPCs answer UNIMPLEMENTED (Telegram 501) until the channel issue fills them in.
+ * Foundation stage: the process, its dependencies and its contract are in place; every RPC of
+ * tern.channel.v1.ChannelService answers UNIMPLEMENTED (Telegram 501) until channels are built.
  */
-import type { ServiceModule } from '../../shared/src';
+import { defineService, notImplemented } from '../../shared/src';
 import { ChannelServiceService } from '../../shared/src/gen/tern/channel/v1/channel';
 
-export const channelService: ServiceModule = {
+export const channelService = defineService({
   name: 'channel',
-  grpc: [{ fullName: 'tern.channel.v1.ChannelService', definition: ChannelServiceService }],
+  grpc: { fullName: 'tern.channel.v1.ChannelService', definition: ChannelServiceService },
   needs: { cassandra: true, nats: true },
-  start() {
-    return Promise.resolve({ 'tern.channel.v1.ChannelService': {} });
-  },
-};
+  start: () => Promise.resolve(notImplemented(ChannelServiceService)),
+});

@@ -3,42 +3,33 @@
  * keys, sessions and the TL codec; every API call becomes a gRPC call to a backend
  * service (see README.md and api/methods.ts). It serves only the health service over gRPC.
  */
-import {
-  ConfigError,
-  createClient,
-  fileReferencesOf,
-  toTelegramRpcError,
-  type ServiceModule,
-} from '../../shared/src';
+import { createClient, defineService, fileReferencesOf } from '../../shared/src';
 import { AuthServiceClient } from '../../shared/src/gen/tern/auth/v1/auth';
 import { MessagingServiceClient } from '../../shared/src/gen/tern/messaging/v1/messaging';
 import { MediaServiceClient } from '../../shared/src/gen/tern/media/v1/media';
-import { issueFileReferencesWith } from './api/file-references';
-import { grpcKeyStore } from './api/key-store';
 import { methodTable } from './api/methods';
-import { followUserUpdates } from './api/live-updates';
-import { followRevocations } from './api/revocations';
+import { grpcKeyStore } from './backend/key-store';
+import { followUserUpdates } from './backend/live-updates';
+import { GatewayPresence } from './backend/presence';
+import { followRevocations } from './backend/revocations';
+import { issueFileReferencesWith } from './convert/file-references';
 import { serverRsaKey } from './mtproto/crypto/rsa';
 import { MtprotoEngine } from './mtproto/engine';
 import { listen } from './mtproto/transport/listeners';
-import { gatewaySpec, type GatewaySettings } from './settings';
+import { gatewaySpec, verifyGatewaySettings } from './settings';
 import { loadTlRuntime } from './tl-runtime';
-import { GatewayPresence } from './presence';
 
-export const gatewayService: ServiceModule<GatewaySettings> = {
+export const gatewayService = defineService({
   name: 'gateway',
-  grpc: [],
+  grpc: null,
   needs: { nats: true },
   settings: gatewaySpec,
+  verify: verifyGatewaySettings,
   async start(ctx) {
     const proxy = {
       mode: ctx.settings.TERN_GATEWAY_PROXY_PROTOCOL,
       trusted: ctx.settings.TERN_GATEWAY_PROXY_TRUSTED,
     };
-    if (proxy.mode !== 'off' && proxy.trusted.length === 0)
-      throw new ConfigError([
-        `TERN_GATEWAY_PROXY_TRUSTED is required with TERN_GATEWAY_PROXY_PROTOCOL=${proxy.mode} (no peer would be trusted)`,
-      ]);
     const auth = createClient(AuthServiceClient, ctx.dc.services.auth);
     ctx.lifecycle.onShutdown('auth-client', () => auth.close());
     const messaging = createClient(MessagingServiceClient, ctx.dc.services.messaging);
@@ -54,37 +45,25 @@ export const gatewayService: ServiceModule<GatewaySettings> = {
     );
 
     const keys = grpcKeyStore(auth);
-    const presence =
-      ctx.bus && (await GatewayPresence.open(ctx.bus, ctx.dcId, ctx.log.child({ component: 'presence' })));
-    if (presence) ctx.lifecycle.onShutdown('presence', () => presence.close());
+    const presence = await GatewayPresence.open(ctx.bus, ctx.dcId, ctx.log.child({ component: 'presence' }));
+    ctx.lifecycle.onShutdown('presence', () => presence.close());
     const engine = new MtprotoEngine({
       rsa,
       tl,
       keys,
-      api: methodTable({
-        dcId: ctx.dcId,
-        topology: ctx.topology,
-        auth,
-        messaging,
-        media,
-        keys,
-        decodeService: (b) => tl.decodeService(b),
-      }),
-      mapError: toTelegramRpcError,
+      api: methodTable({ dcId: ctx.dcId, topology: ctx.topology, auth, messaging, media, keys, tl }),
       dcId: ctx.dcId,
       log: ctx.log.child({ component: 'mtproto' }),
       presence,
     });
-    if (ctx.bus) {
-      followRevocations(ctx.bus, ctx.dcId, engine, ctx.log.child({ component: 'revocations' }));
-      followUserUpdates(
-        ctx.bus,
-        ctx.dcId,
-        engine,
-        (layer, obj) => tl.encodeObject(layer, obj),
-        ctx.log.child({ component: 'live-updates' }),
-      );
-    }
+    followRevocations(ctx.bus, ctx.dcId, engine, ctx.log.child({ component: 'revocations' }));
+    followUserUpdates(
+      ctx.bus,
+      ctx.dcId,
+      engine,
+      (layer, obj) => tl.encodeObject(layer, obj),
+      ctx.log.child({ component: 'live-updates' }),
+    );
     const gw = ctx.dc.gateway;
     const tcp = ctx.settings.TERN_GATEWAY_TCP_LISTEN ?? [{ host: '0.0.0.0', port: gw.tcpPort }];
     const ws = ctx.settings.TERN_GATEWAY_WS_LISTEN ?? [{ host: '0.0.0.0', port: gw.wsPort }];
@@ -104,4 +83,4 @@ export const gatewayService: ServiceModule<GatewaySettings> = {
     );
     return {};
   },
-};
+});

@@ -73,7 +73,7 @@ function cidrList(describe: string): Setting<Cidr[]> {
 }
 
 export const gatewaySpec: SpecOf<GatewaySettings> = {
-  // The gateway issues a fresh reference each time it shows a file (api/file-references.ts).
+  // The gateway issues a fresh reference each time it shows a file (convert/file-references.ts).
   ...fileReferenceSpec,
   TERN_RSA_PRIVATE_KEY_FILE: rsaKeyFile(),
   TERN_GATEWAY_TCP_LISTEN: listenList('MTProto TCP listen addresses host:port,...'),
@@ -90,3 +90,13 @@ export const gatewaySpec: SpecOf<GatewaySettings> = {
     describe: 'concurrent MTProto connections per client address',
   }),
 };
+
+/** Rules across gateway settings, checked with the others before the gateway starts. */
+export function verifyGatewaySettings(s: GatewaySettings): string[] {
+  const mode = s.TERN_GATEWAY_PROXY_PROTOCOL;
+  if (mode !== 'off' && s.TERN_GATEWAY_PROXY_TRUSTED.length === 0)
+    return [
+      `TERN_GATEWAY_PROXY_TRUSTED is required with TERN_GATEWAY_PROXY_PROTOCOL=${mode} (no peer would be trusted)`,
+    ];
+  return [];
+}

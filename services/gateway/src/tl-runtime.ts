@@ -1,8 +1,9 @@
 /**
- * The TL runtime the MTProto engine uses, over the schema registry: the service schema for
- * MTProto's own messages, and per-layer API codecs with downgrades for answers.
+ * The TL runtime the MTProto engine and the handlers use, over the schema registry: the service
+ * schema for MTProto's own messages, and per-layer API codecs with downgrades for answers. A
+ * client's layer is served by the newest schema at or below it (registry.ts servingLayer).
  */
-import type { TlRuntime } from './mtproto/engine';
+import type { TlRuntime } from './mtproto/tl-types';
 import { encodeForLayer, encodeResultForLayer } from './tl/downgrade';
 import { loadTlRegistry, servingLayer, type TlRegistry } from './tl/registry';
 
@@ -10,6 +11,7 @@ export function loadTlRuntime(
   registry: TlRegistry = loadTlRegistry(),
 ): TlRuntime & { layers: readonly number[] } {
   const mt = registry.mtproto;
+  const codec = (layer: number) => registry.forLayer(servingLayer(registry.layers, layer)!);
   return {
     layers: registry.layers,
     newestLayer: registry.newestLayer,
@@ -17,11 +19,15 @@ export function loadTlRuntime(
     isService: (id) => mt.hasId(id),
     decodeService: (body) => mt.decode(body),
     encodeService: (obj) => mt.encode(obj),
-    decodeApi: (layer, body) => registry.forLayer(servingLayer(registry.layers, layer)!).decode(body),
+    decodeApi: (layer, body) => codec(layer).decode(body),
     // Typed by the method's result type in the client's layer (Vector<User>, Bool, Config, …).
-    encodeApi: (layer, obj, method) =>
-      encodeResultForLayer(method, obj, registry.forLayer(servingLayer(registry.layers, layer)!), registry),
-    encodeObject: (layer, obj) =>
-      encodeForLayer(obj, registry.forLayer(servingLayer(registry.layers, layer)!), registry),
+    encodeApi: (layer, obj, method) => encodeResultForLayer(method, obj, codec(layer), registry),
+    encodeObject: (layer, obj) => encodeForLayer(obj, codec(layer), registry),
+    // A layer older than every served one is answered like the newest (callers only ask for
+    // served layers: the engine refuses others with CONNECTION_LAYER_INVALID).
+    resultType: (layer, method) =>
+      registry
+        .forLayer(servingLayer(registry.layers, layer) ?? registry.newestLayer)
+        .methodResultType(method),
   };
 }

@@ -1,16 +1,9 @@
 /**
  * The media service of one DC: chunked uploads into the DC's own bucket, file metadata and
  * deduplicated content, download grants and ranged downloads. See README.md for what it owns and
- * src/api/media.ts for the storage layout.
+ * src/storage/objects.ts and src/storage/files.ts for the storage layout.
  */
-import {
-  DcClients,
-  fileReferenceSpec,
-  fileReferencesOf,
-  unary,
-  type FileReferenceSettings,
-  type ServiceModule,
-} from '../../shared/src';
+import { DcClients, fileReferenceSpec, fileReferencesOf, defineService, unary } from '../../shared/src';
 import { AuthServiceClient } from '../../shared/src/gen/tern/auth/v1/auth';
 import { MediaServiceService } from '../../shared/src/gen/tern/media/v1/media';
 import { mediaHandlers, type PeerCheck } from './api/media';
@@ -22,13 +15,13 @@ import { FileStore } from './storage/files';
  */
 const UPLOAD_EXPIRY_DAYS = 2;
 
-export const mediaService: ServiceModule<FileReferenceSettings> = {
+export const mediaService = defineService({
   name: 'media',
-  grpc: [{ fullName: 'tern.media.v1.MediaService', definition: MediaServiceService }],
+  grpc: { fullName: 'tern.media.v1.MediaService', definition: MediaServiceService },
   needs: { cassandra: true, nats: true, objects: true },
   settings: fileReferenceSpec,
   async start(ctx) {
-    const { client, bucket } = ctx.objects!;
+    const { client, bucket } = ctx.objects;
     const log = ctx.log.child({ component: 'media' });
     try {
       // Abandoned uploads are removed by the object store itself, not by a sweeper of ours.
@@ -59,16 +52,15 @@ export const mediaService: ServiceModule<FileReferenceSettings> = {
         return res.users.some((u) => u.id === userId);
       },
     };
-    const handlers = mediaHandlers({
+    return mediaHandlers({
       dcId: ctx.dcId,
       dcIds: ctx.topology.dcs.map((dc) => dc.id),
-      store: new FileStore(ctx.cassandra!.dc),
+      store: new FileStore(ctx.cassandra.dc),
       objects: client,
       bucket,
       references: fileReferencesOf(ctx.settings),
       peers,
       log,
     });
-    return { 'tern.media.v1.MediaService': handlers };
   },
-};
+});

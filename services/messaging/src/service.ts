@@ -1,22 +1,26 @@
 /**
- * The messaging service of one DC: per-user update logs (pts), private chats, dialogs and live
- * delivery events. See README.md for what it owns. RPCs not built yet answer UNIMPLEMENTED
- * (Telegram 501).
+ * The messaging service of one DC: per-user update logs (pts), boxes, dialogs, basic groups,
+ * contacts, push devices and notification settings, typing, live delivery events and the
+ * cross-DC outbox. See README.md for what it owns.
+ *
+ * `start` wires the parts in dependency order — the chat directory, then the box core built on
+ * it, then the handler modules built on the core — and answers with one implementation object
+ * that names every RPC of tern.messaging.v1.MessagingService once (checked against the generated
+ * definition: a missing or misspelt RPC, or a wrong request or response type, does not compile).
  */
-import { createClient, DcClients, type ServiceModule } from '../../shared/src';
+import { createClient, DcClients, defineService, type AsyncImplOf } from '../../shared/src';
 import { AuthServiceClient } from '../../shared/src/gen/tern/auth/v1/auth';
 import { MediaServiceClient } from '../../shared/src/gen/tern/media/v1/media';
 import {
-  type DeliverToBoxRequest,
   MessagingServiceClient,
   MessagingServiceService,
 } from '../../shared/src/gen/tern/messaging/v1/messaging';
 import { attachments } from './api/attachments';
-import { chatModule } from './api/chats';
+import { chatDirectory, chatModule } from './api/chats';
 import { Chats } from './storage/chats';
 import { contactHandlers } from './api/contacts';
 import { ContactStore } from './storage/contacts';
-import { boxCore } from './api/core';
+import { boxCore, lookupHomes } from './api/core';
 import { editHandlers } from './api/edits';
 import { historyHandlers } from './api/history';
 import { receiptHandlers } from './api/receipts';
@@ -26,7 +30,7 @@ import { syncHandlers } from './api/sync';
 import { Outbox } from './consumers/outbox';
 import { UpdatePublisher } from './producers/updates';
 import { notifyHandlers } from './api/notify';
-import { buildProviders, pushSpec, type PushSettings } from './consumers/push-providers';
+import { buildProviders, pushSpec, verifyPushSettings } from './consumers/push-providers';
 import { startPushWorker } from './consumers/push';
 import { PushPublisher } from './producers/push';
 import { Devices, NotifySettings } from './storage/devices';
@@ -36,14 +40,15 @@ import { UpdateLog } from './storage/update-log';
 import { boxTransferHandlers } from './api/box-transfer';
 import { BoxTransfer } from './storage/transfer';
 
-export const messagingService: ServiceModule<PushSettings> = {
+export const messagingService = defineService({
   name: 'messaging',
-  grpc: [{ fullName: 'tern.messaging.v1.MessagingService', definition: MessagingServiceService }],
+  grpc: { fullName: 'tern.messaging.v1.MessagingService', definition: MessagingServiceService },
   needs: { cassandra: true, nats: true },
   settings: pushSpec,
+  verify: verifyPushSettings,
   async start(ctx) {
     const pushProviders = buildProviders(ctx.settings);
-    const db = ctx.cassandra!.dc;
+    const db = ctx.cassandra.dc;
     const log = new UpdateLog(db);
     const auth = createClient(AuthServiceClient, ctx.dc.services.auth);
     const authOf = new DcClients(AuthServiceClient, ctx.topology, 'auth');
@@ -57,18 +62,19 @@ export const messagingService: ServiceModule<PushSettings> = {
       authOf.close();
       messagingOf.close();
     });
-    const outbox = ctx.bus
-      ? new Outbox({
-          dcId: ctx.dcId,
-          dcIds: ctx.topology.dcs.map((dc) => dc.id),
-          bus: ctx.bus,
-          messagingOf,
-          homeOf: async (userId) => (await core.homes([userId])).get(userId),
-          log: ctx.log.child({ component: 'outbox' }),
-        })
-      : undefined;
+    const outbox = new Outbox({
+      dcId: ctx.dcId,
+      dcIds: ctx.topology.dcs.map((dc) => dc.id),
+      bus: ctx.bus,
+      messagingOf,
+      homeOf: async (userId) => (await lookupHomes(auth, [userId])).get(userId),
+      log: ctx.log.child({ component: 'outbox' }),
+    });
+    const chatStore = new Chats(db);
+    const chatReads = chatDirectory({ dcId: ctx.dcId, store: chatStore, messagingOf });
     const core = boxCore({
       outbox,
+      chatDirectory: chatReads,
       dcId: ctx.dcId,
       log,
       boxes: new Boxes(db, log),
@@ -82,48 +88,90 @@ export const messagingService: ServiceModule<PushSettings> = {
           ? new PushPublisher(ctx.dcId, ctx.bus, ctx.log.child({ component: 'push' }))
           : undefined,
     });
-    const chats = chatModule(core, new Chats(db));
+    const chats = chatModule(core, chatStore, chatReads);
     const devices = new Devices(db);
     const notify = new NotifySettings(db);
     const tokenTypes = await startPushWorker({
       dcId: ctx.dcId,
-      bus: ctx.bus!,
+      bus: ctx.bus,
       devices,
       settings: notify,
       providers: pushProviders,
       totalUnread: (u) => core.dialogs.totalUnread(u),
-      chatTitle: async (viewer, id) => (await core.chatDirectory.chats(viewer, [id]))[0]?.title ?? '',
+      chatTitle: async (viewer, id) => (await chatReads.chats(viewer, [id]))[0]?.title ?? '',
       log: ctx.log.child({ component: 'push-worker' }),
       maxAttempts: ctx.settings.TERN_PUSH_MAX_ATTEMPTS,
       timeoutMs: ctx.settings.TERN_PUSH_TIMEOUT_MS,
       concurrency: ctx.settings.TERN_PUSH_CONCURRENCY,
       lifecycle: ctx.lifecycle,
     });
-    if (outbox) {
-      await outbox.start();
-      ctx.lifecycle.onShutdown('outbox', () => outbox.stop());
-    }
-    const handlers = {
-      ...notifyHandlers(core, devices, notify, tokenTypes),
-      ...privateHandlers(
-        core,
-        (req, sender, extras) => chats.send(req, sender, extras),
-        attachments(
-          media,
-          mediaOf,
-          ctx.topology.dcs.map((dc) => dc.id),
-        ),
+    await outbox.start();
+    ctx.lifecycle.onShutdown('outbox', () => outbox.stop());
+
+    // The handler modules, each a typed part of the service; building them registers their
+    // DeliverToBox operations on the core.
+    const pushSettings = notifyHandlers(core, devices, notify, tokenTypes);
+    const privates = privateHandlers(
+      core,
+      (req, sender, extras) => chats.send(req, sender, extras),
+      attachments(
+        media,
+        mediaOf,
+        ctx.topology.dcs.map((dc) => dc.id),
       ),
-      ...historyHandlers(core),
-      ...syncHandlers(core),
-      ...receiptHandlers(core),
-      ...editHandlers(core),
-      ...typingHandlers(core),
-      ...boxTransferHandlers(core, new BoxTransfer(db, log)),
-      ...contactHandlers(core, new ContactStore(db), ctx.log.child({ component: 'contacts' })),
-      ...chats.handlers,
-      deliverToBox: (req: DeliverToBoxRequest) => core.deliverHere(req),
-    };
-    return { 'tern.messaging.v1.MessagingService': handlers };
+    );
+    const history = historyHandlers(core);
+    const sync = syncHandlers(core);
+    const receipts = receiptHandlers(core);
+    const edits = editHandlers(core);
+    const typing = typingHandlers(core);
+    const transfer = boxTransferHandlers(core, new BoxTransfer(db, log));
+    const contacts = contactHandlers(core, new ContactStore(db), ctx.log.child({ component: 'contacts' }));
+    const groups = chats.handlers;
+
+    return {
+      // Messages
+      sendMessage: (req, call) => privates.sendMessage(req, call),
+      forwardMessages: (req, call) => privates.forwardMessages(req, call),
+      editMessage: (req, call) => edits.editMessage(req, call),
+      deleteMessages: (req, call) => edits.deleteMessages(req, call),
+      readHistory: (req, call) => receipts.readHistory(req, call),
+      setTyping: (req, call) => typing.setTyping(req, call),
+      // Reading the box
+      getHistory: (req, call) => history.getHistory(req, call),
+      getMessages: (req, call) => history.getMessages(req, call),
+      search: (req, call) => history.search(req, call),
+      getDialogs: (req, call) => history.getDialogs(req, call),
+      getPeerDialogs: (req, call) => history.getPeerDialogs(req, call),
+      toggleDialogPin: (req, call) => history.toggleDialogPin(req, call),
+      // Sync
+      getState: (req, call) => sync.getState(req, call),
+      getDifference: (req, call) => sync.getDifference(req, call),
+      // Contacts and status
+      importContacts: (req, call) => contacts.importContacts(req, call),
+      getContacts: (req, call) => contacts.getContacts(req, call),
+      deleteContacts: (req, call) => contacts.deleteContacts(req, call),
+      updateStatus: (req, call) => contacts.updateStatus(req, call),
+      getContactLinks: (req, call) => contacts.getContactLinks(req, call),
+      linkContacts: (req, call) => contacts.linkContacts(req, call),
+      announceUserStatus: (req, call) => contacts.announceUserStatus(req, call),
+      // Basic groups
+      createChat: (req, call) => groups.createChat(req, call),
+      addChatUser: (req, call) => groups.addChatUser(req, call),
+      deleteChatUser: (req, call) => groups.deleteChatUser(req, call),
+      editChatTitle: (req, call) => groups.editChatTitle(req, call),
+      getChats: (req, call) => groups.getChats(req, call),
+      getFullChat: (req, call) => groups.getFullChat(req, call),
+      // Push devices and notification settings
+      registerDevice: (req, call) => pushSettings.registerDevice(req, call),
+      unregisterDevice: (req, call) => pushSettings.unregisterDevice(req, call),
+      updateNotifySettings: (req, call) => pushSettings.updateNotifySettings(req, call),
+      getNotifySettings: (req, call) => pushSettings.getNotifySettings(req, call),
+      // Service to service: deliveries into boxes, and the box moves of auth MoveUser
+      deliverToBox: (req) => core.deliverHere(req),
+      importBox: (req, call) => transfer.importBox(req, call),
+      exportBox: (req, call) => transfer.exportBox(req, call),
+      deleteBox: (req, call) => transfer.deleteBox(req, call),
+    } satisfies AsyncImplOf<typeof MessagingServiceService>;
   },
-};
+});

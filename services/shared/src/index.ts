@@ -23,3 +23,5 @@ export * from './service/settings';
 export * from './telemetry/nats-context';
 export * from './files/file-reference';
 export * from './files/file-ids';
+export * from './concurrency/limit';
+export * from './auth/require-user';

@@ -75,46 +75,63 @@ tolerations: {{- toYaml . | nindent 2 }}
 {{- end -}}
 
 {{/*
-Environment every Tern process of this DC gets (docs/configuration.md).
-Called with (dict "root" $ "secret" <name of the credentials Secret>).
+Environment of one Tern process of this DC (docs/configuration.md), with the infrastructure
+settings its command reads: Cassandra for every command but the gateway, the object store for media
+and migrate, tracing for every command but migrate. What each command reads is defined by the
+services' settings specs; `npm run deploy:check` fails when this disagrees with them. A setting
+whose value is empty is not set at all: the service's own default applies.
+Called with (dict "root" $ "secret" <name of the credentials Secret> "command" <command>).
 */}}
 {{- define "tern.env" -}}
 {{- $v := .root.Values -}}
+{{- $cmd := .command -}}
 - name: TERN_DC_ID
   value: {{ $v.dcId | quote }}
 - name: TERN_TOPOLOGY_FILE
   value: /etc/tern/topology.json
-- name: TERN_CASSANDRA_CONTACT_POINTS
-  value: {{ $v.cassandra.contactPoints | quote }}
-- name: TERN_CASSANDRA_LOCAL_DC
-  value: {{ $v.cassandra.localDc | quote }}
-- name: TERN_CASSANDRA_KEYSPACE_PREFIX
-  value: {{ $v.cassandra.keyspacePrefix | quote }}
-- name: TERN_CASSANDRA_REPLICATION
-  value: {{ $v.cassandra.replication | quote }}
-- name: TERN_CASSANDRA_USERNAME
-  valueFrom: { secretKeyRef: { name: {{ .secret }}, key: cassandra-username, optional: true } }
-- name: TERN_CASSANDRA_PASSWORD
-  valueFrom: { secretKeyRef: { name: {{ .secret }}, key: cassandra-password, optional: true } }
-- name: TERN_NATS_URL
-  value: {{ $v.nats.url | quote }}
-- name: TERN_MINIO_ENDPOINT
-  value: {{ $v.minio.endpoint | quote }}
-- name: TERN_MINIO_BUCKET_PREFIX
-  value: {{ $v.minio.bucketPrefix | quote }}
-- name: TERN_MINIO_ACCESS_KEY
-  valueFrom: { secretKeyRef: { name: {{ .secret }}, key: minio-access-key } }
-- name: TERN_MINIO_SECRET_KEY
-  valueFrom: { secretKeyRef: { name: {{ .secret }}, key: minio-secret-key } }
+{{- with $v.logLevel }}
 - name: TERN_LOG_LEVEL
-  value: {{ $v.logLevel | quote }}
+  value: {{ . | quote }}
+{{- end }}
 - name: TERN_SHUTDOWN_TIMEOUT_MS
   value: {{ $v.shutdownTimeoutMs | quote }}
 - name: TERN_PRODUCTION
   value: {{ $v.production | quote }}
-- name: TERN_METRICS_LISTEN
-  value: "0.0.0.0:{{ $v.ports.metrics }}"
-{{- if $v.tracing.otlpEndpoint }}
+{{- if ne $cmd "gateway" }}
+- name: TERN_CASSANDRA_CONTACT_POINTS
+  value: {{ $v.cassandra.contactPoints | quote }}
+{{- with $v.cassandra.localDc }}
+- name: TERN_CASSANDRA_LOCAL_DC
+  value: {{ . | quote }}
+{{- end }}
+{{- with $v.cassandra.keyspacePrefix }}
+- name: TERN_CASSANDRA_KEYSPACE_PREFIX
+  value: {{ . | quote }}
+{{- end }}
+{{- with $v.cassandra.replication }}
+- name: TERN_CASSANDRA_REPLICATION
+  value: {{ . | quote }}
+{{- end }}
+- name: TERN_CASSANDRA_USERNAME
+  valueFrom: { secretKeyRef: { name: {{ .secret }}, key: cassandra-username, optional: true } }
+- name: TERN_CASSANDRA_PASSWORD
+  valueFrom: { secretKeyRef: { name: {{ .secret }}, key: cassandra-password, optional: true } }
+{{- end }}
+- name: TERN_NATS_URL
+  value: {{ $v.nats.url | quote }}
+{{- if has $cmd (list "media" "migrate") }}
+- name: TERN_MINIO_ENDPOINT
+  value: {{ $v.minio.endpoint | quote }}
+{{- with $v.minio.bucketPrefix }}
+- name: TERN_MINIO_BUCKET_PREFIX
+  value: {{ . | quote }}
+{{- end }}
+- name: TERN_MINIO_ACCESS_KEY
+  valueFrom: { secretKeyRef: { name: {{ .secret }}, key: minio-access-key } }
+- name: TERN_MINIO_SECRET_KEY
+  valueFrom: { secretKeyRef: { name: {{ .secret }}, key: minio-secret-key } }
+{{- end }}
+{{- if and (ne $cmd "migrate") $v.tracing.otlpEndpoint }}
 - name: OTEL_EXPORTER_OTLP_ENDPOINT
   value: {{ $v.tracing.otlpEndpoint | quote }}
 {{- end }}

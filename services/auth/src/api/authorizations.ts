@@ -4,7 +4,7 @@
  * the cross-DC revocation of imported logins).
  */
 import { createHash } from 'node:crypto';
-import { errors, type AsyncService } from '../../../shared/src';
+import { errors, type AsyncService, requireUser } from '../../../shared/src';
 import type { AuthServiceServer } from '../../../shared/src/gen/tern/auth/v1/auth';
 import type { RequestContext } from '../../../shared/src/gen/tern/common/v1/context';
 import type { Revoker } from '../internal/revocation';
@@ -50,13 +50,6 @@ export function deviceOf(ctx: RequestContext | undefined): DeviceInfo {
 }
 
 export function authorizationHandlers(d: AuthorizationDeps): Handlers {
-  /** The caller's user id, or AUTH_KEY_UNREGISTERED. */
-  const loggedIn = (ctx: RequestContext | undefined) => {
-    const userId = ctx?.userId ?? 0n;
-    if (userId === 0n) throw errors.unauthorized('AUTH_KEY_UNREGISTERED');
-    return userId;
-  };
-
   return {
     async bindAuthKeyUser(req) {
       await d.store.bind({
@@ -78,13 +71,13 @@ export function authorizationHandlers(d: AuthorizationDeps): Handlers {
     },
 
     async logOut(req) {
-      loggedIn(req.context);
+      requireUser(req.context);
       await d.revoker.revoke(req.context!.authKeyId, 'log_out');
       return {};
     },
 
     async getAuthorizations(req) {
-      const userId = loggedIn(req.context);
+      const userId = requireUser(req.context);
       const current = req.context!.authKeyId;
       const list = await d.store.list(userId);
       return {
@@ -101,7 +94,7 @@ export function authorizationHandlers(d: AuthorizationDeps): Handlers {
     },
 
     async resetAuthorization(req) {
-      const userId = loggedIn(req.context);
+      const userId = requireUser(req.context);
       const target = (await d.store.list(userId)).find(
         (b) => authorizationHash(b.authKeyId) === req.hash && b.authKeyId !== req.context!.authKeyId,
       );
@@ -111,7 +104,7 @@ export function authorizationHandlers(d: AuthorizationDeps): Handlers {
     },
 
     async resetAuthorizations(req) {
-      const userId = loggedIn(req.context);
+      const userId = requireUser(req.context);
       const current = req.context!.authKeyId;
       for (const b of await d.store.list(userId))
         if (b.authKeyId !== current) await d.revoker.revoke(b.authKeyId, 'reset_all');

@@ -6,7 +6,14 @@
  * importer knows whom to ask.
  */
 import { randomBytes } from 'node:crypto';
-import { errors, unary, type AsyncService, type DcClients, type Topology } from '../../../shared/src';
+import {
+  errors,
+  unary,
+  type AsyncService,
+  type DcClients,
+  type Topology,
+  requireUser,
+} from '../../../shared/src';
 import type { AuthServiceClient, AuthServiceServer } from '../../../shared/src/gen/tern/auth/v1/auth';
 import type { AuthorizationStore } from '../storage/authorizations';
 import type { ExportStore } from '../storage/exports';
@@ -33,8 +40,7 @@ export function exportHandlers(d: ExportDeps): Handlers {
   const invalid = () => errors.badRequest('AUTH_BYTES_INVALID');
   return {
     async exportAuthorization(req) {
-      const userId = req.context?.userId ?? 0n;
-      if (userId === 0n) throw errors.unauthorized('AUTH_KEY_UNREGISTERED');
+      const userId = requireUser(req.context);
       if (req.dcId === d.dcId || !d.topology.dcs.some((dc) => dc.id === req.dcId))
         throw errors.badRequest('DC_ID_INVALID');
       const token = Buffer.concat([Buffer.alloc(4), randomBytes(32)]);

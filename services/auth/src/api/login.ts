@@ -4,10 +4,10 @@
  * Where a user lives is decided here: a registered number asked on another DC gets
  * PHONE_MIGRATE_<home>; a test number 99966XYYYY (test mode only) belongs to DC X; a new number
  * is placed by the client's address (NETWORK_MIGRATE_<dc> when another DC is configured closer).
- * Nothing is written for a failed attempt except the attempt counter of the code. Codes sent to a
- * number are limited per hour (FLOOD_WAIT_X).
+ * Nothing is written for a failed attempt except the check it counts (phone_code_checks). Codes
+ * sent to a number are limited per hour (FLOOD_WAIT_X).
  */
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import { errors, type AsyncService } from '../../../shared/src';
 import type { AuthServiceServer } from '../../../shared/src/gen/tern/auth/v1/auth';
 import { SentCode_Type } from '../../../shared/src/gen/tern/auth/v1/auth';
@@ -16,7 +16,7 @@ import { normalizePhone, testNumberCode, testNumberDc } from '../internal/phone'
 import type { Placement } from '../internal/placement';
 import type { Directory } from '../storage/directory';
 import type { AuthorizationStore } from '../storage/authorizations';
-import type { LoginStore, UserProfile } from '../storage/login';
+import type { LoginStore } from '../storage/login';
 import { deviceOf } from './authorizations';
 import { userOf } from '../internal/profiles';
 
@@ -37,6 +37,13 @@ export const CODE_TTL_SECONDS = 300;
 export const CODE_MAX_ATTEMPTS = 5;
 const CODE_LENGTH = 5;
 
+/** Compares a code without leaking through timing how many leading digits were right. */
+function timingSafeEqualText(expected: string, given: string): boolean {
+  const a = Buffer.from(expected);
+  const b = Buffer.from(given);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
 type Handlers = Pick<
   AsyncService<AuthServiceServer>,
   'sendCode' | 'resendCode' | 'cancelCode' | 'signIn' | 'signUp'
@@ -55,12 +62,15 @@ export function loginHandlers(d: LoginDeps): Handlers {
     return code;
   }
 
-  /** FLOOD_WAIT_X when `phone` had its hourly share of codes; else records one more. */
+  /**
+   * Counts one more code for `phone`, or FLOOD_WAIT_X when it had its hourly share. The request is
+   * recorded before the others are counted, so parallel requests cannot all pass one check.
+   */
   async function countCode(phone: string) {
-    const recent = await d.store.recentCodeRequests(phone);
-    if (recent.length >= d.codesPerHour)
-      throw errors.floodWait(recent[recent.length - d.codesPerHour]! + 3600 - now());
-    await d.store.recordCodeRequest(phone);
+    const { id, others } = await d.store.recordCodeRequest(phone);
+    if (others.length < d.codesPerHour) return;
+    await d.store.forgetCodeRequest(phone, id);
+    throw errors.floodWait(others[others.length - d.codesPerHour]! + 3600 - now());
   }
 
   const newCode = (testDc: number | undefined) =>
@@ -98,7 +108,6 @@ export function loginHandlers(d: LoginDeps): Handlers {
           authKeyId: ctx?.authKeyId ?? 0n,
           code,
           expiresAt: now() + CODE_TTL_SECONDS,
-          attempts: 0,
           verified: false,
         },
         CODE_TTL_SECONDS,
@@ -116,11 +125,11 @@ export function loginHandlers(d: LoginDeps): Handlers {
       const code = {
         ...old,
         code: newCode(testDc),
-        attempts: 0,
         verified: false,
         expiresAt: now() + CODE_TTL_SECONDS,
       };
       await d.store.saveCode(code, CODE_TTL_SECONDS);
+      await d.store.resetCodeChecks(old.hash);
       if (testDc === undefined) await d.delivery.send(old.phone, code.code);
       return { sentCode: sentCode(old.hash) };
     },
@@ -136,9 +145,12 @@ export function loginHandlers(d: LoginDeps): Handlers {
       const authKeyId = ctx?.authKeyId ?? 0n;
       if (!req.phoneCode) throw errors.badRequest('PHONE_CODE_EMPTY');
       const code = await checkedCode(req.phoneNumber, req.phoneCodeHash, authKeyId);
-      if (code.code !== req.phoneCode) {
-        const attempts = await d.store.failedAttempt(code, now());
-        if (attempts >= CODE_MAX_ATTEMPTS) {
+      // Every check counts before the code is compared, so parallel guesses get at most
+      // CODE_MAX_ATTEMPTS comparisons between them; the last allowed wrong one burns the code.
+      const checks = await d.store.countCodeCheck(code, now(), CODE_MAX_ATTEMPTS);
+      if (checks > CODE_MAX_ATTEMPTS) throw errors.badRequest('PHONE_CODE_EXPIRED');
+      if (!timingSafeEqualText(code.code, req.phoneCode)) {
+        if (checks === CODE_MAX_ATTEMPTS) {
           await d.store.deleteCode(code.hash);
           throw errors.badRequest('PHONE_CODE_EXPIRED');
         }
@@ -169,19 +181,36 @@ export function loginHandlers(d: LoginDeps): Handlers {
       if (!firstName) throw errors.badRequest('FIRSTNAME_INVALID');
       const code = await checkedCode(req.phoneNumber, req.phoneCodeHash, authKeyId);
       if (!code.verified) throw errors.badRequest('PHONE_CODE_INVALID');
-      const { entry, created } = await d.directory.register(code.phone, d.dcId);
-      if (!created) throw errors.badRequest('PHONE_NUMBER_OCCUPIED');
-      const profile: UserProfile = {
-        userId: entry.userId,
+      // The account is written so that a crash or a timeout at any step leaves either a complete
+      // account or nothing that blocks the phone, and a retry with the same code finishes the same
+      // account: the id is claimed and remembered with the code, the profile written, and the
+      // phone linked last (until then byPhone does not see the new user).
+      let userId = code.pendingUserId;
+      if (userId === undefined) {
+        if (await d.directory.byPhone(code.phone)) throw errors.badRequest('PHONE_NUMBER_OCCUPIED');
+        const claimed = await d.directory.claimId(code.phone, d.dcId);
+        userId = await d.store.claimPendingUser(code, claimed, now());
+        if (userId !== claimed) await d.directory.releaseId(claimed); // a parallel try was first
+      }
+      const profile = await d.store.createProfile({
+        userId,
         accessHash: randomBytes(8).readBigInt64LE(),
         phone: code.phone,
         firstName,
         lastName: req.lastName.trim().slice(0, 64),
         username: '',
         about: '',
-      };
-      await d.store.saveProfile(profile);
-      await d.store.deleteCode(code.hash);
+      });
+      const holder = await d.directory.linkPhone(code.phone, userId, d.dcId);
+      if (holder !== userId) {
+        await d.store.deleteProfile(userId);
+        await d.directory.releaseId(userId);
+        await d.store.deleteCode(code.hash);
+        throw errors.badRequest('PHONE_NUMBER_OCCUPIED'); // the number went to someone else meanwhile
+      }
+      // The code is kept until it expires (bound to this auth key and to this account): a retry
+      // whose first answer was lost gets the same account again.
+      const entry = { userId };
       await d.authorizations.bind({
         authKeyId,
         userId: entry.userId,

@@ -19,9 +19,9 @@ import {
   type AsyncService,
   type DcClients,
   type Logger,
+  requireUser,
 } from '../../../shared/src';
 import type { AuthServiceClient, AuthServiceServer } from '../../../shared/src/gen/tern/auth/v1/auth';
-import type { RequestContext } from '../../../shared/src/gen/tern/common/v1/context';
 import type { Photo } from '../../../shared/src/gen/tern/common/v1/media';
 import type { MediaServiceClient } from '../../../shared/src/gen/tern/media/v1/media';
 import { userOf, type ProfileReader } from '../internal/profiles';
@@ -54,12 +54,6 @@ const MOVE_WAIT_S = 3;
 const UPLOAD_DEADLINE_MS = 120_000;
 
 export function profilePhotoHandlers(d: ProfilePhotoDeps): Handlers {
-  const loggedIn = (ctx: RequestContext | undefined) => {
-    const userId = ctx?.userId ?? 0n;
-    if (userId === 0n) throw errors.unauthorized('AUTH_KEY_UNREGISTERED');
-    return userId;
-  };
-
   /** The caller's profile, writable: home here (USER_MIGRATE_X) and not being moved (FLOOD_WAIT). */
   async function writableProfile(userId: bigint) {
     const profile = await ownProfileOf(d, userId);
@@ -100,7 +94,7 @@ export function profilePhotoHandlers(d: ProfilePhotoDeps): Handlers {
 
   return {
     async uploadProfilePhoto(req) {
-      const userId = loggedIn(req.context);
+      const userId = requireUser(req.context);
       await writableProfile(userId);
       if (!req.file) throw errors.badRequest('PHOTO_FILE_MISSING');
       if ((await d.photos.list(userId)).length >= MAX_PROFILE_PHOTOS)
@@ -119,7 +113,7 @@ export function profilePhotoHandlers(d: ProfilePhotoDeps): Handlers {
     },
 
     async updateProfilePhoto(req) {
-      const userId = loggedIn(req.context);
+      const userId = requireUser(req.context);
       await writableProfile(userId);
       const want = req.photo;
       const row = (await d.photos.list(userId)).find(
@@ -133,7 +127,7 @@ export function profilePhotoHandlers(d: ProfilePhotoDeps): Handlers {
     },
 
     async deleteProfilePhotos(req) {
-      const userId = loggedIn(req.context);
+      const userId = requireUser(req.context);
       await writableProfile(userId);
       const rows = await d.photos.list(userId);
       // Matched by id and access hash on the caller's own list: anyone else's photo, or a photo
@@ -149,7 +143,7 @@ export function profilePhotoHandlers(d: ProfilePhotoDeps): Handlers {
     },
 
     async getUserPhotos(req) {
-      const viewer = loggedIn(req.context);
+      const viewer = requireUser(req.context);
       const input = req.user?.kind;
       if (!input) throw errors.badRequest('USER_ID_INVALID');
       const userId = input.$case === 'self' ? viewer : input.value.userId;

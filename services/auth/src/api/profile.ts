@@ -5,9 +5,8 @@
  * A profile lives only in its user's home DC. A call about the caller's own account on another DC
  * answers USER_MIGRATE_<home>; other users' profiles are fetched from their home DC over gRPC.
  */
-import { errors, type AsyncService } from '../../../shared/src';
+import { errors, type AsyncService, requireUser } from '../../../shared/src';
 import type { AuthServiceServer } from '../../../shared/src/gen/tern/auth/v1/auth';
-import type { RequestContext } from '../../../shared/src/gen/tern/common/v1/context';
 import type { InputUser } from '../../../shared/src/gen/tern/common/v1/peer';
 import type { User } from '../../../shared/src/gen/tern/common/v1/user';
 import { userOf, type ProfileReader } from '../internal/profiles';
@@ -54,12 +53,6 @@ const ABOUT_MAX = 70;
 const NAME_MAX = 64;
 
 export function profileHandlers(d: ProfileDeps): Handlers {
-  const loggedIn = (ctx: RequestContext | undefined) => {
-    const userId = ctx?.userId ?? 0n;
-    if (userId === 0n) throw errors.unauthorized('AUTH_KEY_UNREGISTERED');
-    return userId;
-  };
-
   const ownProfile = (userId: bigint) => ownProfileOf(d, userId);
 
   const profiles = (viewer: bigint, ids: bigint[]) => d.reader.read(viewer, ids);
@@ -91,7 +84,7 @@ export function profileHandlers(d: ProfileDeps): Handlers {
 
   return {
     async getUsers(req) {
-      const viewer = loggedIn(req.context);
+      const viewer = requireUser(req.context);
       const users: User[] = [];
       for (const input of req.users) {
         const found = await resolveInput(viewer, input);
@@ -101,7 +94,7 @@ export function profileHandlers(d: ProfileDeps): Handlers {
     },
 
     async getFullUser(req) {
-      const viewer = loggedIn(req.context);
+      const viewer = requireUser(req.context);
       const found = await resolveInput(viewer, req.user);
       if (!found) throw errors.badRequest('USER_ID_INVALID');
       return { user: found.user, about: found.about };
@@ -112,7 +105,7 @@ export function profileHandlers(d: ProfileDeps): Handlers {
     },
 
     async updateProfile(req) {
-      const userId = loggedIn(req.context);
+      const userId = requireUser(req.context);
       await ownProfile(userId);
       const firstName = req.firstName?.trim();
       if (firstName !== undefined && (firstName.length === 0 || firstName.length > NAME_MAX))
@@ -125,14 +118,14 @@ export function profileHandlers(d: ProfileDeps): Handlers {
     },
 
     async checkUsername(req) {
-      const userId = loggedIn(req.context);
+      const userId = requireUser(req.context);
       const name = checkUsername(req.username);
       const owner = await d.usernames.owner(name);
       return { available: !owner || owner.userId === userId || (await staleClaim(name, owner)) };
     },
 
     async updateUsername(req) {
-      const userId = loggedIn(req.context);
+      const userId = requireUser(req.context);
       const profile = await ownProfile(userId);
       const old = profile.username;
       const wanted = req.username.trim();
@@ -155,7 +148,7 @@ export function profileHandlers(d: ProfileDeps): Handlers {
     },
 
     async resolveUsername(req) {
-      const viewer = loggedIn(req.context);
+      const viewer = requireUser(req.context);
       const name = req.username.trim().replace(/^@/, '');
       if (!/^[A-Za-z0-9_]{1,32}$/.test(name)) throw errors.badRequest('USERNAME_INVALID');
       const owner = await d.usernames.owner(name);

@@ -84,10 +84,11 @@ export class Directory {
   }
 
   /**
-   * Registers `phone` with home DC `homeDc`. Returns the new entry, or the existing one when the
-   * phone was registered meanwhile (then nothing new remains: the claimed id is released).
+   * Sign-up, step 1: claims a fresh user id for `phone` homed in `homeDc` (a lightweight
+   * transaction: ids are unique across DCs). The phone is not taken yet: until {@link linkPhone},
+   * byPhone does not see the id, so a sign-up that stops here blocks nothing.
    */
-  async register(phone: string, homeDc: number): Promise<{ entry: DirectoryEntry; created: boolean }> {
+  async claimId(phone: string, homeDc: number): Promise<bigint> {
     for (let attempt = 0; attempt < 8; attempt++) {
       const userId = (BigInt.asUintN(64, randomBytes(8).readBigUInt64LE()) % ((1n << ID_BITS) - 1n)) + 1n;
       const claimed = await this.db.execute(
@@ -95,20 +96,40 @@ export class Directory {
         [toLong(userId), phone, homeDc],
         { prepare: true },
       );
-      if (claimed.first().get('[applied]') !== true) continue; // id taken: draw another
-      const linked = await this.db.execute(
-        'INSERT INTO users_by_phone (phone, user_id, home_dc, created_at) VALUES (?, ?, ?, toTimestamp(now())) IF NOT EXISTS',
-        [phone, toLong(userId), homeDc],
-        { prepare: true },
-      );
-      if (linked.first().get('[applied]') === true)
-        return { entry: { userId, phone, homeDc }, created: true };
-      await this.db.execute('DELETE FROM users_by_id WHERE user_id = ? IF EXISTS', [toLong(userId)], {
-        prepare: true,
-      });
-      const existing = await this.byPhone(phone);
-      if (existing) return { entry: existing, created: false };
+      if (claimed.first().get('[applied]') === true) return userId;
     }
     throw new Error('could not allocate a user id');
+  }
+
+  /**
+   * Sign-up, last step: gives `phone` to `userId` unless the phone already belongs to someone.
+   * Returns the user id the phone belongs to now: `userId` when linked (also when an earlier try
+   * of the same sign-up linked it), another id when the number is taken.
+   */
+  async linkPhone(phone: string, userId: bigint, homeDc: number): Promise<bigint> {
+    const rs = await this.db.execute(
+      'INSERT INTO users_by_phone (phone, user_id, home_dc, created_at) VALUES (?, ?, ?, toTimestamp(now())) IF NOT EXISTS',
+      [phone, toLong(userId), homeDc],
+      { prepare: true },
+    );
+    const row = rs.first();
+    if (row.get('[applied]') === true) return userId;
+    const holder = fromLong(row.get('user_id'));
+    if (holder === userId || (await this.byId(holder))?.phone === phone) return holder;
+    // The phone row points at an id that does not hold the phone (a sign-up that lost its id
+    // before sign-ups linked the phone last): the number is free, take it over.
+    const taken = await this.db.execute(
+      'UPDATE users_by_phone SET user_id = ?, home_dc = ? WHERE phone = ? IF user_id = ?',
+      [toLong(userId), homeDc, phone, toLong(holder)],
+      { prepare: true },
+    );
+    return taken.first().get('[applied]') === true ? userId : this.linkPhone(phone, userId, homeDc);
+  }
+
+  /** Gives back an id claimed by a sign-up that lost the phone to another (claimId's row). */
+  async releaseId(userId: bigint): Promise<void> {
+    await this.db.execute('DELETE FROM users_by_id WHERE user_id = ? IF EXISTS', [toLong(userId)], {
+      prepare: true,
+    });
   }
 }

@@ -2,7 +2,7 @@
  * The auth service's login state in its DC's keyspace: phone codes in flight, user profiles of
  * users whose home is this DC (logins are in authorizations.ts).
  */
-import type { Client } from 'cassandra-driver';
+import { types, type Client } from 'cassandra-driver';
 import { fromLong, toLong } from '../../../shared/src';
 import { UserProfilePhoto } from '../../../shared/src/gen/tern/common/v1/user';
 
@@ -12,8 +12,9 @@ export interface PhoneCode {
   authKeyId: bigint;
   code: string;
   expiresAt: number;
-  attempts: number;
   verified: boolean;
+  /** The user id a signUp with this code claimed (so a retried signUp finishes that account). */
+  pendingUserId?: bigint;
 }
 
 export interface UserProfile {
@@ -54,8 +55,17 @@ export class LoginStore {
     const ttl = Math.max(1, Math.min(ttlSeconds, this.codeTtlSeconds));
     const expiresAt = Math.min(c.expiresAt, now + ttl);
     await this.db.execute(
-      'INSERT INTO phone_codes (phone_code_hash, phone, auth_key_id, code, expires_at, attempts, verified) VALUES (?, ?, ?, ?, ?, ?, ?) USING TTL ?',
-      [c.hash, c.phone, toLong(c.authKeyId), c.code, expiresAt, c.attempts, c.verified, ttl],
+      'INSERT INTO phone_codes (phone_code_hash, phone, auth_key_id, code, expires_at, verified, pending_user_id) VALUES (?, ?, ?, ?, ?, ?, ?) USING TTL ?',
+      [
+        c.hash,
+        c.phone,
+        toLong(c.authKeyId),
+        c.code,
+        expiresAt,
+        c.verified,
+        c.pendingUserId === undefined ? null : toLong(c.pendingUserId),
+        ttl,
+      ],
       { prepare: true },
     );
   }
@@ -71,37 +81,99 @@ export class LoginStore {
       authKeyId: fromLong(row.get('auth_key_id')),
       code: row.get('code') as string,
       expiresAt: row.get('expires_at') as number,
-      attempts: row.get('attempts') as number,
       verified: (row.get('verified') as boolean | null) ?? false,
+      ...(row.get('pending_user_id') ? { pendingUserId: fromLong(row.get('pending_user_id')) } : {}),
     };
   }
 
-  /** Counts a failed attempt (keeping the row's expiry); returns the new count. */
-  async failedAttempt(c: PhoneCode, nowSeconds: number): Promise<number> {
-    const next = c.attempts + 1;
-    await this.saveCode({ ...c, attempts: next }, Math.max(1, c.expiresAt - nowSeconds));
-    return next;
+  /**
+   * Counts one check of a code and returns how many checks it has had, this one included. The row
+   * is written before the count is read ("record, then count"), so parallel checks each see every
+   * check that finished writing before them: of any burst, at most `limit` see a count ≤ `limit`.
+   * Reads stop at `limit + 1` rows, which is all a caller needs to refuse.
+   */
+  async countCodeCheck(c: PhoneCode, nowSeconds: number, limit: number): Promise<number> {
+    await this.db.execute(
+      'INSERT INTO phone_code_checks (phone_code_hash, check_id) VALUES (?, now()) USING TTL ?',
+      [c.hash, Math.max(1, c.expiresAt - nowSeconds)],
+      { prepare: true },
+    );
+    const rs = await this.db.execute(
+      'SELECT check_id FROM phone_code_checks WHERE phone_code_hash = ? LIMIT ?',
+      [c.hash, limit + 1],
+      { prepare: true },
+    );
+    return rs.rows.length;
   }
 
-  /** Records a code sent to `phone` (auth.sendCode / resendCode) for the flood limit. */
-  async recordCodeRequest(phone: string): Promise<void> {
-    await this.db.execute('INSERT INTO code_requests (phone, requested_at) VALUES (?, now())', [phone], {
+  /**
+   * Remembers `userId` as the account a signUp with this code creates, unless an earlier or a
+   * parallel try remembered one first (a lightweight transaction, once per sign-up). Returns the
+   * id that holds the code now.
+   */
+  async claimPendingUser(c: PhoneCode, userId: bigint, nowSeconds: number): Promise<bigint> {
+    const rs = await this.db.execute(
+      'UPDATE phone_codes USING TTL ? SET pending_user_id = ? WHERE phone_code_hash = ? IF pending_user_id = null',
+      [Math.max(1, c.expiresAt - nowSeconds), toLong(userId), c.hash],
+      { prepare: true },
+    );
+    const row = rs.first();
+    if (row.get('[applied]') === true) return userId;
+    return fromLong(row.get('pending_user_id'));
+  }
+
+  /** Forgets the checks of a code (a resent code starts its tries again). */
+  async resetCodeChecks(hash: string): Promise<void> {
+    await this.db.execute('DELETE FROM phone_code_checks WHERE phone_code_hash = ?', [hash], {
       prepare: true,
     });
   }
 
-  /** Unix seconds of the codes sent to `phone` in the last hour (rows expire after it), oldest first. */
-  async recentCodeRequests(phone: string): Promise<number[]> {
-    const rs = await this.db.execute(
-      'SELECT toUnixTimestamp(requested_at) AS at FROM code_requests WHERE phone = ?',
-      [phone],
-      { prepare: true },
-    );
-    return rs.rows.map((r) => Math.floor(Number(r.get('at')) / 1000)).sort((a, b) => a - b);
+  /**
+   * Records a code request for `phone` (auth.sendCode / resendCode) and returns the Unix seconds of
+   * the OTHER requests of the last hour, oldest first (rows expire after an hour). Recording first
+   * makes parallel requests count each other (see countCodeCheck); a caller that refuses the
+   * request takes its row back with {@link forgetCodeRequest}.
+   */
+  async recordCodeRequest(phone: string): Promise<{ id: types.TimeUuid; others: number[] }> {
+    const id = types.TimeUuid.now();
+    await this.db.execute('INSERT INTO code_requests (phone, requested_at) VALUES (?, ?)', [phone, id], {
+      prepare: true,
+    });
+    const rs = await this.db.execute('SELECT requested_at FROM code_requests WHERE phone = ?', [phone], {
+      prepare: true,
+    });
+    const others = rs.rows
+      .map((r) => r.get('requested_at') as types.TimeUuid)
+      .filter((at) => !at.equals(id))
+      .map((at) => Math.floor(at.getDate().getTime() / 1000))
+      .sort((a, b) => a - b);
+    return { id, others };
+  }
+
+  /** Takes back a refused code request, so refusals do not lengthen the wait. */
+  async forgetCodeRequest(phone: string, id: types.TimeUuid): Promise<void> {
+    await this.db.execute('DELETE FROM code_requests WHERE phone = ? AND requested_at = ?', [phone, id], {
+      prepare: true,
+    });
   }
 
   async deleteCode(hash: string): Promise<void> {
     await this.db.execute('DELETE FROM phone_codes WHERE phone_code_hash = ?', [hash], { prepare: true });
+  }
+
+  /**
+   * Writes a new user's profile unless one exists for `userId` (a retried signUp keeps the first
+   * access hash). Returns the stored profile.
+   */
+  async createProfile(p: UserProfile): Promise<UserProfile> {
+    const rs = await this.db.execute(
+      'INSERT INTO users (user_id, access_hash, phone, first_name, last_name, username, about, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, toTimestamp(now())) IF NOT EXISTS',
+      [toLong(p.userId), toLong(p.accessHash), p.phone, p.firstName, p.lastName, p.username, p.about],
+      { prepare: true },
+    );
+    if (rs.first().get('[applied]') === true) return p;
+    return (await this.profile(p.userId)) ?? p;
   }
 
   async saveProfile(p: UserProfile): Promise<void> {

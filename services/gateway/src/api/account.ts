@@ -1,30 +1,17 @@
 /**
- * The account and its devices: auth.logOut, auth.resetAuthorizations, account.getAuthorizations /
- * resetAuthorization, account.updateProfile / checkUsername / updateUsername, users.getFullUser,
- * contacts.resolveUsername, account.updateStatus. Translation only; the auth service decides (the
- * messaging service for status).
+ * account.*: the profile (updateProfile, checkUsername, updateUsername), the list of logins
+ * (getAuthorizations, resetAuthorization) → the auth service; presence (updateStatus), push
+ * devices (registerDevice, unregisterDevice) and notification settings (getNotifySettings,
+ * updateNotifySettings) → the messaging service of the caller's home DC, whose push worker reads
+ * them. Translation only.
  */
 import { unary } from '../../../shared/src';
 import type { ActiveSession } from '../../../shared/src/gen/tern/auth/v1/auth';
-import type { CallContext } from '../mtproto/engine';
+import type { CallContext } from '../mtproto/invocation';
 import type { TlObject } from '../mtproto/tl-types';
-import type { AuthDeps } from './auth';
-import { requestContext } from './context';
-import { inputUser, text, tlUser } from './convert';
-import type { MessagingDeps } from './messages';
-
-export async function logOut(_call: TlObject, ctx: CallContext, d: AuthDeps): Promise<TlObject> {
-  const context = await requestContext(ctx, d.auth, d.dcId);
-  await unary(d.auth.logOut.bind(d.auth), { context });
-  ctx.authKey.userId = 0n;
-  return { _: 'auth.loggedOut' };
-}
-
-export async function resetAuthorizations(_call: TlObject, ctx: CallContext, d: AuthDeps): Promise<boolean> {
-  const context = await requestContext(ctx, d.auth, d.dcId);
-  await unary(d.auth.resetAuthorizations.bind(d.auth), { context });
-  return true;
-}
+import { inputSettings, notifyPeer, tlPeerNotifySettings } from '../convert/notify-settings';
+import { text, tlUser } from '../convert/users';
+import { requestContext, type AuthDeps, type MessagingDeps } from './context';
 
 function tlAuthorization(a: ActiveSession): TlObject {
   const c = a.client;
@@ -88,36 +75,6 @@ export async function updateUsername(call: TlObject, ctx: CallContext, d: AuthDe
   return tlUser(res.user!);
 }
 
-export async function getFullUser(call: TlObject, ctx: CallContext, d: AuthDeps): Promise<TlObject> {
-  const context = await requestContext(ctx, d.auth, d.dcId);
-  const res = await unary(d.auth.getFullUser.bind(d.auth), { context, user: inputUser(call.id as TlObject) });
-  const user = res.user!;
-  return {
-    _: 'users.userFull',
-    full_user: {
-      _: 'userFull',
-      id: user.id,
-      about: res.about || undefined,
-      settings: { _: 'peerSettings' },
-      notify_settings: { _: 'peerNotifySettings' },
-      common_chats_count: 0,
-    },
-    chats: [],
-    users: [tlUser(user)],
-  };
-}
-
-export async function resolveUsername(call: TlObject, ctx: CallContext, d: AuthDeps): Promise<TlObject> {
-  const context = await requestContext(ctx, d.auth, d.dcId);
-  const res = await unary(d.auth.resolveUsername.bind(d.auth), { context, username: text(call.username) });
-  return {
-    _: 'contacts.resolvedPeer',
-    peer: { _: 'peerUser', user_id: res.user!.id },
-    chats: [],
-    users: [tlUser(res.user!)],
-  };
-}
-
 /**
  * account.updateStatus: presence lives with the messaging service of the user's home DC, which
  * also tells the user's contacts (updateUserStatus).
@@ -126,4 +83,56 @@ export async function updateStatus(call: TlObject, ctx: CallContext, d: Messagin
   const context = await requestContext(ctx, d.auth, d.dcId);
   await unary(d.messaging.updateStatus.bind(d.messaging), { context, offline: call.offline === true });
   return true;
+}
+
+export async function registerDevice(call: TlObject, ctx: CallContext, d: MessagingDeps): Promise<boolean> {
+  const context = await requestContext(ctx, d.auth, d.dcId);
+  await unary(d.messaging.registerDevice.bind(d.messaging), {
+    context,
+    tokenType: Number(call.token_type),
+    token: text(call.token),
+    appSandbox: call.app_sandbox === true,
+    secret: Buffer.isBuffer(call.secret) ? call.secret : Buffer.alloc(0),
+    otherUids: Array.isArray(call.other_uids) ? (call.other_uids as bigint[]).slice(0, 64) : [],
+    noMuted: call.no_muted === true,
+  });
+  return true;
+}
+
+export async function unregisterDevice(call: TlObject, ctx: CallContext, d: MessagingDeps): Promise<boolean> {
+  const context = await requestContext(ctx, d.auth, d.dcId);
+  await unary(d.messaging.unregisterDevice.bind(d.messaging), {
+    context,
+    tokenType: Number(call.token_type),
+    token: text(call.token),
+    otherUids: Array.isArray(call.other_uids) ? (call.other_uids as bigint[]).slice(0, 64) : [],
+  });
+  return true;
+}
+
+export async function updateNotifySettings(
+  call: TlObject,
+  ctx: CallContext,
+  d: MessagingDeps,
+): Promise<boolean> {
+  const context = await requestContext(ctx, d.auth, d.dcId);
+  await unary(d.messaging.updateNotifySettings.bind(d.messaging), {
+    context,
+    peer: notifyPeer(call.peer, context.userId),
+    settings: inputSettings(call.settings),
+  });
+  return true;
+}
+
+export async function getNotifySettings(
+  call: TlObject,
+  ctx: CallContext,
+  d: MessagingDeps,
+): Promise<TlObject> {
+  const context = await requestContext(ctx, d.auth, d.dcId);
+  const res = await unary(d.messaging.getNotifySettings.bind(d.messaging), {
+    context,
+    peer: notifyPeer(call.peer, context.userId),
+  });
+  return tlPeerNotifySettings(res.settings);
 }

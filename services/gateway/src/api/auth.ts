@@ -1,19 +1,18 @@
 /**
- * Login methods: auth.sendCode / signIn / signUp, users.getUsers, updates.getState. Translation
- * only; the auth service decides (and answers PHONE_MIGRATE_X, PHONE_CODE_INVALID, …).
+ * auth.*: logging in (sendCode, resendCode, cancelCode, signIn, signUp), moving a login between
+ * DCs (exportAuthorization, importAuthorization), logging out (logOut, resetAuthorizations) and
+ * binding a temporary key (bindTempAuthKey). Translation only: the auth service of this DC decides
+ * (and answers PHONE_MIGRATE_X, PHONE_CODE_INVALID, …); bindTempAuthKey's checks of the encrypted
+ * message are MTProto's and done here.
  */
 import { errors, unary } from '../../../shared/src';
-import type { AuthServiceClient } from '../../../shared/src/gen/tern/auth/v1/auth';
-import type { InputUser } from '../../../shared/src/gen/tern/common/v1/peer';
-import type { CallContext } from '../mtproto/engine';
-import type { TlObject } from '../mtproto/tl-types';
-import { requestContext } from './context';
-import { inputUser, text, tlAuthorization, tlSentCode, tlUser } from './convert';
-
-export interface AuthDeps {
-  auth: AuthServiceClient;
-  dcId: number;
-}
+import { decryptV1 } from '../mtproto/crypto/v1';
+import { authKeyId as keyIdBytesOf } from '../mtproto/crypto/message-keys';
+import type { KeyStore } from '../mtproto/auth-keys';
+import type { CallContext } from '../mtproto/invocation';
+import type { TlObject, TlRuntime } from '../mtproto/tl-types';
+import { text, tlAuthorization, tlSentCode } from '../convert/users';
+import { requestContext, type AuthDeps } from './context';
 
 export async function sendCode(call: TlObject, ctx: CallContext, d: AuthDeps): Promise<TlObject> {
   const context = await requestContext(ctx, d.auth, d.dcId);
@@ -73,17 +72,6 @@ export async function signUp(call: TlObject, ctx: CallContext, d: AuthDeps): Pro
   return tlAuthorization(res.authorization!.user!);
 }
 
-/** users.getUsers: the result is a plain Vector<User>, written by the codec from an array. */
-export async function getUsers(call: TlObject, ctx: CallContext, d: AuthDeps): Promise<TlObject[]> {
-  const context = await requestContext(ctx, d.auth, d.dcId);
-  if (context.userId === 0n) throw errors.unauthorized('AUTH_KEY_UNREGISTERED');
-  const users = ((call.id as TlObject[] | undefined) ?? [])
-    .map(inputUser)
-    .filter((u): u is InputUser => u !== undefined);
-  const res = await unary(d.auth.getUsers.bind(d.auth), { context, users });
-  return res.users.map(tlUser);
-}
-
 export async function exportAuthorization(call: TlObject, ctx: CallContext, d: AuthDeps): Promise<TlObject> {
   const context = await requestContext(ctx, d.auth, d.dcId);
   const res = await unary(d.auth.exportAuthorization.bind(d.auth), { context, dcId: Number(call.dc_id) });
@@ -96,4 +84,62 @@ export async function importAuthorization(call: TlObject, ctx: CallContext, d: A
   const res = await unary(d.auth.importAuthorization.bind(d.auth), { context, id: call.id as bigint, bytes });
   ctx.authKey.userId = res.authorization!.user!.id;
   return tlAuthorization(res.authorization!.user!);
+}
+
+export async function logOut(_call: TlObject, ctx: CallContext, d: AuthDeps): Promise<TlObject> {
+  const context = await requestContext(ctx, d.auth, d.dcId);
+  await unary(d.auth.logOut.bind(d.auth), { context });
+  ctx.authKey.userId = 0n;
+  return { _: 'auth.loggedOut' };
+}
+
+export async function resetAuthorizations(_call: TlObject, ctx: CallContext, d: AuthDeps): Promise<boolean> {
+  const context = await requestContext(ctx, d.auth, d.dcId);
+  await unary(d.auth.resetAuthorizations.bind(d.auth), { context });
+  return true;
+}
+
+/** What auth.bindTempAuthKey needs: the permanent key's store and the service schema. */
+export interface BindDeps extends AuthDeps {
+  keys: KeyStore;
+  tl: Pick<TlRuntime, 'decodeService'>;
+}
+
+const invalid = () => errors.badRequest('ENCRYPTED_MESSAGE_INVALID');
+
+/**
+ * auth.bindTempAuthKey (perfect forward secrecy): binds the temporary key this call came in (the
+ * method table has checked it is one) to the client's permanent key. encrypted_message is
+ * MTProto 1.0 under the permanent key, carrying bind_auth_key_inner, and must match the call and
+ * the session; the DC's auth service records the binding.
+ */
+export async function bindTempAuthKey(call: TlObject, ctx: CallContext, d: BindDeps): Promise<boolean> {
+  const temp = ctx.authKey;
+  const permId = call.perm_auth_key_id as bigint;
+  const perm = await d.keys.load(permId);
+  if (!perm || perm.temporary) throw invalid();
+  const message = decryptV1(perm.key, keyIdBytesOf(perm.key), call.encrypted_message as Buffer);
+  if (!message || message.msgId !== ctx.msgId) throw invalid();
+  let inner: TlObject;
+  try {
+    inner = d.tl.decodeService(message.body);
+  } catch {
+    throw invalid();
+  }
+  const expiresAt = Number(call.expires_at);
+  const matches =
+    inner._ === 'bind_auth_key_inner' &&
+    inner.nonce === call.nonce &&
+    inner.temp_auth_key_id === temp.id &&
+    inner.perm_auth_key_id === permId &&
+    inner.temp_session_id === ctx.session.id &&
+    Number(inner.expires_at) === expiresAt;
+  if (!matches) throw invalid();
+  await unary(d.auth.bindTempAuthKey.bind(d.auth), {
+    tempAuthKeyId: temp.id,
+    permAuthKeyId: permId,
+    expiresAt,
+  });
+  temp.permAuthKeyId = permId;
+  return true;
 }

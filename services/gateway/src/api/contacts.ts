@@ -1,16 +1,16 @@
 /**
- * Contacts: contacts.importContacts / getContacts / deleteContacts. Translation only; the messaging
- * service of the caller's home DC keeps the list and decides (USER_MIGRATE_X elsewhere).
+ * contacts.*: importContacts, getContacts, deleteContacts (the messaging service of the caller's
+ * home DC keeps the list and decides; USER_MIGRATE_X elsewhere) and resolveUsername (the auth
+ * service, which owns usernames). Translation only.
  */
 import { unary } from '../../../shared/src';
 import type { InputUser } from '../../../shared/src/gen/tern/common/v1/peer';
 import type { InputContact } from '../../../shared/src/gen/tern/messaging/v1/messaging';
-import type { CallContext } from '../mtproto/engine';
+import type { CallContext } from '../mtproto/invocation';
 import type { TlObject } from '../mtproto/tl-types';
-import { requestContext } from './context';
-import { inputUser, text } from './convert';
-import type { MessagingDeps } from './messages';
-import { tlUsers } from './updates-tl';
+import { tlUsers } from '../convert/updates';
+import { inputUser, text, tlUser } from '../convert/users';
+import { requestContext, type AuthDeps, type MessagingDeps } from './context';
 
 const inputContact = (c: TlObject): InputContact => ({
   clientId: c.client_id as bigint,
@@ -63,5 +63,16 @@ export async function deleteContacts(call: TlObject, ctx: CallContext, d: Messag
     chats: [],
     date: u?.date ?? Math.floor(Date.now() / 1000),
     seq: 0,
+  };
+}
+
+export async function resolveUsername(call: TlObject, ctx: CallContext, d: AuthDeps): Promise<TlObject> {
+  const context = await requestContext(ctx, d.auth, d.dcId);
+  const res = await unary(d.auth.resolveUsername.bind(d.auth), { context, username: text(call.username) });
+  return {
+    _: 'contacts.resolvedPeer',
+    peer: { _: 'peerUser', user_id: res.user!.id },
+    chats: [],
+    users: [tlUser(res.user!)],
   };
 }

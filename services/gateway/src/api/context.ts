@@ -1,13 +1,32 @@
 /**
- * The RequestContext every backend call carries: who is calling (auth key, session, user), from
- * where (client address, layer, app). The user comes from the auth service, once per auth key
- * (a temporary key acts for the permanent key it is bound to), and is cached on the key for
+ * What handlers work with besides the call: the backend clients they may use, and the
+ * RequestContext every backend call carries — who is calling (auth key, session, user), from where
+ * (client address, layer, app). The user comes from the auth service, once per auth key (a
+ * temporary key acts for the permanent key it is bound to), and is cached on the key for
  * LOGIN_CACHE_MS.
  */
 import { unary } from '../../../shared/src';
 import type { AuthServiceClient } from '../../../shared/src/gen/tern/auth/v1/auth';
 import type { RequestContext } from '../../../shared/src/gen/tern/common/v1/context';
-import type { CallContext } from '../mtproto/engine';
+import type { MediaServiceClient } from '../../../shared/src/gen/tern/media/v1/media';
+import type { MessagingServiceClient } from '../../../shared/src/gen/tern/messaging/v1/messaging';
+import type { CallContext } from '../mtproto/invocation';
+
+/** Handlers that call the auth service of this DC (and every handler, for requestContext). */
+export interface AuthDeps {
+  auth: AuthServiceClient;
+  dcId: number;
+}
+
+/** Handlers that call the messaging service of this DC. */
+export interface MessagingDeps extends AuthDeps {
+  messaging: MessagingServiceClient;
+}
+
+/** Handlers that call the media service of this DC. */
+export interface MediaDeps extends MessagingDeps {
+  media: MediaServiceClient;
+}
 
 /**
  * How long a key's login is trusted from the cache. Revocations also arrive at once over NATS
@@ -15,11 +34,26 @@ import type { CallContext } from '../mtproto/engine';
  */
 export const LOGIN_CACHE_MS = 60_000;
 
-export async function requestContext(
+/**
+ * Built once per call: the method table's login check and the handler share it, so a call asks
+ * the auth service at most once who its key belongs to.
+ */
+const perCall = new WeakMap<CallContext, Promise<RequestContext>>();
+
+export function requestContext(
   ctx: CallContext,
   auth: AuthServiceClient,
   dcId: number,
 ): Promise<RequestContext> {
+  let context = perCall.get(ctx);
+  if (!context) {
+    context = build(ctx, auth, dcId);
+    perCall.set(ctx, context);
+  }
+  return context;
+}
+
+async function build(ctx: CallContext, auth: AuthServiceClient, dcId: number): Promise<RequestContext> {
   const key = ctx.authKey;
   if (key.userId === undefined || Date.now() - (key.userCheckedAt ?? 0) > LOGIN_CACHE_MS) {
     const loginKey = key.permAuthKeyId ?? key.id;

@@ -1,10 +1,16 @@
 /**
- * help.getConfig and help.getNearestDc: answered by the gateway itself from the deployment
- * topology (configuration, not business rules). dc_options list every DC's gateway endpoints;
- * the limits are the ones Tern enforces.
+ * help.*: getConfig and getNearestDc, answered by the gateway itself from the deployment topology
+ * (configuration, not business rules), and getAppConfig. dc_options list every DC's gateway
+ * endpoints; the limits are the ones Tern enforces.
  */
 import type { Topology } from '../../../shared/src/config/topology';
 import type { TlObject } from '../mtproto/tl-types';
+
+/** What help.* reads: the deployment's shape and which DC this is. */
+export interface HelpDeps {
+  dcId: number;
+  topology: Topology;
+}
 
 /** Limits Tern announces (and, in the services that own them, enforces). */
 export const LIMITS = {
@@ -73,4 +79,17 @@ export function config(
 /** The nearest DC is this one until placement by client address exists (see auth's placement map). */
 export function nearestDc(thisDc: number, nearest: number = thisDc, country = ''): TlObject {
   return { _: 'nearestDc', country, this_dc: thisDc, nearest_dc: nearest };
+}
+
+export function getConfig(_call: TlObject, _ctx: unknown, d: HelpDeps): Promise<TlObject> {
+  return Promise.resolve(config(d.topology, d.dcId));
+}
+
+export function getNearestDc(_call: TlObject, _ctx: unknown, d: HelpDeps): Promise<TlObject> {
+  return Promise.resolve(nearestDc(d.dcId));
+}
+
+/** A start-up call answered empty but valid (no app-specific configuration yet). */
+export function getAppConfig(): Promise<TlObject> {
+  return Promise.resolve({ _: 'help.appConfig', hash: 0, config: { _: 'jsonObject', value: [] } });
 }

@@ -1,131 +1,162 @@
 /**
- * The method table: every TL method the gateway answers, and where. This is the one place a
- * reader looks to see which Telegram API call becomes which gRPC call; the handlers translate
- * and hold no business rules. A method not listed is answered at once with 501
- * METHOD_NOT_IMPLEMENTED.
+ * The method table: every TL method the gateway answers, what it needs before it may run, and
+ * which handler runs it. This is the one place a reader looks to see which Telegram API call
+ * becomes which gRPC call (each handler names its service RPC: `d.messaging.sendMessage` is
+ * MessagingService.SendMessage); the handlers translate and hold no business rules.
+ *
+ * `needs` is checked here, in `methodTable`, and nowhere else:
+ *   'none'     — any auth key: logging in, help.*, binding keys;
+ *   'user'     — a key logged in as a user; else 401 AUTH_KEY_UNREGISTERED, without running the
+ *                handler (the services refuse such calls the same way; asking first saves the
+ *                call and makes the answer independent of each service);
+ *   'temp-key' — a temporary auth key (auth.bindTempAuthKey); else 400 TEMP_AUTH_KEY_EMPTY.
+ * A method not listed is answered at once with 501 METHOD_NOT_IMPLEMENTED.
  */
-import type { Topology } from '../../../shared/src/config/topology';
-import { RpcError, type ApiHandler, type ApiResult, type CallContext } from '../mtproto/engine';
+import { errors, requireUser } from '../../../shared/src';
+import type { KeyStore } from '../mtproto/auth-keys';
+import type { ApiHandler, CallContext } from '../mtproto/invocation';
+import type { ApiResult, TlObject, TlRuntime } from '../mtproto/tl-types';
 import {
   checkUsername,
   getAuthorizations,
-  getFullUser,
-  logOut,
+  getNotifySettings,
+  registerDevice,
   resetAuthorization,
-  resetAuthorizations,
-  resolveUsername,
+  unregisterDevice,
+  updateNotifySettings,
   updateProfile,
   updateStatus,
   updateUsername,
 } from './account';
-import { deleteContacts, getContacts, importContacts } from './contacts';
 import {
+  bindTempAuthKey,
   cancelCode,
   exportAuthorization,
-  getUsers,
   importAuthorization,
+  logOut,
   resendCode,
+  resetAuthorizations,
   sendCode,
   signIn,
   signUp,
 } from './auth';
-import { addChatUser, createChat, deleteChatUser, editChatTitle, getChats, getFullChat } from './chats';
+import { deleteContacts, getContacts, importContacts, resolveUsername } from './contacts';
+import { requestContext, type MediaDeps } from './context';
+import { getAppConfig, getConfig, getNearestDc, type HelpDeps } from './help';
 import {
-  deleteMessages,
-  editMessage,
-  forwardMessages,
-  getDialogs,
-  getMessages,
-  getPeerDialogs,
-  readHistory,
-  search,
-  setTyping,
-  toggleDialogPin,
-} from './dialogs';
-import { getDifference, getHistory, getState, sendMessage, type MessagingDeps } from './messages';
-import { bindTempAuthKey, type PfsDeps } from './pfs';
-import { getNotifySettings, registerDevice, unregisterDevice, updateNotifySettings } from './notify';
-import type { TlObject } from '../mtproto/tl-types';
-import { config, nearestDc } from './help';
+  addChatUser,
+  createChat,
+  deleteChatUser,
+  editChatTitle,
+  getChats,
+  getFullChat,
+} from './messages/chats';
+import { getDialogs, getPeerDialogs, toggleDialogPin } from './messages/dialogs';
+import { deleteMessages, editMessage } from './messages/edit';
+import { getHistory, getMessages, readHistory, search } from './messages/history';
+import { forwardMessages, sendMedia, sendMessage, setTyping, uploadMedia } from './messages/send';
 import { deletePhotos, getUserPhotos, updateProfilePhoto, uploadProfilePhoto } from './photos';
-import { getFile, saveBigFilePart, saveFilePart, sendMedia, uploadMedia, type MediaDeps } from './upload';
+import { getDifference, getState } from './updates';
+import { getFile, saveBigFilePart, saveFilePart } from './upload';
+import { getFullUser, getUsers } from './users';
 
-/** What handlers may use: the deployment's shape and this DC's backend clients. */
-export interface MethodDeps extends PfsDeps, MessagingDeps, MediaDeps {
-  dcId: number;
-  topology: Topology;
+/** What handlers may use: the deployment's shape, this DC's backend clients, the TL runtime. */
+export interface MethodDeps extends MediaDeps, HelpDeps {
+  keys: KeyStore;
+  tl: Pick<TlRuntime, 'decodeService' | 'resultType'>;
 }
 
-type Method = (call: TlObject, ctx: CallContext, deps: MethodDeps) => Promise<ApiResult>;
+/** What a method needs before its handler runs (see the top of this file). */
+export type Needs = 'none' | 'user' | 'temp-key';
 
-/** TL method name → handler. Keep it sorted by namespace. */
+export interface Method {
+  run: (call: TlObject, ctx: CallContext, deps: MethodDeps) => Promise<ApiResult>;
+  needs: Needs;
+}
+
+/** TL method name → what it needs and its handler. Sorted by name (and so by namespace). */
 export const METHODS: Readonly<Record<string, Method>> = {
-  'account.checkUsername': checkUsername,
-  'account.getAuthorizations': getAuthorizations,
-  'account.getNotifySettings': getNotifySettings,
-  'account.registerDevice': registerDevice,
-  'account.resetAuthorization': resetAuthorization,
-  'account.unregisterDevice': unregisterDevice,
-  'account.updateNotifySettings': updateNotifySettings,
-  'account.updateProfile': updateProfile,
-  'account.updateStatus': updateStatus,
-  'account.updateUsername': updateUsername,
-  'auth.bindTempAuthKey': bindTempAuthKey,
-  'auth.cancelCode': cancelCode,
-  'auth.exportAuthorization': exportAuthorization,
-  'auth.importAuthorization': importAuthorization,
-  'auth.logOut': logOut,
-  'auth.resendCode': resendCode,
-  'auth.resetAuthorizations': resetAuthorizations,
-  'auth.sendCode': sendCode,
-  'auth.signIn': signIn,
-  'auth.signUp': signUp,
-  'contacts.deleteContacts': deleteContacts,
-  'contacts.getContacts': getContacts,
-  'contacts.importContacts': importContacts,
-  'contacts.resolveUsername': resolveUsername,
-  'help.getConfig': (_call, _ctx, d) => Promise.resolve(config(d.topology, d.dcId)),
-  'help.getNearestDc': (_call, _ctx, d) => Promise.resolve(nearestDc(d.dcId)),
-  // Start-up calls answered empty but valid (no app-specific configuration yet).
-  'help.getAppConfig': () =>
-    Promise.resolve({ _: 'help.appConfig', hash: 0, config: { _: 'jsonObject', value: [] } }),
-  'messages.addChatUser': addChatUser,
-  'messages.createChat': createChat,
-  'messages.deleteChatUser': deleteChatUser,
-  'messages.editChatTitle': editChatTitle,
-  'messages.getChats': getChats,
-  'messages.getFullChat': getFullChat,
-  'messages.getHistory': getHistory,
-  'messages.deleteMessages': deleteMessages,
-  'messages.editMessage': editMessage,
-  'messages.forwardMessages': forwardMessages,
-  'messages.getDialogs': getDialogs,
-  'messages.getMessages': getMessages,
-  'messages.getPeerDialogs': getPeerDialogs,
-  'messages.readHistory': readHistory,
-  'messages.search': search,
-  'messages.setTyping': setTyping,
-  'messages.toggleDialogPin': toggleDialogPin,
-  'messages.sendMedia': sendMedia,
-  'messages.uploadMedia': uploadMedia,
-  'messages.sendMessage': sendMessage,
-  'photos.deletePhotos': deletePhotos,
-  'photos.getUserPhotos': getUserPhotos,
-  'photos.updateProfilePhoto': updateProfilePhoto,
-  'photos.uploadProfilePhoto': uploadProfilePhoto,
-  'updates.getDifference': getDifference,
-  'updates.getState': getState,
-  'upload.getFile': getFile,
-  'upload.saveBigFilePart': saveBigFilePart,
-  'upload.saveFilePart': saveFilePart,
-  'users.getFullUser': getFullUser,
-  'users.getUsers': getUsers,
+  'account.checkUsername': { run: checkUsername, needs: 'user' },
+  'account.getAuthorizations': { run: getAuthorizations, needs: 'user' },
+  'account.getNotifySettings': { run: getNotifySettings, needs: 'user' },
+  'account.registerDevice': { run: registerDevice, needs: 'user' },
+  'account.resetAuthorization': { run: resetAuthorization, needs: 'user' },
+  'account.unregisterDevice': { run: unregisterDevice, needs: 'user' },
+  'account.updateNotifySettings': { run: updateNotifySettings, needs: 'user' },
+  'account.updateProfile': { run: updateProfile, needs: 'user' },
+  'account.updateStatus': { run: updateStatus, needs: 'user' },
+  'account.updateUsername': { run: updateUsername, needs: 'user' },
+  'auth.bindTempAuthKey': { run: bindTempAuthKey, needs: 'temp-key' },
+  'auth.cancelCode': { run: cancelCode, needs: 'none' },
+  'auth.exportAuthorization': { run: exportAuthorization, needs: 'user' },
+  'auth.importAuthorization': { run: importAuthorization, needs: 'none' },
+  'auth.logOut': { run: logOut, needs: 'user' },
+  'auth.resendCode': { run: resendCode, needs: 'none' },
+  'auth.resetAuthorizations': { run: resetAuthorizations, needs: 'user' },
+  'auth.sendCode': { run: sendCode, needs: 'none' },
+  'auth.signIn': { run: signIn, needs: 'none' },
+  'auth.signUp': { run: signUp, needs: 'none' },
+  'contacts.deleteContacts': { run: deleteContacts, needs: 'user' },
+  'contacts.getContacts': { run: getContacts, needs: 'user' },
+  'contacts.importContacts': { run: importContacts, needs: 'user' },
+  'contacts.resolveUsername': { run: resolveUsername, needs: 'user' },
+  'help.getAppConfig': { run: getAppConfig, needs: 'none' },
+  'help.getConfig': { run: getConfig, needs: 'none' },
+  'help.getNearestDc': { run: getNearestDc, needs: 'none' },
+  'messages.addChatUser': { run: addChatUser, needs: 'user' },
+  'messages.createChat': { run: createChat, needs: 'user' },
+  'messages.deleteChatUser': { run: deleteChatUser, needs: 'user' },
+  'messages.deleteMessages': { run: deleteMessages, needs: 'user' },
+  'messages.editChatTitle': { run: editChatTitle, needs: 'user' },
+  'messages.editMessage': { run: editMessage, needs: 'user' },
+  'messages.forwardMessages': { run: forwardMessages, needs: 'user' },
+  'messages.getChats': { run: getChats, needs: 'user' },
+  'messages.getDialogs': { run: getDialogs, needs: 'user' },
+  'messages.getFullChat': { run: getFullChat, needs: 'user' },
+  'messages.getHistory': { run: getHistory, needs: 'user' },
+  'messages.getMessages': { run: getMessages, needs: 'user' },
+  'messages.getPeerDialogs': { run: getPeerDialogs, needs: 'user' },
+  'messages.readHistory': { run: readHistory, needs: 'user' },
+  'messages.search': { run: search, needs: 'user' },
+  'messages.sendMedia': { run: sendMedia, needs: 'user' },
+  'messages.sendMessage': { run: sendMessage, needs: 'user' },
+  'messages.setTyping': { run: setTyping, needs: 'user' },
+  'messages.toggleDialogPin': { run: toggleDialogPin, needs: 'user' },
+  'messages.uploadMedia': { run: uploadMedia, needs: 'user' },
+  'photos.deletePhotos': { run: deletePhotos, needs: 'user' },
+  'photos.getUserPhotos': { run: getUserPhotos, needs: 'user' },
+  'photos.updateProfilePhoto': { run: updateProfilePhoto, needs: 'user' },
+  'photos.uploadProfilePhoto': { run: uploadProfilePhoto, needs: 'user' },
+  'updates.getDifference': { run: getDifference, needs: 'user' },
+  'updates.getState': { run: getState, needs: 'user' },
+  'upload.getFile': { run: getFile, needs: 'user' },
+  'upload.saveBigFilePart': { run: saveBigFilePart, needs: 'user' },
+  'upload.saveFilePart': { run: saveFilePart, needs: 'user' },
+  'users.getFullUser': { run: getFullUser, needs: 'user' },
+  'users.getUsers': { run: getUsers, needs: 'user' },
 };
 
-export function methodTable(deps: MethodDeps): ApiHandler {
-  return (call, ctx) => {
-    const method = METHODS[call._];
-    if (!method) return Promise.reject(new RpcError(501, 'METHOD_NOT_IMPLEMENTED'));
-    return method(call, ctx, deps);
+/** Throws the rpc_error a call gets when its key does not have what the method needs. */
+async function checkNeeds(needs: Needs, ctx: CallContext, deps: MethodDeps): Promise<void> {
+  switch (needs) {
+    case 'none':
+      return;
+    case 'user':
+      // The RequestContext built here is the one the handler gets (context.ts).
+      requireUser(await requestContext(ctx, deps.auth, deps.dcId));
+      return;
+    case 'temp-key':
+      if (!ctx.authKey.temporary) throw errors.badRequest('TEMP_AUTH_KEY_EMPTY');
+      return;
+  }
+}
+
+/** The dispatcher the engine calls for every API call: table lookup, `needs`, then the handler. */
+export function methodTable(deps: MethodDeps, table: Readonly<Record<string, Method>> = METHODS): ApiHandler {
+  return async (call, ctx) => {
+    const method = table[call._];
+    if (!method) throw errors.notImplemented(call._);
+    await checkNeeds(method.needs, ctx, deps);
+    return method.run(call, ctx, deps);
   };
 }

@@ -1,16 +1,15 @@
 /**
- * Profile photos: photos.uploadProfilePhoto / updateProfilePhoto / deletePhotos / getUserPhotos.
+ * photos.*: profile photos (uploadProfilePhoto, updateProfilePhoto, deletePhotos, getUserPhotos).
  * Translation only: the auth service of the caller's home DC keeps the list and has the media
  * service make the photo (services/auth/src/api/profile-photos.ts).
  */
 import { errors, unary } from '../../../shared/src';
 import type { InputPhoto } from '../../../shared/src/gen/tern/common/v1/media';
-import type { CallContext } from '../mtproto/engine';
+import type { CallContext } from '../mtproto/invocation';
 import type { TlObject } from '../mtproto/tl-types';
-import type { AuthDeps } from './auth';
-import { requestContext } from './context';
-import { inputUser, tlUser } from './convert';
-import { inputFileOf, tlPhoto } from './media-tl';
+import { inputFileOf, tlPhoto } from '../convert/media';
+import { inputUser, tlUser } from '../convert/users';
+import { requestContext, type AuthDeps } from './context';
 
 const bytesOf = (v: unknown): Buffer => (Buffer.isBuffer(v) ? v : Buffer.alloc(0));
 

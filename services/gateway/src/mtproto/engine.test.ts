@@ -9,7 +9,10 @@ import { loadTlRuntime } from '../tl-runtime';
 import { igeDecrypt, igeEncrypt } from './crypto/aes-ige';
 import { authKeyId, messageAesKeyIv, messageKey } from './crypto/message-keys';
 import { serverRsaKey } from './crypto/rsa';
-import { MtprotoEngine, type ApiHandler, type KeyStore } from './engine';
+import type { KeyStore } from './auth-keys';
+import { MtprotoEngine } from './engine';
+import type { ApiHandler } from './invocation';
+import { errors } from '../../../shared/src';
 import { BadMsg } from './msg-id';
 import type { TlObject } from './tl-types';
 import type { TransportConnection } from './transport/connection';
@@ -128,7 +131,6 @@ function setup(api: ApiHandler = nearestDcApi) {
     tl,
     keys,
     api,
-    mapError: () => ({ errorCode: 500, errorMessage: 'INTERNAL' }),
     dcId: 1,
     log: pino({ level: 'silent' }),
   });
@@ -384,5 +386,27 @@ describe('MTProto engine', () => {
     t.engine.onPacket(t.conn, t.client.packet(getNearest).packet, false);
     await settle();
     expect(push()).toBe(0);
+  });
+  it('writes a TernError as the rpc_error it names, and refuses a layer older than every served one', async () => {
+    const t = setup(() => Promise.reject(errors.unauthorized('AUTH_KEY_UNREGISTERED')));
+    t.client.salt = await handshakeSalt(t);
+    const getNearest = Buffer.alloc(4);
+    getNearest.writeUInt32LE(0x1fb33026);
+    const tooOld = Buffer.alloc(8);
+    tooOld.writeUInt32LE(0xda9b0d0d, 0);
+    tooOld.writeInt32LE(1, 4);
+    const plain = t.client.packet(getNearest);
+    const old = t.client.packet(Buffer.concat([tooOld, getNearest]));
+    t.engine.onPacket(t.conn, plain.packet, false);
+    t.engine.onPacket(t.conn, old.packet, false);
+    await settle();
+    const answers = received(t.sent).filter((m) => m.obj._ === 'rpc_result');
+    const body = (msgId: bigint) => answers.find((r) => r.obj.req_msg_id === msgId)!.raw.subarray(12);
+    expect(body(plain.msgId)).toEqual(
+      tl.encodeService({ _: 'rpc_error', error_code: 401, error_message: 'AUTH_KEY_UNREGISTERED' }),
+    );
+    expect(body(old.msgId)).toEqual(
+      tl.encodeService({ _: 'rpc_error', error_code: 400, error_message: 'CONNECTION_LAYER_INVALID' }),
+    );
   });
 });

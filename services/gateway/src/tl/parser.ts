@@ -57,13 +57,11 @@ export function parseLine(line: string): ParsedLine | undefined {
     }
     const m = PARAM.exec(tok);
     if (!m) throw new TlParseError(`unsupported parameter '${tok}' in TL line: ${line}`);
-    const [, pname, field, bit, ptype] = m as unknown as [
-      string,
-      string,
-      string | undefined,
-      string | undefined,
-      string,
-    ];
+    // Groups: name, then the flags word and bit of a conditional field (absent otherwise), the type.
+    const pname = m[1]!;
+    const field = m[2];
+    const bit = m[3];
+    const ptype = m[4]!;
     const param: TlParam = { name: pname, type: ptype };
     if (field !== undefined) {
       // A condition must name a flags word declared earlier on the line, bits 0..31.

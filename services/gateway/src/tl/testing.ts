@@ -186,9 +186,11 @@ export function gramjsClass(name: string): new (args: Record<string, unknown>) =
     .slice(dot + 1)
     .replace(/(?:^|_)([a-z])/g, (_m, c: string) => c.toUpperCase())
     .replace(/_/g, '');
-  const holder = (ns ? (Api as unknown as Record<string, unknown>)[ns] : Api) as
-    Record<string, unknown> | undefined;
-  const ctor = holder?.[cls];
+  const holder: unknown = ns ? Reflect.get(Api, ns) : Api;
+  const ctor: unknown =
+    (typeof holder === 'object' || typeof holder === 'function') && holder !== null
+      ? Reflect.get(holder, cls)
+      : undefined;
   if (typeof ctor !== 'function') throw new Error(`GramJS has no class for ${name}`);
   return ctor as new (args: Record<string, unknown>) => { getBytes(): Buffer };
 }

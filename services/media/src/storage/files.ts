@@ -2,13 +2,13 @@
  * The media tables of this DC's keyspace (migrations/dc/0001_files.cql, 0002_photos.cql,
  * 0003_profile_photos.cql): upload
  * parts seen, stored content by SHA-256, documents, photos, completed uploads and download
- * grants. Bytes live in the DC's bucket; these rows say which objects make up what.
+ * grants. Bytes live in the DC's bucket (objects.ts); these rows say which objects make up what.
  */
 import type { Client } from 'cassandra-driver';
 import { fromLong, toLong } from '../../../shared/src';
 import type { DocumentAttribute } from '../../../shared/src/gen/tern/common/v1/media';
 import { FileMetadata } from '../../../shared/src/gen/tern/media/v1/media';
-import type { Layout } from '../api/rules';
+import type { Layout } from '../internal/rules';
 
 export interface UploadState {
   /** part → bytes. */

@@ -21,12 +21,22 @@
  * outside the author's box carries `origin` (the author's copy), for edits, deletions and read
  * receipts.
  *
+ * Unreachable DCs. A delivery to a member's DC that does not answer is queued in this DC's outbox
+ * and replayed until it does (consumers/outbox.ts), so the call succeeds. Any other failed
+ * delivery fails the call after the changes made so far, and only a retry (a resend with the same
+ * random_id; for a membership change, none) completes the fan-out.
+ *
  * Not built: fwd_limit (new members see messages from their join on), revoke_history, admins
- * other than the creator, chat photos, migration to supergroups, and a durable outbox: when a
- * member's DC is down the call fails after the changes made so far, and only a retry (a resend
- * with the same random_id; for a membership change, none) completes the fan-out.
+ * other than the creator, chat photos, migration to supergroups.
  */
-import { errors, unary, type AsyncService } from '../../../shared/src';
+import {
+  errors,
+  forEachLimited,
+  requireUser,
+  unary,
+  type AsyncService,
+  type DcClients,
+} from '../../../shared/src';
 import type { Chat, ChatFull, ChatParticipant } from '../../../shared/src/gen/tern/common/v1/chat';
 import type { RequestContext } from '../../../shared/src/gen/tern/common/v1/context';
 import type { Message, MessageAction } from '../../../shared/src/gen/tern/common/v1/message';
@@ -41,7 +51,6 @@ import type {
   SendMessageRequest,
   SendMessageResponse,
 } from '../../../shared/src/gen/tern/messaging/v1/messaging';
-import { withChats } from '../producers/updates';
 import { Chats, chatDc, chatIdCandidate, createKey, type ChatRow } from '../storage/chats';
 import { deliveryKey, now, userPeer, usersOfMessage, type BoxCore, type ChatDirectory } from './core';
 import type { ChatSendExtras } from './private-messages';
@@ -115,19 +124,44 @@ function plainView(row: ChatRow): Chat {
   };
 }
 
-/** Basic groups on `core`, with their rows in `store` (this DC's keyspace). */
-export function chatModule(core: BoxCore, store: Chats): ChatModule {
+/** What the chat directory reads with: this DC, its chat rows, and the other DCs' messaging services. */
+export interface ChatDirectoryDeps {
+  dcId: number;
+  /** The rows of the chats owned here (this DC's keyspace). */
+  store: Chats;
+  messagingOf: DcClients<MessagingServiceClient>;
+}
+
+/**
+ * The reads of basic groups: the ChatDirectory every module uses through BoxCore, and what the
+ * chat module itself needs to route a call to a chat's owner DC.
+ */
+export interface ChatReads extends ChatDirectory {
   /** A call another DC's messaging service passed on for its client (see the header). */
-  const forwarded = (ctx: RequestContext | undefined): boolean => (ctx?.dcId ?? 0) !== core.dcId;
-
-  /** The calling user: trusted when forwarded, else it must be homed here. */
-  const caller = (ctx: RequestContext | undefined): Promise<bigint> =>
-    forwarded(ctx) ? Promise.resolve(core.loggedIn(ctx)) : core.ownBox(ctx);
-
+  forwarded: (ctx: RequestContext | undefined) => boolean;
   /** The messaging service owning `chatId`; CHAT_ID_INVALID for a DC not in the topology. */
+  ownerOf: (chatId: bigint) => MessagingServiceClient;
+  /** Chats `ids` as `viewer` sees them: those owned here read here, the others from their owners. */
+  read: (ctx: RequestContext, viewer: bigint, ids: bigint[]) => Promise<Chat[]>;
+  /**
+   * A chat's current members and its plain view, read at the owner for another service (no
+   * viewer, no profiles): a forwarded getFullChat whose context has no user. Only a messaging
+   * service can send one (a gateway's context always names its own DC), so no client reaches it.
+   */
+  membersOf: (chatId: bigint) => Promise<{ chat: Chat; participants: ChatParticipant[] }>;
+}
+
+/**
+ * The chat directory of this DC. It needs nothing of BoxCore, so it is built first and passed
+ * to boxCore (which resolves chat peers and group members with it) and to chatModule.
+ */
+export function chatDirectory(d: ChatDirectoryDeps): ChatReads {
+  const { dcId, store } = d;
+  const forwarded = (ctx: RequestContext | undefined): boolean => (ctx?.dcId ?? 0) !== dcId;
+
   function ownerOf(chatId: bigint): MessagingServiceClient {
     try {
-      return core.messagingOf.forDc(chatDc(chatId));
+      return d.messagingOf.forDc(chatDc(chatId));
     } catch {
       throw errors.badRequest('CHAT_ID_INVALID');
     }
@@ -138,19 +172,18 @@ export function chatModule(core: BoxCore, store: Chats): ChatModule {
     authKeyId: 0n,
     sessionId: 0n,
     userId: viewer,
-    dcId: core.dcId,
+    dcId,
     layer: 0,
     clientIp: '',
     msgId: 0n,
   });
 
-  /** Chats `ids` as `viewer` sees them: those owned here read here, the others from their owners. */
-  async function readChats(ctx: RequestContext, viewer: bigint, ids: bigint[]): Promise<Chat[]> {
+  async function read(ctx: RequestContext, viewer: bigint, ids: bigint[]): Promise<Chat[]> {
     const byDc = new Map<number, bigint[]>();
     for (const id of new Set(ids)) if (id > 0n) byDc.set(chatDc(id), [...(byDc.get(chatDc(id)) ?? []), id]);
     const parts = await Promise.all(
       [...byDc].map(async ([dc, list]) => {
-        if (dc === core.dcId) return (await store.getMany(list)).flatMap((r) => viewOf(r, viewer) ?? []);
+        if (dc === dcId) return (await store.getMany(list)).flatMap((r) => viewOf(r, viewer) ?? []);
         // A forwarded call only asks about chats owned here: never pass it on again.
         if (forwarded(ctx)) return [];
         let owner: MessagingServiceClient;
@@ -166,13 +199,8 @@ export function chatModule(core: BoxCore, store: Chats): ChatModule {
     return ids.flatMap((id) => byId.get(id) ?? []);
   }
 
-  /**
-   * A chat's current members and its plain view, read at the owner for another service (no
-   * viewer, no profiles): a forwarded getFullChat whose context has no user. Only a messaging
-   * service can send one (a gateway's context always names its own DC), so no client reaches it.
-   */
   async function membersOf(chatId: bigint): Promise<{ chat: Chat; participants: ChatParticipant[] }> {
-    if (chatDc(chatId) === core.dcId) {
+    if (chatDc(chatId) === dcId) {
       const row = await store.get(chatId);
       if (!row) throw errors.badRequest('CHAT_ID_INVALID');
       return { chat: plainView(row), participants: row.members };
@@ -182,16 +210,31 @@ export function chatModule(core: BoxCore, store: Chats): ChatModule {
     return { chat: res.chats[0]!, participants: res.fullChat?.participants ?? [] };
   }
 
-  const directory: ChatDirectory = {
-    chats: (viewer, ids) => readChats(contextFor(viewer), viewer, ids),
+  return {
+    forwarded,
+    ownerOf,
+    read,
+    membersOf,
+    chats: (viewer, ids) => read(contextFor(viewer), viewer, ids),
     members: async (chatId) => (await membersOf(chatId)).participants.map((p) => p.userId),
     async readable(viewer, chatId) {
-      const [chat] = await readChats(contextFor(viewer), viewer, [chatId]);
+      const [chat] = await read(contextFor(viewer), viewer, [chatId]);
       if (!chat) throw errors.badRequest('CHAT_ID_INVALID');
       return chat;
     },
   };
-  core.chatDirectory = directory;
+}
+
+/**
+ * Basic groups on `core`, with their rows in `store` (this DC's keyspace) and the reads of
+ * `directory` (the chat directory `core` was built with).
+ */
+export function chatModule(core: BoxCore, store: Chats, directory: ChatReads): ChatModule {
+  const { forwarded, ownerOf, membersOf, read: readChats } = directory;
+
+  /** The calling user: trusted when forwarded, else it must be homed here. */
+  const caller = (ctx: RequestContext | undefined): Promise<bigint> =>
+    forwarded(ctx) ? Promise.resolve(requireUser(ctx)) : core.ownBox(ctx);
 
   /** A chat owned here that `viewer` is or was in; CHAT_ID_INVALID otherwise. */
   async function localChat(chatId: bigint, viewer: bigint): Promise<{ row: ChatRow; chat: Chat }> {
@@ -237,19 +280,13 @@ export function chatModule(core: BoxCore, store: Chats): ChatModule {
    */
   async function fanOut(targets: bigint[], build: (owner: bigint) => DeliverToBoxRequest): Promise<void> {
     const homes = await core.homes(targets);
-    const queue = targets.filter((t) => homes.has(t));
-    const failures: unknown[] = [];
-    const worker = async () => {
-      for (let t = queue.shift(); t !== undefined; t = queue.shift()) {
-        try {
-          await core.deliver(build(t), homes.get(t)!);
-        } catch (err) {
-          failures.push(err);
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(FANOUT_CONCURRENCY, queue.length) }, worker));
-    if (failures.length > 0) throw failures[0];
+    await forEachLimited(
+      targets.filter((t) => homes.has(t)),
+      FANOUT_CONCURRENCY,
+      async (t) => {
+        await core.deliver(build(t), homes.get(t)!);
+      },
+    );
   }
 
   /**
@@ -341,8 +378,13 @@ export function chatModule(core: BoxCore, store: Chats): ChatModule {
     const { message, chat, excludeAuthKeyId } = req.op.value;
     // Plain text goes out as updateShortChatMessage, which needs no users vector.
     const mentioned: User[] = message.action ? await core.users(owner, usersOfMessage(message)) : [];
-    const r = await withChats(chat ? [chat] : [], () =>
-      core.store(owner, message, deliveryKey(req.actorUserId, req.opId), excludeAuthKeyId, mentioned),
+    const r = await core.store(
+      owner,
+      message,
+      deliveryKey(req.actorUserId, req.opId),
+      excludeAuthKeyId,
+      mentioned,
+      chat ? [chat] : [],
     );
     return {
       messageId: r.message.id,
@@ -542,9 +584,7 @@ export function chatModule(core: BoxCore, store: Chats): ChatModule {
       ...(fwdFrom ? { fwdFrom } : {}),
       ...(media ? { media } : {}),
     };
-    const mine = await withChats([chat], () =>
-      core.store(sender, { ...base, out: true }, req.randomId, ctx.authKeyId, []),
-    );
+    const mine = await core.store(sender, { ...base, out: true }, req.randomId, ctx.authKeyId, [], [chat]);
     const origin = { authorUserId: sender, authorMessageId: mine.message.id };
     // Always delivered (idempotent per random_id), so a retry completes a cut-off fan-out.
     await fanOut(

@@ -182,8 +182,10 @@ export function contactHandlers(core: BoxCore, store: ContactStore, log: Logger)
     );
     // Live status is best effort: a contact that misses it sees the status on its next profile read.
     for (const r of results)
-      if (r.status === 'rejected')
-        log.warn({ err: r.reason as unknown, userId: owner.toString() }, 'status not announced');
+      if (r.status === 'rejected') {
+        const err: unknown = r.reason;
+        log.warn({ err, userId: owner.toString() }, 'status not announced');
+      }
   }
 
   const handlers: Handlers = {

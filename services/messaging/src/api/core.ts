@@ -1,14 +1,15 @@
 /**
  * What every messaging handler module shares: who the caller is and where users live, profiles
- * for users vectors, and the two ways a box changes — a stored message (`store`) or any other
- * update appended to the owner's log (`append`) — each announced for live delivery. Handler
- * modules (private-messages.ts, sync.ts, chats.ts, ...) are built on one BoxCore.
+ * for users vectors, basic groups as other modules see them (the chat directory, built by
+ * chats.ts before the core and passed in), and the two ways a box changes — a stored message
+ * (`store`) or any other update appended to the owner's log (`append`) — each announced for live
+ * delivery. Handler modules (private-messages.ts, sync.ts, chats.ts, ...) are built on one BoxCore.
  *
  * DeliverToBox is the one door into a box from outside: each module registers the operations it
  * applies (`onDeliver`), and `deliver` routes an operation to the owner's home DC.
  */
 import { createHash } from 'node:crypto';
-import { errors, unary, type DcClients } from '../../../shared/src';
+import { errors, requireUser, unary, type DcClients } from '../../../shared/src';
 import type { AuthServiceClient, DirectoryEntry } from '../../../shared/src/gen/tern/auth/v1/auth';
 import type { RequestContext } from '../../../shared/src/gen/tern/common/v1/context';
 import { Message } from '../../../shared/src/gen/tern/common/v1/message';
@@ -46,11 +47,10 @@ export interface CoreDeps {
   auth: AuthServiceClient;
   authOf: DcClients<AuthServiceClient>;
   messagingOf: DcClients<MessagingServiceClient>;
-  /**
-   * Cross-DC deliveries that survive an unreachable DC (consumers/outbox.ts); without it a
-   * delivery to another DC is one gRPC call that fails when the DC is away.
-   */
-  outbox?: Pick<Outbox, 'deliver'>;
+  /** Cross-DC deliveries that survive an unreachable DC (consumers/outbox.ts). */
+  outbox: Pick<Outbox, 'deliver'>;
+  /** Basic groups (chats.ts `chatDirectory`). */
+  chatDirectory: ChatDirectory;
   /** Push requests for new incoming messages; absent when the deployment has no push provider. */
   push?: PushPublisher;
 }
@@ -104,10 +104,7 @@ export function usersOfMessage(m: Message): bigint[] {
   return ids;
 }
 
-/**
- * Basic groups as other modules see them (chats.ts provides it; until then every chat is
- * unknown).
- */
+/** Basic groups as other modules see them (chats.ts `chatDirectory`). */
 export interface ChatDirectory {
   /** The chats `ids` as `viewer` sees them; unknown ids are absent. */
   chats(viewer: bigint, ids: bigint[]): Promise<Chat[]>;
@@ -135,9 +132,7 @@ export interface StoreResult {
   duplicate: boolean;
 }
 
-export interface BoxCore extends CoreDeps {
-  /** The caller's user id; AUTH_KEY_UNREGISTERED when not logged in. */
-  loggedIn(ctx: RequestContext | undefined): bigint;
+export interface BoxCore extends Readonly<CoreDeps> {
   /** Home DCs of users, from the directory (unknown ids are absent). */
   homes(ids: bigint[]): Promise<Map<bigint, number>>;
   /** The caller's box lives in its home DC: USER_MIGRATE_X elsewhere. */
@@ -146,8 +141,6 @@ export interface BoxCore extends CoreDeps {
   users(viewer: bigint, ids: bigint[]): Promise<User[]>;
   /** The other user of a private chat, access hash checked; PEER_ID_INVALID otherwise. */
   privatePeer(viewer: bigint, peer: InputPeer | undefined): Promise<User>;
-  /** Basic groups (set by chats.ts). */
-  chatDirectory: ChatDirectory;
   /** A user or chat dialog of `viewer`'s box: access hash or membership checked. */
   resolvePeer(viewer: bigint, peer: InputPeer | undefined): Promise<ResolvedPeer>;
   /**
@@ -155,13 +148,17 @@ export interface BoxCore extends CoreDeps {
    * other members of a group), with their home DCs.
    */
   otherParties(viewer: bigint, peer: Peer): Promise<Map<bigint, number>>;
-  /** Stores a new message in `owner`'s box, records the dialog and announces it. */
+  /**
+   * Stores a new message in `owner`'s box, records the dialog and announces it with the users
+   * and chats it mentions (a group message: its chat as the owner sees it).
+   */
   store(
     owner: bigint,
     m: Message,
     randomId: bigint,
     excludeAuthKeyId: bigint,
     mentioned: User[],
+    chats?: Chat[],
   ): Promise<StoreResult>;
   /**
    * Appends a non-message update (`kind` with pts_count) to `owner`'s log and announces it.
@@ -187,20 +184,17 @@ export interface BoxCore extends CoreDeps {
   fromLog(entries: LogEntry[]): { messages: Message[]; others: Update[] };
 }
 
+/** Home DCs of users, from the directory of `auth` (unknown ids are absent). */
+export async function lookupHomes(auth: AuthServiceClient, ids: bigint[]): Promise<Map<bigint, number>> {
+  if (ids.length === 0) return new Map();
+  const res = await unary(auth.lookupUserDc.bind(auth), { userIds: ids });
+  return new Map(res.entries.map((e) => [e.userId, e.homeDcId]));
+}
+
 export function boxCore(d: CoreDeps): BoxCore {
   const deliveries = new Map<DeliveryOp, DeliveryHandler>();
 
-  const loggedIn = (ctx: RequestContext | undefined): bigint => {
-    const userId = ctx?.userId ?? 0n;
-    if (userId === 0n) throw errors.unauthorized('AUTH_KEY_UNREGISTERED');
-    return userId;
-  };
-
-  async function homes(ids: bigint[]): Promise<Map<bigint, number>> {
-    if (ids.length === 0) return new Map();
-    const res = await unary(d.auth.lookupUserDc.bind(d.auth), { userIds: ids });
-    return new Map(res.entries.map((e) => [e.userId, e.homeDcId]));
-  }
+  const homes = (ids: bigint[]): Promise<Map<bigint, number>> => lookupHomes(d.auth, ids);
 
   async function directoryEntry(userId: bigint): Promise<DirectoryEntry | undefined> {
     const res = await unary(d.auth.lookupUserDc.bind(d.auth), { userIds: [userId] });
@@ -224,18 +218,12 @@ export function boxCore(d: CoreDeps): BoxCore {
 
   const core: BoxCore = {
     ...d,
-    loggedIn,
     homes,
     users,
-    chatDirectory: {
-      chats: () => Promise.resolve([]),
-      readable: () => Promise.reject(errors.badRequest('CHAT_ID_INVALID')),
-      members: () => Promise.resolve([]),
-    },
 
     async resolvePeer(viewer, peer) {
       if (peer?.kind?.$case === 'chat') {
-        const chat = await core.chatDirectory.readable(viewer, peer.kind.value.chatId);
+        const chat = await d.chatDirectory.readable(viewer, peer.kind.value.chatId);
         const p: Peer = { kind: { $case: 'chatId', value: chat.id } };
         return { peer: p, key: peerKey(p), users: [], chats: [chat] };
       }
@@ -245,7 +233,7 @@ export function boxCore(d: CoreDeps): BoxCore {
     },
 
     async ownBox(ctx) {
-      const userId = loggedIn(ctx);
+      const userId = requireUser(ctx);
       const entry = await directoryEntry(userId);
       if (!entry) throw errors.unauthorized('AUTH_KEY_UNREGISTERED');
       if (entry.homeDcId !== d.dcId) throw errors.migrate('USER', entry.homeDcId);
@@ -266,14 +254,14 @@ export function boxCore(d: CoreDeps): BoxCore {
     async otherParties(viewer, peer) {
       const ids =
         peer.kind?.$case === 'chatId'
-          ? await core.chatDirectory.members(peer.kind.value)
+          ? await d.chatDirectory.members(peer.kind.value)
           : peer.kind?.$case === 'userId'
             ? [peer.kind.value]
             : [];
       return homes(ids.filter((id) => id !== viewer));
     },
 
-    async store(owner, m, randomId, excludeAuthKeyId, mentioned) {
+    async store(owner, m, randomId, excludeAuthKeyId, mentioned, chats = []) {
       const peer = peerKey(m.peer);
       const stored = await d.boxes.storeNew(owner, {
         peer,
@@ -290,7 +278,7 @@ export function boxCore(d: CoreDeps): BoxCore {
       };
       if (!stored.duplicate) {
         await d.dialogs.onNewMessage(owner, peer, stored.id, message.date, !m.out);
-        await d.publisher.userUpdate(owner, update, mentioned, excludeAuthKeyId);
+        await d.publisher.userUpdate(owner, update, mentioned, excludeAuthKeyId, chats);
         if (!m.out) await d.push?.incoming(owner, message, mentioned);
       }
       return { message, update, duplicate: stored.duplicate };
@@ -310,9 +298,7 @@ export function boxCore(d: CoreDeps): BoxCore {
 
     async deliver(req, toDc) {
       if (toDc === d.dcId) return core.deliverHere(req);
-      if (d.outbox) return d.outbox.deliver(req, toDc);
-      const target = d.messagingOf.forDc(toDc);
-      return unary(target.deliverToBox.bind(target), req, { deadlineMs: 15_000 });
+      return d.outbox.deliver(req, toDc);
     },
 
     onDeliver(op, handler) {

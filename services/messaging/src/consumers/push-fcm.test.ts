@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readEnv } from '../../../shared/src';
 import { FcmProvider, FCM_SCOPE, loadServiceAccount, type ServiceAccount } from './push-fcm';
-import { buildProviders, pushSpec, type PushNotification } from './push-providers';
+import { buildProviders, pushSpec, verifyPushSettings, type PushNotification } from './push-providers';
 import { jwtSegment, selfSignedLoopback } from './loopback-tls.test-support';
 
 const dir = mkdtempSync(join(tmpdir(), 'tern-fcm-'));
@@ -269,30 +269,27 @@ describe('FcmProvider (real HTTPS on loopback)', () => {
     };
     const env = (file: string) =>
       readEnv(pushSpec, { TERN_PUSH_PROVIDERS: 'fcm', TERN_PUSH_FCM_CREDENTIALS_FILE: file });
-    expect(() => buildProviders(readEnv(pushSpec, { TERN_PUSH_PROVIDERS: 'fcm' }))).toThrow(
-      /TERN_PUSH_FCM_CREDENTIALS_FILE is required/,
-    );
+    const problems = (file?: string) =>
+      verifyPushSettings(
+        file === undefined ? readEnv(pushSpec, { TERN_PUSH_PROVIDERS: 'fcm' }) : env(file),
+      ).join('\n');
+    expect(problems()).toMatch(/TERN_PUSH_FCM_CREDENTIALS_FILE is required/);
+    expect(problems(join(dir, 'absent.json'))).toMatch(/cannot read the service-account file \(ENOENT\)/);
+    expect(problems(write('junk.json', 'secret-looking junk'))).toMatch(/not a JSON object/);
+    // A key file broken after verification still stops buildProviders.
     expect(() => buildProviders(env(join(dir, 'absent.json')))).toThrow(
-      /cannot read the service-account file \(ENOENT\)/,
+      /cannot read the service-account file/,
     );
-    expect(() => buildProviders(env(write('junk.json', 'secret-looking junk')))).toThrow(/not a JSON object/);
-    let message = '';
-    try {
-      buildProviders(
-        env(
-          write(
-            'partial.json',
-            JSON.stringify({
-              type: 'service_account',
-              private_key: 'SECRET-PEM',
-              token_uri: 'http://x/token',
-            }),
-          ),
-        ),
-      );
-    } catch (err) {
-      message = (err as Error).message;
-    }
+    const message = problems(
+      write(
+        'partial.json',
+        JSON.stringify({
+          type: 'service_account',
+          private_key: 'SECRET-PEM',
+          token_uri: 'http://x/token',
+        }),
+      ),
+    );
     expect(message).toMatch(/no "project_id"/);
     expect(message).toMatch(/no "client_email"/);
     expect(message).toMatch(/token_uri must be https/);

@@ -12,7 +12,8 @@
  * anything else (400 INVALID_ARGUMENT, 403 SENDER_ID_MISMATCH...): rejected.
  *
  * Only node built-ins: node:crypto signs, node:https sends (keep-alive agent, so connections are
- * reused). The key is read once at start (loadServiceAccount) and never logged.
+ * reused). The key is read at start (loadServiceAccount, by verifyPushSettings and buildProviders)
+ * and never logged.
  */
 import { createHash, createPrivateKey, sign, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';

@@ -8,10 +8,12 @@
  * - `fcm` — Firebase Cloud Messaging HTTP v1 with a service-account key, token type 2 (push-fcm.ts).
  * - `apns` — Apple Push Notification service over HTTP/2 with a .p8 auth key, token type 1
  *   (push-apns.ts).
- * buildProviders checks every setting of every named provider (key files read and parsed) and
- * throws one ConfigError listing all problems, so a misconfigured deployment stops at start (exit 78).
+ * verifyPushSettings checks every setting of every named provider (key files read and parsed, never
+ * quoted) and returns one problem per bad setting; the service module passes it to the runtime as
+ * its `verify`, so a misconfigured deployment stops with all of them at once (exit 78).
+ * buildProviders then builds from verified settings.
  */
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, type KeyObject } from 'node:crypto';
 import {
   ConfigError,
   int,
@@ -22,7 +24,7 @@ import {
   type SpecOf,
 } from '../../../shared/src';
 import { ApnsProvider, loadApnsKey } from './push-apns';
-import { FcmProvider, loadServiceAccount } from './push-fcm';
+import { FcmProvider, loadServiceAccount, type ServiceAccount } from './push-fcm';
 
 /** TL token types (account.registerDevice). */
 export const TOKEN_TYPE = { APNS: 1, FCM: 2, SIMPLE_PUSH: 4 } as const;
@@ -220,19 +222,22 @@ export interface BuildOptions {
   ca?: string;
 }
 
-/** The providers `s` asks for; a ConfigError naming every problem when some cannot be built. */
-export function buildProviders(s: PushSettings, opts: BuildOptions = {}): PushProvider[] {
-  const problems: string[] = [];
-  const out: PushProvider[] = [];
+/** What the settings of the named providers give: their key material, or what is wrong with them. */
+interface Checked {
+  problems: string[];
+  fcm?: ServiceAccount;
+  apns?: KeyObject;
+}
+
+/** Checks the settings of every provider named in TERN_PUSH_PROVIDERS, reading their key files. */
+function check(s: PushSettings): Checked {
+  const out: Checked = { problems: [] };
+  const { problems } = out;
   for (const name of s.TERN_PUSH_PROVIDERS) {
     switch (name) {
       case 'webhook':
         if (!s.TERN_PUSH_WEBHOOK_URL)
           problems.push('TERN_PUSH_WEBHOOK_URL is required with TERN_PUSH_PROVIDERS=webhook');
-        else
-          out.push(
-            new WebhookProvider(s.TERN_PUSH_WEBHOOK_URL, s.TERN_PUSH_WEBHOOK_SECRET, s.TERN_PUSH_TIMEOUT_MS),
-          );
         break;
       case 'fcm': {
         if (!s.TERN_PUSH_FCM_CREDENTIALS_FILE) {
@@ -241,15 +246,7 @@ export function buildProviders(s: PushSettings, opts: BuildOptions = {}): PushPr
         }
         const sa = loadServiceAccount(s.TERN_PUSH_FCM_CREDENTIALS_FILE, 'TERN_PUSH_FCM_CREDENTIALS_FILE');
         if ('problems' in sa) problems.push(...sa.problems);
-        else
-          out.push(
-            new FcmProvider(sa.account, {
-              endpoint: s.TERN_PUSH_FCM_ENDPOINT || undefined,
-              tokenUri: s.TERN_PUSH_FCM_TOKEN_URI || undefined,
-              timeoutMs: s.TERN_PUSH_TIMEOUT_MS,
-              ca: opts.ca,
-            }),
-          );
+        else out.fcm = sa.account;
         break;
       }
       case 'apns': {
@@ -266,23 +263,65 @@ export function buildProviders(s: PushSettings, opts: BuildOptions = {}): PushPr
           ? loadApnsKey(s.TERN_PUSH_APNS_KEY_FILE, 'TERN_PUSH_APNS_KEY_FILE')
           : undefined;
         if (key && 'problems' in key) problems.push(...key.problems);
-        if (problems.length === before && key && 'key' in key)
-          out.push(
-            new ApnsProvider({
-              key: key.key,
-              keyId: s.TERN_PUSH_APNS_KEY_ID!,
-              teamId: s.TERN_PUSH_APNS_TEAM_ID!,
-              topic: s.TERN_PUSH_APNS_TOPIC!,
-              production: s.TERN_PUSH_APNS_ENDPOINT || undefined,
-              sandbox: s.TERN_PUSH_APNS_ENDPOINT || undefined,
-              timeoutMs: s.TERN_PUSH_TIMEOUT_MS,
-              ca: opts.ca,
-            }),
-          );
+        if (problems.length === before && key && 'key' in key) out.apns = key.key;
         break;
       }
     }
   }
-  if (problems.length > 0) throw new ConfigError(problems);
+  return out;
+}
+
+/**
+ * The cross-field problems of the push settings, one per bad setting and naming it: a provider
+ * named without the settings it needs, a malformed APNs id, an unreadable or malformed key file
+ * (its content never quoted). Empty when every named provider can be built. It only reads the
+ * key files; the service module passes it to the runtime as `verify`, which reports the problems
+ * with the other configuration errors before the service starts (exit 78).
+ */
+export function verifyPushSettings(s: PushSettings): string[] {
+  return check(s).problems;
+}
+
+/**
+ * The providers `s` asks for. `s` has passed verifyPushSettings; a key file that became unreadable
+ * since is still a ConfigError naming it.
+ */
+export function buildProviders(s: PushSettings, opts: BuildOptions = {}): PushProvider[] {
+  const checked = check(s);
+  if (checked.problems.length > 0) throw new ConfigError(checked.problems);
+  const out: PushProvider[] = [];
+  for (const name of s.TERN_PUSH_PROVIDERS) {
+    switch (name) {
+      case 'webhook':
+        out.push(
+          new WebhookProvider(s.TERN_PUSH_WEBHOOK_URL, s.TERN_PUSH_WEBHOOK_SECRET, s.TERN_PUSH_TIMEOUT_MS),
+        );
+        break;
+      case 'fcm':
+        out.push(
+          new FcmProvider(checked.fcm!, {
+            endpoint: s.TERN_PUSH_FCM_ENDPOINT || undefined,
+            tokenUri: s.TERN_PUSH_FCM_TOKEN_URI || undefined,
+            timeoutMs: s.TERN_PUSH_TIMEOUT_MS,
+            ca: opts.ca,
+          }),
+        );
+        break;
+      case 'apns':
+        out.push(
+          new ApnsProvider({
+            key: checked.apns!,
+            keyId: s.TERN_PUSH_APNS_KEY_ID!,
+            teamId: s.TERN_PUSH_APNS_TEAM_ID!,
+            topic: s.TERN_PUSH_APNS_TOPIC!,
+            production: s.TERN_PUSH_APNS_ENDPOINT || undefined,
+            sandbox: s.TERN_PUSH_APNS_ENDPOINT || undefined,
+            timeoutMs: s.TERN_PUSH_TIMEOUT_MS,
+            ca: opts.ca,
+          }),
+        );
+        break;
+    }
+  }
   return out;
 }

@@ -25,7 +25,7 @@ export function displayName(u: User | undefined): string {
 export class PushPublisher {
   constructor(
     private readonly dcId: number,
-    private readonly bus: EventBus | undefined,
+    private readonly bus: EventBus,
     private readonly log: Logger,
   ) {}
 
@@ -35,7 +35,7 @@ export class PushPublisher {
    * delivered live or by getDifference whatever happens to its notification.
    */
   async incoming(owner: bigint, m: Message, mentioned: User[]): Promise<void> {
-    if (!this.bus || m.out) return;
+    if (m.out) return;
     const fromId = m.from?.kind?.$case === 'userId' ? m.from.kind.value : undefined;
     const sender = displayName(mentioned.find((u) => u.id === fromId));
     const text =

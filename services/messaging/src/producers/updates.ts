@@ -4,29 +4,16 @@
  * lets online sessions see the update at once. The Nats-Msg-Id (user:pts) makes a repeated
  * publish of the same update a no-op inside the stream's duplicate window.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { subjectsFor, type EventBus, type Logger } from '../../../shared/src';
 import type { Chat } from '../../../shared/src/gen/tern/common/v1/chat';
 import type { Update } from '../../../shared/src/gen/tern/common/v1/update';
 import type { User } from '../../../shared/src/gen/tern/common/v1/user';
 import { UserUpdateEvent } from '../../../shared/src/gen/tern/events/v1/events';
 
-const scopeChats = new AsyncLocalStorage<Chat[]>();
-
-/**
- * Runs `fn` with `chats` attached to every update it publishes without chats of its own. Chat
- * messages are stored through BoxCore.store, which has no chats parameter; this lets the basic
- * group module (api/chats.ts) put the chat into the live event (the gateway's `updates` needs it)
- * without a second copy of the store logic.
- */
-export function withChats<T>(chats: Chat[], fn: () => Promise<T>): Promise<T> {
-  return scopeChats.run(chats, fn);
-}
-
 export class UpdatePublisher {
   constructor(
     private readonly dcId: number,
-    private readonly bus: EventBus | undefined,
+    private readonly bus: EventBus,
     private readonly log: Logger,
   ) {}
 
@@ -36,17 +23,16 @@ export class UpdatePublisher {
     update: Update,
     users: User[],
     excludeAuthKeyId: bigint,
-    /** Chats the update mentions, as the user sees them (default: those of withChats). */
-    chats?: Chat[],
+    /** Chats the update mentions, as the user sees them (a group message: its chat). */
+    chats: Chat[] = [],
   ): Promise<void> {
-    if (!this.bus) return;
     const event = UserUpdateEvent.encode({
       meta: { originDcId: this.dcId, emittedAtMs: BigInt(Date.now()) },
       userId,
       update,
       excludeAuthKeyId,
       users,
-      chats: chats ?? scopeChats.getStore() ?? [],
+      chats,
       channels: [],
       date: Math.floor(Date.now() / 1000),
     }).finish();

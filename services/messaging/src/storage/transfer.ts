@@ -257,7 +257,7 @@ export class BoxTransfer {
       );
       for (const row of rs.rows)
         rows.push({
-          values: shape.columns.map((c) => row.get(c) as unknown),
+          values: shape.columns.map((c): unknown => row.get(c)),
           ttl: ttl ? ((row.get('transfer_ttl') as number | null) ?? 0) : 0,
         });
       if (rs.pageState) pageState = rs.pageState;
@@ -392,7 +392,7 @@ export class BoxTransfer {
         if (diffs.every((d) => d === 0n)) continue;
         await this.addCounters(
           shape,
-          shape.key.map((k) => row.get(k) as unknown),
+          shape.key.map((k): unknown => row.get(k)),
           diffs,
         );
         zeroed++;

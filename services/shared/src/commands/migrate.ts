@@ -16,23 +16,13 @@ import { EventBus } from '../nats/bus';
 import { streamsFor } from '../nats/subjects';
 import { createObjectStore, ensureBucket, filesBucketFor } from '../storage/objects';
 import { loadSettings, servicesDir } from '../service/runtime';
-import {
-  cassandraSpec,
-  natsSpec,
-  objectStoreSpec,
-  type CassandraEnv,
-  type NatsEnv,
-  type ObjectStoreEnv,
-} from '../service/settings';
-
-type MigrateEnv = CassandraEnv & NatsEnv & ObjectStoreEnv;
 
 /** Runs the migration for TERN_DC_ID; resolves when everything is in place. */
 export async function runMigrate(): Promise<void> {
-  const { settings, topology } = loadSettings<MigrateEnv>({
+  // migrate prepares every store a DC's services use, so it reads the settings of all three.
+  const { settings, topology } = loadSettings({
     name: 'migrate',
-    needs: {},
-    settings: { ...cassandraSpec, ...natsSpec, ...objectStoreSpec },
+    needs: { cassandra: true, nats: true, objects: true },
   });
   const dcId = settings.TERN_DC_ID;
   const log = createLogger({ level: settings.TERN_LOG_LEVEL, base: { service: 'migrate', dc: dcId } });

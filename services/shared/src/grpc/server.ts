@@ -25,13 +25,46 @@ export type AsyncUnary<Req, Res> = (request: Req, call: ServerUnaryCall<Req, Res
 
 /** Maps each unary method of a generated service to its async implementation. */
 export type AsyncService<S> = {
-  [K in keyof S]: S[K] extends (
+  // Generated server interfaces extend grpc-js's UntypedServiceImplementation, whose string index
+  // signature would map to `never` and reject every real handler: keep only the named methods.
+  [K in keyof S as string extends K ? never : K]: S[K] extends (
     call: ServerUnaryCall<infer Req, infer Res>,
     cb: sendUnaryData<infer _R>,
   ) => void
     ? AsyncUnary<Req, Res>
     : never;
 };
+
+/**
+ * The async implementation of every unary method of a generated service definition (ts-proto's
+ * `XServiceService`), typed from the definition itself: a missing or misspelt RPC, or a handler
+ * with the wrong request or response type, is a compile error instead of a run-time UNIMPLEMENTED.
+ */
+export type AsyncImplOf<D> = {
+  [K in keyof D]: D[K] extends {
+    requestDeserialize: (bytes: Buffer) => infer Req;
+    responseSerialize: (value: infer Res) => Buffer;
+  }
+    ? AsyncUnary<Req, Res>
+    : never;
+};
+
+/** Thrown by an RPC that is declared in proto/ but not built yet; answers UNIMPLEMENTED (Telegram 501). */
+export class NotImplementedError extends Error {
+  override readonly name = 'NotImplementedError';
+}
+
+/**
+ * An implementation of every RPC of `definition` that answers UNIMPLEMENTED: for a service whose
+ * contract exists before its code, so that "not built" is written down rather than implied.
+ */
+export function notImplemented<D extends ServiceDefinition>(definition: D): AsyncImplOf<D> {
+  const impl: Record<string, AsyncUnary<unknown, unknown>> = {};
+  for (const [name, method] of Object.entries(definition))
+    impl[name] = () => Promise.reject(new NotImplementedError(`${method.path} is not implemented`));
+  // Every key of the definition has a handler, which is what AsyncImplOf<D> says.
+  return impl as AsyncImplOf<D>;
+}
 
 /** Limits applied to every server: bounded messages, keepalive so dead peers are noticed. */
 const SERVER_OPTIONS = {
@@ -53,9 +86,9 @@ export function createServer(): Server {
  * `impl` is read per call: until it returns an implementation (the service is still
  * connecting its dependencies) calls answer UNAVAILABLE, which clients retry.
  */
-export function adaptService<S>(
+export function adaptService(
   definition: ServiceDefinition,
-  impl: () => Partial<AsyncService<S>> | undefined,
+  impl: () => object | undefined,
   log: Logger,
 ): UntypedServiceImplementation {
   const out: UntypedServiceImplementation = {};
@@ -72,7 +105,7 @@ export function adaptService<S>(
       const stop = grpcServerDuration.startTimer({ method: path });
       const run = handler
         ? handler.call(current, call.request, call)
-        : Promise.reject(Object.assign(new Error(`${path} is not implemented`), { unimplemented: true }));
+        : Promise.reject(new NotImplementedError(`${path} is not implemented`));
       run.then(
         (response) => {
           stop();
@@ -81,7 +114,7 @@ export function adaptService<S>(
         },
         (err: unknown) => {
           stop();
-          if ((err as { unimplemented?: boolean }).unimplemented) {
+          if (err instanceof NotImplementedError) {
             grpcServerCalls.inc({ method: path, code: 'UNIMPLEMENTED' });
             callback({ code: 12, details: `${path} is not implemented yet` });
             return;

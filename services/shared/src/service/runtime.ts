@@ -22,7 +22,7 @@ import { createLogger, type Logger } from '../log/logger';
 import { initMetrics, serveMetrics } from '../metrics/metrics';
 import { Health } from '../health/health';
 import { Lifecycle } from '../lifecycle/lifecycle';
-import { adaptService, bindServer, createServer, drainServer, type AsyncService } from '../grpc/server';
+import { adaptService, bindServer, createServer, drainServer, type AsyncImplOf } from '../grpc/server';
 import { EventBus } from '../nats/bus';
 import { connectWithRetry, createCassandraClient, keyspacesFor } from '../cassandra/client';
 import { assertMigrated, loadMigrations } from '../cassandra/migrate';
@@ -41,41 +41,89 @@ import {
 import type { ServiceDefinition } from '@grpc/grpc-js';
 import { Events } from 'nats';
 
-/** One gRPC service a module serves: its fully qualified name (for health) and generated definition. */
-export interface GrpcServiceSpec {
-  fullName: string;
-  definition: ServiceDefinition;
+/** What a module may declare it needs; each `true` adds the matching dependency to its context. */
+export interface Needs {
+  cassandra?: true;
+  nats?: true;
+  objects?: true;
 }
 
-/** Implementations returned by `start`, keyed by fully qualified service name. */
-export type ServiceImpls = Record<string, Partial<AsyncService<unknown>> | object>;
+/** Sessions on this DC's keyspace and on the global keyspace. */
+export interface CassandraSessions {
+  dc: CassandraClient;
+  global: CassandraClient;
+}
 
-/** What a running module has at hand. */
-export interface ServiceContext<Extra = Record<string, never>> {
+/** This DC's object store and its files bucket. */
+export interface ObjectStoreHandle {
+  client: MinioClient;
+  bucket: string;
+}
+
+/** The settings a module with needs `N` and own settings `Extra` reads. */
+export type SettingsOf<Extra, N extends Needs> = CommonSettings &
+  (N extends { cassandra: true } ? CassandraEnv : unknown) &
+  (N extends { nats: true } ? NatsEnv : unknown) &
+  (N extends { objects: true } ? ObjectStoreEnv : unknown) &
+  Extra;
+
+/** The dependencies a module with needs `N` is given: exactly those it declared, never optional. */
+export type DepsOf<N extends Needs> = (N extends { cassandra: true }
+  ? { cassandra: CassandraSessions }
+  : unknown) &
+  (N extends { nats: true } ? { bus: EventBus } : unknown) &
+  (N extends { objects: true } ? { objects: ObjectStoreHandle } : unknown);
+
+/** What a running module has at hand: its identity, settings, and the dependencies it declared. */
+export type ServiceContext<Extra = Record<string, never>, N extends Needs = Needs> = {
   name: ServiceName;
   dcId: number;
   dc: DcTopology;
   topology: Topology;
-  settings: CommonSettings & Extra;
+  settings: SettingsOf<Extra, N>;
   log: Logger;
   lifecycle: Lifecycle;
-  /** Sessions on this DC's keyspace and on the global keyspace (when `needs.cassandra`). */
-  cassandra?: { dc: CassandraClient; global: CassandraClient };
-  bus?: EventBus;
-  objects?: { client: MinioClient; bucket: string };
+} & DepsOf<N>;
+
+/** The one gRPC service a module serves: its fully qualified name (for health) and generated definition. */
+export interface GrpcServiceSpec<D extends ServiceDefinition> {
+  fullName: string;
+  definition: D;
 }
 
-/** A service: what it needs and how it starts. */
-export interface ServiceModule<Extra = Record<string, never>> {
+/**
+ * A service: what it needs, how its configuration is checked, and how it starts. Declare one with
+ * {@link defineService} so `needs`, `settings` and the served definition type its context and its
+ * implementation.
+ */
+export interface ServiceModule<Extra, N extends Needs, D extends ServiceDefinition> {
   name: ServiceName;
-  /** The gRPC services served (besides health), e.g. tern.auth.v1.AuthService. */
-  grpc: GrpcServiceSpec[];
-  needs: { cassandra?: boolean; nats?: boolean; objects?: boolean };
-  /** Settings beyond the common ones. */
+  /** The gRPC service served besides health (e.g. tern.auth.v1.AuthService); null for the gateway. */
+  grpc: GrpcServiceSpec<D> | null;
+  needs: N;
+  /** Settings beyond the common ones and those of its needs. */
   settings?: SpecOf<Extra>;
-  /** Starts the module's work; returns the implementation of every service in `grpc`. */
-  start(ctx: ServiceContext<Extra>): Promise<ServiceImpls>;
+  /**
+   * Rules across settings (A is required when B is set, ...): one message per problem, naming the
+   * setting. Runs with the per-setting checks, before anything binds or connects.
+   */
+  verify?: (settings: SettingsOf<Extra, N>, topology: Topology) => string[];
+  /** Starts the module's work; returns the implementation of the service in `grpc`. */
+  start(ctx: ServiceContext<Extra, N>): Promise<AsyncImplOf<D>>;
 }
+
+/** Declares a service module; exists only so TypeScript infers `Extra`, `N` and `D` from the object. */
+export function defineService<
+  Extra = Record<string, never>,
+  N extends Needs = Needs,
+  D extends ServiceDefinition = Record<never, never>,
+>(mod: ServiceModule<Extra, N, D>): ServiceModule<Extra, N, D> {
+  return mod;
+}
+
+/** Any module, as the runner and the configuration tools see it. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the runner is generic over every module's types
+export type AnyServiceModule = ServiceModule<any, Needs, ServiceDefinition>;
 
 /** Where services/ lives at run time (dist/services or services), for migrations. */
 export function servicesDir(): string {
@@ -91,26 +139,41 @@ export function servicesDir(): string {
   );
 }
 
-/** Reads and checks every setting the module needs, including the topology file. */
-export function loadSettings<Extra>(
-  mod: { name: string; needs: ServiceModule['needs']; settings?: SpecOf<Extra> },
-  env = process.env,
-) {
-  const spec = {
-    ...commonSpec,
-    ...(mod.needs.cassandra ? cassandraSpec : {}),
-    ...(mod.needs.nats ? natsSpec : {}),
-    ...(mod.needs.objects ? objectStoreSpec : {}),
-    ...(mod.settings ?? {}),
-  } as SpecOf<CommonSettings & Partial<CassandraEnv & NatsEnv & ObjectStoreEnv> & Extra>;
-  const problems: string[] = [];
-  let settings: (CommonSettings & Partial<CassandraEnv & NatsEnv & ObjectStoreEnv> & Extra) | undefined;
+/** Reads `spec` from `env`, adding its problems to `problems` instead of throwing. */
+function readInto<T>(spec: SpecOf<T>, env: NodeJS.ProcessEnv, problems: string[]): T | undefined {
   try {
-    settings = readEnv(spec, env);
+    return readEnv(spec, env);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     problems.push(...err.problems);
+    return undefined;
   }
+}
+
+/** Settings as read for a module, with the parts its dependencies need kept apart and typed. */
+export interface LoadedSettings<Extra, N extends Needs> {
+  settings: SettingsOf<Extra, N>;
+  topology: Topology;
+  cassandra?: CassandraEnv;
+  nats?: NatsEnv;
+  objects?: ObjectStoreEnv;
+}
+
+/**
+ * The one configuration phase: reads and checks every setting the module needs (common, its
+ * dependencies', its own), the topology file, then the module's cross-setting `verify`; throws one
+ * ConfigError naming every problem. Nothing binds or connects before this has passed.
+ */
+export function loadSettings<Extra, N extends Needs>(
+  mod: { name: string } & Pick<ServiceModule<Extra, N, ServiceDefinition>, 'needs' | 'settings' | 'verify'>,
+  env = process.env,
+): LoadedSettings<Extra, N> {
+  const problems: string[] = [];
+  const common = readInto(commonSpec, env, problems);
+  const cassandra = mod.needs.cassandra ? readInto(cassandraSpec, env, problems) : undefined;
+  const nats = mod.needs.nats ? readInto(natsSpec, env, problems) : undefined;
+  const objects = mod.needs.objects ? readInto(objectStoreSpec, env, problems) : undefined;
+  const extra = mod.settings ? readInto(mod.settings, env, problems) : ({} as Extra);
   let topology: Topology | undefined;
   const topoPath = env.TERN_TOPOLOGY_FILE?.trim();
   if (topoPath) {
@@ -123,13 +186,20 @@ export function loadSettings<Extra>(
       problems.push(`TERN_TOPOLOGY_FILE: ${(err as Error).message}`);
     }
   }
-  if (problems.length > 0 || !settings || !topology) throw new ConfigError(problems);
-  return { settings, topology };
+  if (problems.length > 0 || !common || !topology || extra === undefined) throw new ConfigError(problems);
+  // Each part was read by the spec its need selects, so the union is SettingsOf<Extra, N>.
+  const settings = { ...common, ...cassandra, ...nats, ...objects, ...extra } as SettingsOf<Extra, N>;
+  const crossProblems = mod.verify?.(settings, topology) ?? [];
+  if (crossProblems.length > 0) throw new ConfigError(crossProblems);
+  return { settings, topology, cassandra, nats, objects };
 }
 
 /** Runs `mod` as this process's service until SIGTERM. */
-export async function runService<Extra>(mod: ServiceModule<Extra>): Promise<void> {
-  const { settings, topology } = loadSettings(mod);
+export async function runService<Extra, N extends Needs, D extends ServiceDefinition>(
+  mod: ServiceModule<Extra, N, D>,
+): Promise<void> {
+  const loaded = loadSettings(mod);
+  const { settings, topology } = loaded;
   const dc = dcOf(topology, settings.TERN_DC_ID);
   const log = createLogger({
     level: settings.TERN_LOG_LEVEL,
@@ -144,57 +214,47 @@ export async function runService<Extra>(mod: ServiceModule<Extra>): Promise<void
   const metricsServer = await serveMetrics(settings.TERN_METRICS_LISTEN ?? { host: '0.0.0.0', port: 9400 });
   lifecycle.onShutdown('metrics', () => new Promise<void>((r) => metricsServer.close(() => r())));
 
-  const health = new Health(mod.grpc.map((g) => g.fullName));
+  const health = new Health(mod.grpc ? [mod.grpc.fullName] : []);
   const server: Server = createServer();
   health.addTo(server);
-  const ready: { impls?: ServiceImpls } = {};
-  // Services are registered up front (grpc-js wants them before binding); each call
-  // looks up the implementation, which exists once start() has returned.
-  for (const { fullName, definition } of mod.grpc) {
+  const ready: { impl?: AsyncImplOf<D> } = {};
+  // The service is registered up front (grpc-js wants it before binding); each call looks up the
+  // implementation, which exists once start() has returned.
+  if (mod.grpc)
     server.addService(
-      definition,
-      adaptService(
-        definition,
-        () => ready.impls?.[fullName] as Partial<AsyncService<unknown>> | undefined,
-        log,
-      ),
+      mod.grpc.definition,
+      adaptService(mod.grpc.definition, () => ready.impl, log),
     );
-  }
   const listen: HostPort = settings.TERN_GRPC_LISTEN ?? { host: '0.0.0.0', port: dc.services[mod.name].port };
   await bindServer(server, listen);
   log.info({ listen, health: 'NOT_SERVING' }, 'gRPC listening; connecting dependencies');
 
-  const ctx: ServiceContext<Extra> = { name: mod.name, dcId: dc.id, dc, topology, settings, log, lifecycle };
-  if (mod.needs.cassandra)
-    ctx.cassandra = await connectCassandra(settings as unknown as CassandraEnv, dc.id, log, lifecycle);
-  if (mod.needs.nats) {
+  const deps: { cassandra?: CassandraSessions; bus?: EventBus; objects?: ObjectStoreHandle } = {};
+  if (loaded.cassandra) deps.cassandra = await connectCassandra(loaded.cassandra, dc.id, log, lifecycle);
+  if (loaded.nats) {
     const bus = await EventBus.connect({
-      servers: (settings as unknown as NatsEnv).TERN_NATS_URL.split(','),
+      servers: loaded.nats.TERN_NATS_URL.split(','),
       name: `tern-${mod.name}-dc${dc.id}`,
       log,
     });
     lifecycle.onShutdown('nats', () => bus.close());
     watchBus(bus, health);
-    ctx.bus = bus;
+    deps.bus = bus;
   }
-  if (mod.needs.objects) {
-    const o = settings as unknown as ObjectStoreEnv;
-    const client = createObjectStore({
-      endpoint: o.TERN_MINIO_ENDPOINT,
-      accessKey: o.TERN_MINIO_ACCESS_KEY,
-      secretKey: o.TERN_MINIO_SECRET_KEY,
-      bucketPrefix: o.TERN_MINIO_BUCKET_PREFIX,
-    });
-    const bucket = filesBucketFor(o.TERN_MINIO_BUCKET_PREFIX, dc.id);
-    if (!(await client.bucketExists(bucket)))
-      throw new Error(`bucket ${bucket} does not exist (run: node dist/services/main.js migrate)`);
-    ctx.objects = { client, bucket };
-  }
+  if (loaded.objects) deps.objects = await openObjectStore(loaded.objects, dc.id);
+  // `deps` holds exactly what `mod.needs` asked for (each branch above follows one need).
+  const ctx = {
+    name: mod.name,
+    dcId: dc.id,
+    dc,
+    topology,
+    settings,
+    log,
+    lifecycle,
+    ...deps,
+  } as ServiceContext<Extra, N>;
 
-  const started = await mod.start(ctx);
-  const missing = mod.grpc.filter((g) => !(g.fullName in started)).map((g) => g.fullName);
-  if (missing.length > 0) throw new Error(`${mod.name} did not implement ${missing.join(', ')}`);
-  ready.impls = started;
+  ready.impl = await mod.start(ctx);
   // Shutdown runs steps in reverse: health goes NOT_SERVING first, then the server drains the
   // calls in flight, and only then do the module's own steps and the stores (NATS, Cassandra,
   // registered earlier) close — closing them first failed in-flight calls with INTERNAL.
@@ -202,6 +262,19 @@ export async function runService<Extra>(mod: ServiceModule<Extra>): Promise<void
   lifecycle.onShutdown('health', () => health.set('NOT_SERVING'));
   health.set('SERVING');
   log.info({ listen }, 'SERVING');
+}
+
+async function openObjectStore(o: ObjectStoreEnv, dcId: number): Promise<ObjectStoreHandle> {
+  const client = createObjectStore({
+    endpoint: o.TERN_MINIO_ENDPOINT,
+    accessKey: o.TERN_MINIO_ACCESS_KEY,
+    secretKey: o.TERN_MINIO_SECRET_KEY,
+    bucketPrefix: o.TERN_MINIO_BUCKET_PREFIX,
+  });
+  const bucket = filesBucketFor(o.TERN_MINIO_BUCKET_PREFIX, dcId);
+  if (!(await client.bucketExists(bucket)))
+    throw new Error(`bucket ${bucket} does not exist (run: node dist/services/main.js migrate)`);
+  return { client, bucket };
 }
 
 async function connectCassandra(s: CassandraEnv, dcId: number, log: Logger, lifecycle: Lifecycle) {
@@ -223,7 +296,7 @@ async function connectCassandra(s: CassandraEnv, dcId: number, log: Logger, life
   await assertMigrated(dc, ks.dc, loadMigrations(servicesDir(), 'dc'));
   await assertMigrated(global, ks.global, loadMigrations(servicesDir(), 'global'));
   log.info({ keyspaces: ks }, 'cassandra connected, schema current');
-  return { dc, global };
+  return { dc, global } satisfies CassandraSessions;
 }
 
 /** NATS outages flip health to NOT_SERVING until the client reconnects. */
