@@ -45,6 +45,28 @@ describe('service process', () => {
     expect(p.output()).toMatch(/TERN_RSA_PRIVATE_KEY_FILE cannot read \/nonexistent\/rsa.pem/);
   });
 
+  it('refuses unsafe production settings at start, naming each (exit 78, before anything binds)', async () => {
+    // The local stack's topology has testMode on (test numbers with known codes); auth's default
+    // code delivery only logs codes; a dev code endpoint serves them. Each alone is refused.
+    const p = run(['auth'], {
+      PATH: process.env.PATH,
+      TERN_DC_ID: '1',
+      TERN_TOPOLOGY_FILE: s.topologyFile,
+      TERN_GRPC_LISTEN: '127.0.0.1:50152',
+      TERN_METRICS_LISTEN: '127.0.0.1:9452',
+      TERN_CASSANDRA_CONTACT_POINTS: s.cassandra.contactPoints.join(','),
+      TERN_NATS_URL: s.natsUrl,
+      TERN_PRODUCTION: 'true',
+      TERN_AUTH_DEV_CODES_LISTEN: '127.0.0.1:9499',
+    });
+    expect(await p.exited).toBe(78);
+    const out = p.output();
+    expect(out).toContain('"testMode": true');
+    expect(out).toContain('TERN_AUTH_CODE_DELIVERY=dev');
+    expect(out).toContain('TERN_AUTH_DEV_CODES_LISTEN');
+    expect(out).not.toContain('SERVING');
+  });
+
   it('serves, then on SIGTERM goes NOT_SERVING, drains and exits 0 within its bound', async () => {
     const listen = '127.0.0.1:50151';
     const p = run(['channel'], {

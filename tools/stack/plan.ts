@@ -152,9 +152,10 @@ export function processEnv(
   const env: Record<string, string> = {
     TERN_DC_ID: String(dc),
     TERN_TOPOLOGY_FILE: files.topology,
-    TERN_NATS_URL: natsUrl(),
     TERN_SHUTDOWN_TIMEOUT_MS: '8000',
   };
+  // Media keeps nothing on the bus.
+  if (command !== 'media') env.TERN_NATS_URL = natsUrl();
   // Every command but migrate traces (services/shared/src/telemetry/register.ts).
   if (command !== 'migrate')
     env.OTEL_EXPORTER_OTLP_ENDPOINT = `http://${INFRA_HOST}:${INFRA.jaeger.otlpGrpcPort}`;

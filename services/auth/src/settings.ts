@@ -62,9 +62,17 @@ export const authSpec: SpecOf<AuthSettings> = {
 };
 
 /** Rules across auth settings, checked with the others before the service starts. */
-export function verifyAuthSettings(s: AuthSettings): string[] {
+export function verifyAuthSettings(s: AuthSettings & { TERN_PRODUCTION: boolean }): string[] {
   const problems: string[] = [];
   if (s.TERN_AUTH_CODE_DELIVERY === 'webhook' && !s.TERN_AUTH_CODE_WEBHOOK_URL)
     problems.push('TERN_AUTH_CODE_WEBHOOK_URL is required with TERN_AUTH_CODE_DELIVERY=webhook');
+  if (s.TERN_PRODUCTION && s.TERN_AUTH_CODE_DELIVERY === 'dev')
+    problems.push(
+      'TERN_AUTH_CODE_DELIVERY=dev (the default) only logs login codes: it is refused with TERN_PRODUCTION=true; set TERN_AUTH_CODE_DELIVERY=webhook and TERN_AUTH_CODE_WEBHOOK_URL',
+    );
+  if (s.TERN_PRODUCTION && s.TERN_AUTH_DEV_CODES_LISTEN)
+    problems.push(
+      'TERN_AUTH_DEV_CODES_LISTEN serves login codes to anyone who asks: it is refused with TERN_PRODUCTION=true',
+    );
   return problems;
 }

@@ -9,6 +9,7 @@ import { MessagingServiceClient } from '../../shared/src/gen/tern/messaging/v1/m
 import { MediaServiceClient } from '../../shared/src/gen/tern/media/v1/media';
 import { methodTable } from './api/methods';
 import { grpcKeyStore } from './backend/key-store';
+import { RateLimits } from './limits/rate-limits';
 import { followUserUpdates } from './backend/live-updates';
 import { GatewayPresence } from './backend/presence';
 import { followRevocations } from './backend/revocations';
@@ -16,7 +17,7 @@ import { issueFileReferencesWith } from './convert/file-references';
 import { serverRsaKey } from './mtproto/crypto/rsa';
 import { MtprotoEngine } from './mtproto/engine';
 import { listen } from './mtproto/transport/listeners';
-import { gatewaySpec, verifyGatewaySettings } from './settings';
+import { gatewaySpec, rateLimitsOf, verifyGatewaySettings } from './settings';
 import { loadTlRuntime } from './tl-runtime';
 
 export const gatewayService = defineService({
@@ -45,13 +46,16 @@ export const gatewayService = defineService({
     );
 
     const keys = grpcKeyStore(auth);
+    const limits = new RateLimits(rateLimitsOf(ctx.settings), {
+      maxKeys: ctx.settings.TERN_GATEWAY_LIMIT_MAX_KEYS,
+    });
     const presence = await GatewayPresence.open(ctx.bus, ctx.dcId, ctx.log.child({ component: 'presence' }));
     ctx.lifecycle.onShutdown('presence', () => presence.close());
     const engine = new MtprotoEngine({
       rsa,
       tl,
       keys,
-      api: methodTable({ dcId: ctx.dcId, topology: ctx.topology, auth, messaging, media, keys, tl }),
+      api: methodTable({ dcId: ctx.dcId, topology: ctx.topology, auth, messaging, media, keys, tl, limits }),
       dcId: ctx.dcId,
       log: ctx.log.child({ component: 'mtproto' }),
       presence,
@@ -78,6 +82,7 @@ export const gatewayService = defineService({
         ws,
         proxyProtocol: proxy.mode,
         maxConnectionsPerIp: ctx.settings.TERN_GATEWAY_MAX_CONNECTIONS_PER_IP,
+        rateLimits: rateLimitsOf(ctx.settings),
       },
       'MTProto listening',
     );

@@ -18,7 +18,8 @@ const UPLOAD_EXPIRY_DAYS = 2;
 export const mediaService = defineService({
   name: 'media',
   grpc: { fullName: 'tern.media.v1.MediaService', definition: MediaServiceService },
-  needs: { cassandra: true, nats: true, objects: true },
+  // No NATS: media publishes and consumes no events, so a bus outage must not make it unready.
+  needs: { cassandra: true, objects: true },
   settings: fileReferenceSpec,
   async start(ctx) {
     const { client, bucket } = ctx.objects;

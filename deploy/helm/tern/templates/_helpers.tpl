@@ -76,8 +76,8 @@ tolerations: {{- toYaml . | nindent 2 }}
 
 {{/*
 Environment of one Tern process of this DC (docs/configuration.md), with the infrastructure
-settings its command reads: Cassandra for every command but the gateway, the object store for media
-and migrate, tracing for every command but migrate. What each command reads is defined by the
+settings its command reads: Cassandra for every command but the gateway, NATS for every command but
+media, the object store for media and migrate, tracing for every command but migrate. What each command reads is defined by the
 services' settings specs; `npm run deploy:check` fails when this disagrees with them. A setting
 whose value is empty is not set at all: the service's own default applies.
 Called with (dict "root" $ "secret" <name of the credentials Secret> "command" <command>).
@@ -117,8 +117,10 @@ Called with (dict "root" $ "secret" <name of the credentials Secret> "command" <
 - name: TERN_CASSANDRA_PASSWORD
   valueFrom: { secretKeyRef: { name: {{ .secret }}, key: cassandra-password, optional: true } }
 {{- end }}
+{{- if ne $cmd "media" }}
 - name: TERN_NATS_URL
   value: {{ $v.nats.url | quote }}
+{{- end }}
 {{- if has $cmd (list "media" "migrate") }}
 - name: TERN_MINIO_ENDPOINT
   value: {{ $v.minio.endpoint | quote }}

@@ -11,8 +11,20 @@
  *                call and makes the answer independent of each service);
  *   'temp-key' — a temporary auth key (auth.bindTempAuthKey); else 400 TEMP_AUTH_KEY_EMPTY.
  * A method not listed is answered at once with 501 METHOD_NOT_IMPLEMENTED.
+ *
+ * `limit`, where a method has one, is its rate class (limits/rate-limits.ts), also checked here
+ * only, after `needs` and before the handler: each class has a token bucket per auth key and one
+ * per client address (TERN_GATEWAY_LIMIT_*, docs/configuration.md "Rate limits"); a call either
+ * bucket cannot pay for is answered 420 FLOOD_WAIT_X without running the handler, and takes
+ * nothing. A method without a class is never limited here.
+ *   'login'    — auth.sendCode, resendCode, signIn, signUp (and a future auth.checkPassword);
+ *   'send'     — messages.sendMessage, sendMedia, forwardMessages, editMessage, uploadMedia;
+ *   'upload'   — upload.saveFilePart, saveBigFilePart (one token per part);
+ *   'import'   — contacts.importContacts;
+ *   'username' — account.checkUsername, updateUsername, contacts.resolveUsername.
  */
 import { errors, requireUser } from '../../../shared/src';
+import type { RateClass, RateLimits } from '../limits/rate-limits';
 import type { KeyStore } from '../mtproto/auth-keys';
 import type { ApiHandler, CallContext } from '../mtproto/invocation';
 import type { ApiResult, TlObject, TlRuntime } from '../mtproto/tl-types';
@@ -64,6 +76,8 @@ import { getFullUser, getUsers } from './users';
 export interface MethodDeps extends MediaDeps, HelpDeps {
   keys: KeyStore;
   tl: Pick<TlRuntime, 'decodeService' | 'resultType'>;
+  /** The rate limits of `limit` (one instance per gateway: its buckets are the gateway's state). */
+  limits: RateLimits;
 }
 
 /** What a method needs before its handler runs (see the top of this file). */
@@ -72,11 +86,13 @@ export type Needs = 'none' | 'user' | 'temp-key';
 export interface Method {
   run: (call: TlObject, ctx: CallContext, deps: MethodDeps) => Promise<ApiResult>;
   needs: Needs;
+  /** Its rate class, when calls of it are rate-limited (see the top of this file). */
+  limit?: RateClass;
 }
 
-/** TL method name → what it needs and its handler. Sorted by name (and so by namespace). */
+/** TL method name → what it needs, its rate class and its handler. Sorted by name (and so by namespace). */
 export const METHODS: Readonly<Record<string, Method>> = {
-  'account.checkUsername': { run: checkUsername, needs: 'user' },
+  'account.checkUsername': { run: checkUsername, needs: 'user', limit: 'username' },
   'account.getAuthorizations': { run: getAuthorizations, needs: 'user' },
   'account.getNotifySettings': { run: getNotifySettings, needs: 'user' },
   'account.registerDevice': { run: registerDevice, needs: 'user' },
@@ -85,21 +101,21 @@ export const METHODS: Readonly<Record<string, Method>> = {
   'account.updateNotifySettings': { run: updateNotifySettings, needs: 'user' },
   'account.updateProfile': { run: updateProfile, needs: 'user' },
   'account.updateStatus': { run: updateStatus, needs: 'user' },
-  'account.updateUsername': { run: updateUsername, needs: 'user' },
+  'account.updateUsername': { run: updateUsername, needs: 'user', limit: 'username' },
   'auth.bindTempAuthKey': { run: bindTempAuthKey, needs: 'temp-key' },
   'auth.cancelCode': { run: cancelCode, needs: 'none' },
   'auth.exportAuthorization': { run: exportAuthorization, needs: 'user' },
   'auth.importAuthorization': { run: importAuthorization, needs: 'none' },
   'auth.logOut': { run: logOut, needs: 'user' },
-  'auth.resendCode': { run: resendCode, needs: 'none' },
+  'auth.resendCode': { run: resendCode, needs: 'none', limit: 'login' },
   'auth.resetAuthorizations': { run: resetAuthorizations, needs: 'user' },
-  'auth.sendCode': { run: sendCode, needs: 'none' },
-  'auth.signIn': { run: signIn, needs: 'none' },
-  'auth.signUp': { run: signUp, needs: 'none' },
+  'auth.sendCode': { run: sendCode, needs: 'none', limit: 'login' },
+  'auth.signIn': { run: signIn, needs: 'none', limit: 'login' },
+  'auth.signUp': { run: signUp, needs: 'none', limit: 'login' },
   'contacts.deleteContacts': { run: deleteContacts, needs: 'user' },
   'contacts.getContacts': { run: getContacts, needs: 'user' },
-  'contacts.importContacts': { run: importContacts, needs: 'user' },
-  'contacts.resolveUsername': { run: resolveUsername, needs: 'user' },
+  'contacts.importContacts': { run: importContacts, needs: 'user', limit: 'import' },
+  'contacts.resolveUsername': { run: resolveUsername, needs: 'user', limit: 'username' },
   'help.getAppConfig': { run: getAppConfig, needs: 'none' },
   'help.getConfig': { run: getConfig, needs: 'none' },
   'help.getNearestDc': { run: getNearestDc, needs: 'none' },
@@ -108,8 +124,8 @@ export const METHODS: Readonly<Record<string, Method>> = {
   'messages.deleteChatUser': { run: deleteChatUser, needs: 'user' },
   'messages.deleteMessages': { run: deleteMessages, needs: 'user' },
   'messages.editChatTitle': { run: editChatTitle, needs: 'user' },
-  'messages.editMessage': { run: editMessage, needs: 'user' },
-  'messages.forwardMessages': { run: forwardMessages, needs: 'user' },
+  'messages.editMessage': { run: editMessage, needs: 'user', limit: 'send' },
+  'messages.forwardMessages': { run: forwardMessages, needs: 'user', limit: 'send' },
   'messages.getChats': { run: getChats, needs: 'user' },
   'messages.getDialogs': { run: getDialogs, needs: 'user' },
   'messages.getFullChat': { run: getFullChat, needs: 'user' },
@@ -118,11 +134,11 @@ export const METHODS: Readonly<Record<string, Method>> = {
   'messages.getPeerDialogs': { run: getPeerDialogs, needs: 'user' },
   'messages.readHistory': { run: readHistory, needs: 'user' },
   'messages.search': { run: search, needs: 'user' },
-  'messages.sendMedia': { run: sendMedia, needs: 'user' },
-  'messages.sendMessage': { run: sendMessage, needs: 'user' },
+  'messages.sendMedia': { run: sendMedia, needs: 'user', limit: 'send' },
+  'messages.sendMessage': { run: sendMessage, needs: 'user', limit: 'send' },
   'messages.setTyping': { run: setTyping, needs: 'user' },
   'messages.toggleDialogPin': { run: toggleDialogPin, needs: 'user' },
-  'messages.uploadMedia': { run: uploadMedia, needs: 'user' },
+  'messages.uploadMedia': { run: uploadMedia, needs: 'user', limit: 'send' },
   'photos.deletePhotos': { run: deletePhotos, needs: 'user' },
   'photos.getUserPhotos': { run: getUserPhotos, needs: 'user' },
   'photos.updateProfilePhoto': { run: updateProfilePhoto, needs: 'user' },
@@ -130,8 +146,8 @@ export const METHODS: Readonly<Record<string, Method>> = {
   'updates.getDifference': { run: getDifference, needs: 'user' },
   'updates.getState': { run: getState, needs: 'user' },
   'upload.getFile': { run: getFile, needs: 'user' },
-  'upload.saveBigFilePart': { run: saveBigFilePart, needs: 'user' },
-  'upload.saveFilePart': { run: saveFilePart, needs: 'user' },
+  'upload.saveBigFilePart': { run: saveBigFilePart, needs: 'user', limit: 'upload' },
+  'upload.saveFilePart': { run: saveFilePart, needs: 'user', limit: 'upload' },
   'users.getFullUser': { run: getFullUser, needs: 'user' },
   'users.getUsers': { run: getUsers, needs: 'user' },
 };
@@ -151,12 +167,27 @@ async function checkNeeds(needs: Needs, ctx: CallContext, deps: MethodDeps): Pro
   }
 }
 
-/** The dispatcher the engine calls for every API call: table lookup, `needs`, then the handler. */
+/** Throws FLOOD_WAIT_X when the call's key or address has no token left for its rate class. */
+function checkLimit(limit: RateClass | undefined, ctx: CallContext, limits: RateLimits): void {
+  if (!limit) return;
+  const wait = limits.take(limit, {
+    // A temporary key bound to a permanent one counts as that key, as its login does.
+    authKeyId: ctx.authKey.permAuthKeyId ?? ctx.authKey.id,
+    address: ctx.remoteAddress,
+  });
+  if (wait > 0) throw errors.floodWait(wait);
+}
+
+/**
+ * The dispatcher the engine calls for every API call: table lookup, `needs`, the rate limit, then
+ * the handler.
+ */
 export function methodTable(deps: MethodDeps, table: Readonly<Record<string, Method>> = METHODS): ApiHandler {
   return async (call, ctx) => {
     const method = table[call._];
     if (!method) throw errors.notImplemented(call._);
     await checkNeeds(method.needs, ctx, deps);
+    checkLimit(method.limit, ctx, deps.limits);
     return method.run(call, ctx, deps);
   };
 }

@@ -13,7 +13,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { AuthKeys, type KeyStore } from './auth-keys';
-import { sha256 } from './crypto/hash';
 import type { ServerRsaKey } from './crypto/rsa';
 import {
   buildUnencrypted,
@@ -62,7 +61,7 @@ export class MtprotoEngine implements PacketHandler {
   constructor(private readonly deps: EngineDeps) {
     this.sessions = deps.sessions ?? new SessionStore();
     // Salts keyed by a secret every replica of this DC's gateway derives from the same RSA key.
-    this.salts = new Salts(sha256(Buffer.from(deps.rsa.privateKey.export({ format: 'der', type: 'pkcs1' }))));
+    this.salts = Salts.fromRsaKey(deps.rsa.privateKey);
     this.maxQueued = deps.maxQueuedPackets ?? 256;
     this.keys = new AuthKeys(deps.keys, this.sessions);
     this.outbox = new Outbox(deps.tl, this.salts);

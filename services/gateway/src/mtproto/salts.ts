@@ -1,10 +1,18 @@
 /**
  * Server salts without storage: the salt of an auth key for a 30-minute window is an HMAC of the
- * key id and the window number under a secret all gateway replicas of a DC share (derived from the
- * DC's RSA private key). Salts therefore rotate on their own, survive gateway restarts and are the
- * same on every replica; get_future_salts lists the coming windows.
+ * key id and the window number under a secret all gateway replicas of a DC share. Salts therefore
+ * rotate on their own, survive gateway restarts and are the same on every replica;
+ * get_future_salts lists the coming windows.
+ *
+ * The secret is derived from the DC's RSA private key with HKDF under a label of its own
+ * ({@link Salts.fromRsaKey}), so the salt secret is not the RSA key material used for a second
+ * purpose: knowing salts (or the secret) tells nothing about the key, and other derivations from
+ * the same key use other labels.
  */
-import { createHmac } from 'node:crypto';
+import { createHmac, hkdfSync, type KeyObject } from 'node:crypto';
+
+/** The HKDF label of the salt secret; changing it changes every salt (clients re-sync at once). */
+const SALT_SECRET_LABEL = 'tern/mtproto/server-salts/v1';
 
 export const SALT_WINDOW_SECONDS = 30 * 60;
 
@@ -16,6 +24,12 @@ export interface FutureSalt {
 
 export class Salts {
   constructor(private readonly secret: Buffer) {}
+
+  /** Salts whose secret is HKDF-SHA256(the RSA private key's DER, label {@link SALT_SECRET_LABEL}). */
+  static fromRsaKey(privateKey: KeyObject): Salts {
+    const der = privateKey.export({ format: 'der', type: 'pkcs1' });
+    return new Salts(Buffer.from(hkdfSync('sha256', der, Buffer.alloc(0), SALT_SECRET_LABEL, 32)));
+  }
 
   private saltFor(authKeyId: bigint, window: number): bigint {
     const h = createHmac('sha256', this.secret).update(`${authKeyId}:${window}`).digest();

@@ -11,9 +11,14 @@ import type { Server } from '@grpc/grpc-js';
 
 export { service as healthServiceDefinition, protoPath as healthProtoPath } from 'grpc-health-check';
 
+/** Where a process is in its life; only a started process that is not stopping can serve. */
+export type HealthPhase = 'starting' | 'started' | 'stopping';
+
 export class Health {
   private readonly impl: HealthImplementation;
   private status: ServingStatus = 'NOT_SERVING';
+  private phase: HealthPhase = 'starting';
+  private readonly down = new Set<string>();
 
   constructor(private readonly serviceNames: readonly string[]) {
     this.impl = new HealthImplementation({
@@ -27,14 +32,34 @@ export class Health {
     this.impl.addToServer(server);
   }
 
-  /** Sets the status of the process and of every service it serves. */
-  set(status: ServingStatus): void {
-    this.status = status;
-    this.impl.setStatus('', status);
-    for (const n of this.serviceNames) this.impl.setStatus(n, status);
+  /** Moves the process to `phase` (starting → started → stopping; never back). */
+  enter(phase: HealthPhase): void {
+    if (this.phase === 'stopping') return;
+    this.phase = phase;
+    this.publish();
+  }
+
+  /**
+   * Records whether dependency `name` (e.g. "nats") is reachable. The process serves only while
+   * every dependency it reported is up, and only in the `started` phase: a reconnect while still
+   * starting or already stopping does not make it SERVING.
+   */
+  dependency(name: string, up: boolean): void {
+    if (up) this.down.delete(name);
+    else this.down.add(name);
+    this.publish();
   }
 
   get current(): ServingStatus {
     return this.status;
+  }
+
+  private publish(): void {
+    const status: ServingStatus =
+      this.phase === 'started' && this.down.size === 0 ? 'SERVING' : 'NOT_SERVING';
+    if (status === this.status) return;
+    this.status = status;
+    this.impl.setStatus('', status);
+    for (const n of this.serviceNames) this.impl.setStatus(n, status);
   }
 }

@@ -189,9 +189,19 @@ export function loadSettings<Extra, N extends Needs>(
   if (problems.length > 0 || !common || !topology || extra === undefined) throw new ConfigError(problems);
   // Each part was read by the spec its need selects, so the union is SettingsOf<Extra, N>.
   const settings = { ...common, ...cassandra, ...nats, ...objects, ...extra } as SettingsOf<Extra, N>;
-  const crossProblems = mod.verify?.(settings, topology) ?? [];
+  const crossProblems = [...verifyCommon(settings, topology), ...(mod.verify?.(settings, topology) ?? [])];
   if (crossProblems.length > 0) throw new ConfigError(crossProblems);
   return { settings, topology, cassandra, nats, objects };
+}
+
+/** Rules across the settings every process reads. */
+function verifyCommon(settings: CommonSettings, topology: Topology): string[] {
+  // Test numbers sign in with a code anyone can compute (docs: "Testing Redirects").
+  return settings.TERN_PRODUCTION && topology.testMode
+    ? [
+        `TERN_TOPOLOGY_FILE ${settings.TERN_TOPOLOGY_FILE} has "testMode": true (test phone numbers with known codes): it is refused with TERN_PRODUCTION=true`,
+      ]
+    : [];
 }
 
 /** Runs `mod` as this process's service until SIGTERM. */
@@ -259,8 +269,8 @@ export async function runService<Extra, N extends Needs, D extends ServiceDefini
   // calls in flight, and only then do the module's own steps and the stores (NATS, Cassandra,
   // registered earlier) close — closing them first failed in-flight calls with INTERNAL.
   lifecycle.onShutdown('grpc', () => drainServer(server, Math.floor(settings.TERN_SHUTDOWN_TIMEOUT_MS / 2)));
-  lifecycle.onShutdown('health', () => health.set('NOT_SERVING'));
-  health.set('SERVING');
+  lifecycle.onShutdown('health', () => health.enter('stopping'));
+  health.enter('started');
   log.info({ listen }, 'SERVING');
 }
 
@@ -299,12 +309,12 @@ async function connectCassandra(s: CassandraEnv, dcId: number, log: Logger, life
   return { dc, global } satisfies CassandraSessions;
 }
 
-/** NATS outages flip health to NOT_SERVING until the client reconnects. */
+/** A NATS outage makes the process NOT_SERVING until the client reconnects (see Health). */
 function watchBus(bus: EventBus, health: Health): void {
   void (async () => {
     for await (const s of bus.nc.status()) {
-      if (s.type === Events.Disconnect && health.current === 'SERVING') health.set('NOT_SERVING');
-      if (s.type === Events.Reconnect && health.current === 'NOT_SERVING') health.set('SERVING');
+      if (s.type === Events.Disconnect) health.dependency('nats', false);
+      if (s.type === Events.Reconnect) health.dependency('nats', true);
     }
   })();
 }

@@ -1,10 +1,12 @@
 /**
- * AES-256 block decryption in JavaScript, for IGE decryption. IGE decryption feeds each block's
- * output into the next block's input, so no native mode can run it in one pass; calling Node's
- * ECB decipher once per 16-byte block costs far more in call overhead than the cipher itself.
- * This is the table-driven form of the FIPS-197 "equivalent inverse cipher": four 256-entry
- * round tables and the inverse S-box, all computed at load time from GF(2^8) arithmetic.
- * Unit tests compare it with OpenSSL on random keys and blocks.
+ * AES-256 block decryption in JavaScript, table-driven: the form of the FIPS-197 "equivalent
+ * inverse cipher" with four 256-entry round tables and the inverse S-box, all computed at load
+ * time from GF(2^8) arithmetic. Unit tests compare it with OpenSSL on random keys and blocks.
+ *
+ * No longer used by igeDecrypt (decision 0015): its table lookups are indexed by key- and
+ * data-dependent bytes, so its timing leaks through the cache, and the WebAssembly SIMD AES of
+ * aes-ige-simd.ts is both constant-time and faster. Kept for its exported API and as the previous
+ * implementation the IGE tests compare against (aes-ige.test-support.ts).
  */
 
 const SBOX = new Uint8Array(256);

@@ -1,18 +1,26 @@
 /**
  * AES-256 in IGE mode, the cipher MTProto uses for every encrypted message and for the
- * handshake's inner data. OpenSSL has no IGE, so it is built from AES primitives here.
+ * handshake's inner data. OpenSSL has no IGE mode (not through Node), so it is built here;
+ * docs/decisions/0015-aes-ige.md has the reasoning and the figures.
  *
- * IGE: y_i = E(x_i ⊕ y_{i-1}) ⊕ x_{i-1}, with y_0 = iv[0..16) and x_0 = iv[16..32).
+ * IGE: c_i = E(m_i ⊕ c_{i-1}) ⊕ m_{i-1}, with c_0 = iv[0..16) and m_0 = iv[16..32);
+ *      m_i = D(c_i ⊕ m_{i-1}) ⊕ c_{i-1}.
  *
- * Encryption runs as ONE native CBC pass: with w_1 = x_1, w_2 = x_2 ⊕ x_0 and
- * w_i = x_i ⊕ x_{i-2}, CBC over w with IV y_0 yields z_i = E(x_i ⊕ y_{i-1}) (because
- * z_{i-1} ⊕ x_{i-2} = y_{i-1}); then y_i = z_i ⊕ x_{i-1}. Every w_i depends on plaintext only,
- * so nothing is sequential in JavaScript. Decryption chains through the plaintext it produces,
- * so it goes block by block, through the JavaScript AES of aes-decrypt.ts (a native call per
- * 16-byte block was slower than the cipher).
+ * Encryption is ONE native AES-256-CBC pass between two XOR passes (derivation in
+ * IgeSimd.encrypt): every CBC input depends on the plaintext only.
+ *
+ * Decryption cannot be: the input of each block's D is the output of the previous one, a chain
+ * no OpenSSL mode runs (CBC, ECB, XTS and OCB decryption are parallel; key unwrap chains only 64
+ * bits and checks an integrity value). It runs block by block through a constant-time AES in
+ * WebAssembly SIMD (aes-ige-simd.ts). WebAssembly has no AES instructions, so this stays well
+ * below OpenSSL's AES-NI; the old JavaScript AES (aes-decrypt.ts) was slower and used
+ * key- and data-dependent table lookups.
+ *
+ * Without WebAssembly (node --jitless), both directions fall back to OpenSSL alone: CBC plus
+ * XORs in JavaScript for encryption, one ECB call per block for decryption (constant-time, slow).
  */
-import { createCipheriv } from 'node:crypto';
-import { aes256DecryptWords, aes256DecryptionKeys } from './aes-decrypt';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { IgeSimd, relaxedSimdSupported } from './aes-ige-simd';
 
 const BLOCK = 16;
 
@@ -22,83 +30,70 @@ function check(data: Buffer, key: Buffer, iv: Buffer): void {
   if (data.length % BLOCK !== 0) throw new RangeError('AES-256-IGE data must be a multiple of 16 bytes');
 }
 
-function xorInto(
-  out: Buffer,
-  outOffset: number,
-  a: Buffer,
-  aOffset: number,
-  b: Buffer,
-  bOffset: number,
-): void {
-  for (let j = 0; j < BLOCK; j++) out[outOffset + j] = a[aOffset + j]! ^ b[bOffset + j]!;
+let simd: IgeSimd | null | undefined;
+
+/** The process's WebAssembly engine, or null where WebAssembly (with SIMD) is unavailable. */
+function engine(): IgeSimd | null {
+  if (simd === undefined) {
+    try {
+      simd = new IgeSimd(relaxedSimdSupported());
+    } catch {
+      simd = null;
+    }
+  }
+  return simd;
+}
+
+/** Which implementation igeEncrypt/igeDecrypt use in this process (for benchmarks and logs). */
+export function igeEngine(): 'wasm-simd' | 'wasm-relaxed-simd' | 'openssl-only' {
+  const e = engine();
+  return e === null ? 'openssl-only' : e.relaxed ? 'wasm-relaxed-simd' : 'wasm-simd';
 }
 
 export function igeEncrypt(plain: Buffer, key: Buffer, iv: Buffer): Buffer {
   check(plain, key, iv);
-  const n = plain.length / BLOCK;
-  const x0 = iv.subarray(16, 32);
-  const w = Buffer.allocUnsafe(plain.length);
-  for (let i = 0; i < n; i++) {
-    const at = i * BLOCK;
-    if (i === 0) plain.copy(w, 0, 0, BLOCK);
-    else if (i === 1) xorInto(w, at, plain, at, x0, 0);
-    else xorInto(w, at, plain, at, plain, at - 2 * BLOCK);
-  }
-  const cbc = createCipheriv('aes-256-cbc', key, iv.subarray(0, 16)).setAutoPadding(false);
-  const z = Buffer.concat([cbc.update(w), cbc.final()]);
-  for (let i = 0; i < n; i++) {
-    const at = i * BLOCK;
-    if (i === 0) xorInto(z, 0, z, 0, x0, 0);
-    else xorInto(z, at, z, at, plain, at - BLOCK);
-  }
-  return z;
-}
-
-/** Big-endian word at `at` (Buffer.readUInt32BE's bounds checks cost more than the cipher here). */
-function word(b: Buffer, at: number): number {
-  return ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
-}
-
-function putWord(b: Buffer, at: number, w: number): void {
-  b[at] = w >>> 24;
-  b[at + 1] = w >>> 16;
-  b[at + 2] = w >>> 8;
-  b[at + 3] = w;
+  return engine()?.encrypt(plain, key, iv) ?? igeEncryptPortable(plain, key, iv);
 }
 
 export function igeDecrypt(cipher: Buffer, key: Buffer, iv: Buffer): Buffer {
   check(cipher, key, iv);
-  const dk = aes256DecryptionKeys(key);
+  return engine()?.decrypt(cipher, key, iv) ?? igeDecryptPortable(cipher, key, iv);
+}
+
+/** A buffer's 32-bit words, in place: the buffer must start on a 4-byte boundary. */
+const words = (b: Buffer): Int32Array => new Int32Array(b.buffer, b.byteOffset, b.length >>> 2);
+/** The buffer itself if it starts on a 4-byte boundary, else an aligned copy. */
+const aligned = (b: Buffer): Buffer => ((b.byteOffset & 3) === 0 ? b : Buffer.from(b));
+
+/** Encryption with OpenSSL and JavaScript only: the same CBC derivation, XORs by 32-bit words. */
+export function igeEncryptPortable(plain: Buffer, key: Buffer, iv: Buffer): Buffer {
+  check(plain, key, iv);
+  const n = plain.length >>> 2;
+  const m = words(aligned(plain));
+  const m0 = words(aligned(iv.subarray(16, 32)));
+  const x = new Int32Array(n); // x_i = m_i ⊕ m_{i-2}, m_{-1} = 0
+  for (let k = 0; k < n; k++) x[k] = m[k]! ^ (k < 4 ? 0 : k < 8 ? m0[k - 4]! : m[k - 8]!);
+  const cbc = createCipheriv('aes-256-cbc', key, iv.subarray(0, BLOCK)).setAutoPadding(false);
+  const y = aligned(cbc.update(new Uint8Array(x.buffer)));
+  const c = words(y); // c_i = y_i ⊕ m_{i-1}
+  for (let k = 0; k < n; k++) c[k] = c[k]! ^ (k < 4 ? m0[k]! : m[k - 4]!);
+  return y;
+}
+
+/** Decryption with OpenSSL only: one ECB call per block (its call overhead dominates). */
+export function igeDecryptPortable(cipher: Buffer, key: Buffer, iv: Buffer): Buffer {
+  check(cipher, key, iv);
+  const ecb = createDecipheriv('aes-256-ecb', key, null).setAutoPadding(false);
   const out = Buffer.allocUnsafe(cipher.length);
-  const d = new Uint32Array(4);
-  // y_{i-1}: the previous ciphertext block; x_{i-1}: the previous plaintext block (words).
-  let y0 = iv.readUInt32BE(0);
-  let y1 = iv.readUInt32BE(4);
-  let y2 = iv.readUInt32BE(8);
-  let y3 = iv.readUInt32BE(12);
-  let x0 = iv.readUInt32BE(16);
-  let x1 = iv.readUInt32BE(20);
-  let x2 = iv.readUInt32BE(24);
-  let x3 = iv.readUInt32BE(28);
+  const block = Buffer.allocUnsafe(BLOCK);
+  let prevCipher = iv.subarray(0, BLOCK);
+  let prevPlain = iv.subarray(BLOCK, 2 * BLOCK);
   for (let at = 0; at < cipher.length; at += BLOCK) {
-    // x_i = D(y_i ⊕ x_{i-1}) ⊕ y_{i-1}
-    const c0 = word(cipher, at);
-    const c1 = word(cipher, at + 4);
-    const c2 = word(cipher, at + 8);
-    const c3 = word(cipher, at + 12);
-    aes256DecryptWords(dk, c0 ^ x0, c1 ^ x1, c2 ^ x2, c3 ^ x3, d);
-    x0 = (d[0]! ^ y0) >>> 0;
-    x1 = (d[1]! ^ y1) >>> 0;
-    x2 = (d[2]! ^ y2) >>> 0;
-    x3 = (d[3]! ^ y3) >>> 0;
-    putWord(out, at, x0);
-    putWord(out, at + 4, x1);
-    putWord(out, at + 8, x2);
-    putWord(out, at + 12, x3);
-    y0 = c0;
-    y1 = c1;
-    y2 = c2;
-    y3 = c3;
+    for (let j = 0; j < BLOCK; j++) block[j] = cipher[at + j]! ^ prevPlain[j]!;
+    const d = ecb.update(block);
+    for (let j = 0; j < BLOCK; j++) out[at + j] = d[j]! ^ prevCipher[j]!;
+    prevCipher = cipher.subarray(at, at + BLOCK);
+    prevPlain = out.subarray(at, at + BLOCK);
   }
   return out;
 }
