@@ -7,6 +7,7 @@ import { createPublicKey, randomBytes, randomInt } from 'node:crypto';
 import bigInt from 'big-integer';
 import type { Api as GramApi } from 'telegram';
 import { NewMessage, type NewMessageEvent } from 'telegram/events';
+import { CustomFile } from 'telegram/client/uploads';
 import { rsaFingerprint } from '../../services/gateway/src/mtproto/crypto/rsa';
 import { stack } from '../support/stack';
 import { gramClient, loggedInClient, testNumber, trustKey } from './support/gramjs';
@@ -62,6 +63,31 @@ describe('private messages across DCs (GramJS)', () => {
     const aliceSide = await alice.client.getMessages(toBob, { limit: 10 });
     expect(aliceSide[0]!.message).toBe('hello from DC 2');
     expect(aliceSide[0]!.out).toBe(true);
+  });
+
+  it('answers a sendMedia with every user it mentions, the sender included', async () => {
+    const toBob = await peerOf(alice, bob);
+    const content = randomBytes(10_000);
+    const file = await alice.client.uploadFile({
+      file: new CustomFile('u.bin', content.length, '', content),
+      workers: 1,
+    });
+    const answer = (await alice.client.invoke(
+      new alice.Api.messages.SendMedia({
+        peer: toBob,
+        media: new alice.Api.InputMediaUploadedDocument({
+          file,
+          mimeType: 'application/octet-stream',
+          attributes: [],
+        }),
+        message: '',
+        randomId: bigInt(randomBytes(7).toString('hex'), 16),
+      }),
+    )) as GramApi.Updates;
+    const me = (await alice.client.getMe());
+    const ids = answer.users.map((u) => u.id.toString());
+    expect(ids).toContain(me.id.toString());
+    expect(ids).toContain(toBob.userId.toString());
   });
 
   it('treats a retried send with the same random_id as the same message', async () => {

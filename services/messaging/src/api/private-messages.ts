@@ -166,9 +166,13 @@ export function privateHandlers(
       const content: Content = { message: req.message, entities: req.entities, silent: req.silent };
       if (stored) content.media = stored;
       const mine = await sendPrivate(sender, recipient, content, req.randomId, req.context!.authKeyId);
+      // Every user the answer mentions, the sender included: clients resolve each user of an
+      // answer and fail the send when one is missing (a message to oneself names one user).
+      const users =
+        recipient.id === sender ? [recipient] : [recipient, ...(await core.users(sender, [sender]))];
       return {
         message: mine.message,
-        updates: sentUpdates([{ result: mine, randomId: req.randomId }], [recipient], []),
+        updates: sentUpdates([{ result: mine, randomId: req.randomId }], users, []),
       };
     },
 
