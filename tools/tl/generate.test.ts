@@ -1,11 +1,117 @@
-import { API_SOURCES, fromMtcute, idMismatches, readApiSchema, readServiceSchema } from './generate';
+import { combinatorId } from '../../services/gateway/src/tl/parser';
+import type { TlEntry } from '../../services/gateway/src/tl/schema';
+import {
+  API_SOURCES,
+  fromMtcute,
+  fromTeleproto,
+  gramjsCamel,
+  idMismatches,
+  readApiSchema,
+  readServiceSchema,
+  spellingsOf,
+  type TeleprotoDefinition,
+} from './generate';
 
 describe('tl:gen sources', () => {
   const schemas = API_SOURCES.map(readApiSchema);
 
-  it('reads the layer of every source package (GramJS 198, teleproto 214, mtcute 227 at least)', () => {
-    expect(schemas.map((s) => s.layer)).toEqual(expect.arrayContaining([198, 214, 227]));
+  it('reads the layer of every source package, one package per layer, from before 133 to 229', () => {
+    const layers = schemas.map((s) => s.layer);
+    expect(layers).toEqual(expect.arrayContaining([131, 198, 214, 227, 228, 229]));
+    expect(new Set(layers).size).toBe(layers.length);
     for (const s of schemas) expect(s.source).toMatch(/@\d/);
+  });
+
+  it("turns teleproto 1.x's argument tables back into the very entries mtcute's JSON spells", () => {
+    // Flag-only `true` fields are not part of a CRC: this is what proves their names and bits.
+    // (Layer 228 may add such a field without a new id: only the bits both layers have compare.)
+    const tp = schemas[API_SOURCES.findIndex((s) => s.pkg === 'teleproto-layer-228')]!;
+    const mt = schemas[API_SOURCES.findIndex((s) => s.pkg === '@mtcute/core')]!;
+    const byId = new Map([...mt.constructors, ...mt.methods].map((e) => [e.id, e]));
+    const bits = (e: TlEntry) =>
+      new Set(e.params.map((p) => (p.flag ? `${p.flag.field}.${p.flag.bit}` : p.name)));
+    // and their place among the fields is not on the wire either: they compare as a set
+    const isBit = (p: TlEntry['params'][number]) => p.flag !== undefined && p.type === 'true';
+    const key = (p: TlEntry['params'][number]) => `${p.flag!.field}.${String(p.flag!.bit).padStart(2, '0')}`;
+    const shared = (e: TlEntry, other: TlEntry) => ({
+      ...e,
+      params: [
+        ...e.params.filter((p) => !isBit(p)),
+        ...e.params
+          .filter((p) => isBit(p) && bits(other).has(`${p.flag!.field}.${p.flag!.bit}`))
+          .sort((a, b) => key(a).localeCompare(key(b))),
+      ],
+    });
+    let same = 0;
+    for (const e of [...tp.constructors, ...tp.methods]) {
+      const m = byId.get(e.id);
+      if (!m) continue;
+      expect(shared(e, m)).toEqual(shared(m, e));
+      same++;
+    }
+    expect(same).toBeGreaterThan(2000);
+  });
+
+  it('spells teleproto names back as TL: namespaces, generics, vectors, flags, `_x` → `X`', () => {
+    const arg = (over: Partial<TeleprotoDefinition['argsConfig'][string]>) => ({
+      isVector: false,
+      isFlag: false,
+      skipConstructorId: true,
+      flagName: null,
+      flagIndex: -1,
+      flagIndicator: false,
+      type: null,
+      useVectorId: null,
+      ...over,
+    });
+    const want: TlEntry = {
+      name: 'phone.confirmCall',
+      id: 0,
+      type: 'phone.PhoneCall',
+      params: [
+        { name: 'flags', type: '#' },
+        { name: 'video', type: 'true', flag: { field: 'flags', bit: 0 } },
+        { name: 'g_a', type: 'bytes' },
+        { name: 'key_fingerprint', type: 'long', flag: { field: 'flags', bit: 1 } },
+        { name: 'ids', type: 'Vector<long>' },
+        { name: 'query', type: '!X' },
+      ],
+    };
+    want.id = combinatorId(want);
+    const def: TeleprotoDefinition = {
+      name: 'ConfirmCall',
+      namespace: 'phone',
+      constructorId: want.id,
+      result: 'phone.PhoneCall',
+      isFunction: true,
+      argsConfig: {
+        flags: arg({ flagIndicator: true }),
+        video: arg({ isFlag: true, flagName: 'flags', flagIndex: 0, type: 'true' }),
+        gA: arg({ type: 'bytes' }),
+        keyFingerprint: arg({ isFlag: true, flagName: 'flags', flagIndex: 1, type: 'long' }),
+        ids: arg({ isVector: true, useVectorId: true, type: 'long' }),
+        query: arg({ type: 'X', skipConstructorId: false }),
+      },
+    };
+    // `query:!X` needs the result to be the generic X
+    expect(fromTeleproto(def)).toBeUndefined();
+    want.type = 'X';
+    want.id = combinatorId(want);
+    expect(fromTeleproto({ ...def, result: 'X', constructorId: want.id })).toEqual(want);
+    // a name the default way back gets wrong is found among the spellings other schemas use
+    const odd: TlEntry = { name: 'oddName', id: 0, type: 'Odd', params: [{ name: 'xY_z', type: 'int' }] };
+    odd.id = combinatorId(odd);
+    const oddDef: TeleprotoDefinition = {
+      name: 'OddName',
+      constructorId: odd.id,
+      result: 'Odd',
+      isFunction: false,
+      argsConfig: { [gramjsCamel('xY_z')]: arg({ type: 'int' }) },
+    };
+    expect(fromTeleproto(oddDef)).toBeUndefined(); // `xYZ` read back as x_yZ or xYZ: no CRC match
+    expect(
+      fromTeleproto(oddDef, spellingsOf([{ layer: 1, source: '', constructors: [odd], methods: [] }])),
+    ).toEqual(odd);
   });
 
   // The normalized schemas are right when every id is the CRC32 of the text they spell out:

@@ -3,58 +3,136 @@
  * Tern's normalized form (services/gateway/src/tl/schema.ts) to generated/tl/ (gitignored):
  *   layer-<N>.json  one per API layer
  *   mtproto.json    the MTProto service schema
- *   index.json      the layers and where each came from
+ *   index.json      the layers, where each came from, and the client layers refused
  * Schemas are data read from node_modules at build time, never pasted into the repository.
+ * Then it checks what every client layer is answered with (./served.ts) and stops the build when
+ * a held layer cannot express a constructor the gateway writes.
  *
- * To serve another layer, install a client package that carries it (an older version works as
- * an npm alias: `npm i -D telegram-2.22@npm:telegram@2.22.2`) and add one line to API_SOURCES.
+ * To serve another layer, install a client package that carries it under an npm alias
+ * (`npm run tl:update` prints the command) and add one line to API_SOURCES
+ * (docs/compatibility.md, "Adopting a new layer").
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { combinatorId, parseSchema } from '../../services/gateway/src/tl/parser';
 import type { TlEntry, TlIndex, TlParam, TlSchema } from '../../services/gateway/src/tl/schema';
+import { TlCodec } from '../../services/gateway/src/tl/codec';
 import { isBareName } from '../../services/gateway/src/tl/types';
+import { clientLayers, emittedConstructors, ranges, refusedLayers } from './served';
 
 const ROOT = join(__dirname, '..', '..');
 export const OUT_DIR = join(ROOT, 'generated', 'tl');
 
+/** How a source package ships its schema (see readApiSchema). */
+export type SourceFormat = 'gramjs' | 'mtcute' | 'teleproto';
+
 /**
- * Where API schemas come from, one package per line. Formats:
- *   gramjs  TL text exported by tl/apiTl.js, LAYER exported by tl/AllTLObjects.js (GramJS and forks)
- *   mtcute  tl/api-schema.json: `{ l: layer, e: entries }`
- * When two packages carry the same layer, the first one listed wins.
+ * Where API schemas come from, one package per layer. Formats:
+ *   gramjs     GramJS and its forks up to teleproto 214: TL text exported by tl/apiTl.js (or, in
+ *              GramJS 1.x, the file tl/static/api.tl); LAYER exported by tl/AllTLObjects.js
+ *   mtcute     `{ l: layer, e: entries }` JSON: tl/api-schema.json (@mtcute/core) or
+ *              api-schema.json (@mtcute/tl)
+ *   teleproto  teleproto 1.x: GramJS's argument tables (tl/generated/api-definitions.js, camelCase
+ *              names) turned back into TL, every id checked against its CRC32; LAYER in
+ *              tl/runtime/registry.js
+ * Older releases are installed under npm aliases (package.json devDependencies), one per layer:
+ * `telegram-layer-<N>`, `mtcute-tl-layer-<N>`, `teleproto-layer-<N>`. When two packages carry the
+ * same layer, the first one listed wins. `npm run tl:update` says when a newer layer is published.
  */
-export const API_SOURCES: ReadonlyArray<{ pkg: string; format: 'gramjs' | 'mtcute' }> = [
-  { pkg: 'telegram', format: 'gramjs' },
-  { pkg: 'teleproto', format: 'gramjs' },
-  { pkg: '@mtcute/core', format: 'mtcute' },
-  // Older layers, from older GramJS releases installed under npm aliases (package.json).
+export const API_SOURCES: ReadonlyArray<{ pkg: string; format: SourceFormat }> = [
+  { pkg: 'teleproto-layer-229', format: 'teleproto' },
+  { pkg: 'teleproto-layer-228', format: 'teleproto' },
+  { pkg: '@mtcute/core', format: 'mtcute' }, // 227 (a dependency of @mtcute/node)
+  { pkg: 'mtcute-core-layer-225', format: 'mtcute' },
+  { pkg: 'mtcute-tl-layer-223', format: 'mtcute' },
+  { pkg: 'mtcute-tl-layer-221', format: 'mtcute' },
+  { pkg: 'mtcute-tl-layer-220', format: 'mtcute' },
+  { pkg: 'mtcute-tl-layer-218', format: 'mtcute' },
+  { pkg: 'mtcute-tl-layer-216', format: 'mtcute' },
+  { pkg: 'teleproto', format: 'gramjs' }, // 214, the e2e tests' teleproto
+  { pkg: 'mtcute-tl-layer-204', format: 'mtcute' },
+  { pkg: 'telegram', format: 'gramjs' }, // 198, the e2e tests' GramJS
+  { pkg: 'telegram-layer-193', format: 'gramjs' },
+  { pkg: 'mtcute-tl-layer-189', format: 'mtcute' },
+  { pkg: 'mtcute-tl-layer-185', format: 'mtcute' },
   { pkg: 'telegram-layer-184', format: 'gramjs' },
   { pkg: 'telegram-layer-181', format: 'gramjs' },
+  { pkg: 'mtcute-tl-layer-179', format: 'mtcute' },
+  { pkg: 'telegram-layer-177', format: 'gramjs' },
   { pkg: 'telegram-layer-174', format: 'gramjs' },
+  { pkg: 'mtcute-tl-layer-167', format: 'mtcute' },
+  { pkg: 'telegram-layer-166', format: 'gramjs' },
+  { pkg: 'telegram-layer-165', format: 'gramjs' },
+  { pkg: 'telegram-layer-160', format: 'gramjs' },
+  { pkg: 'telegram-layer-158', format: 'gramjs' },
   { pkg: 'telegram-layer-152', format: 'gramjs' },
+  { pkg: 'telegram-layer-150', format: 'gramjs' },
+  { pkg: 'telegram-layer-148', format: 'gramjs' },
+  { pkg: 'telegram-layer-146', format: 'gramjs' },
   { pkg: 'telegram-layer-145', format: 'gramjs' },
+  { pkg: 'telegram-layer-143', format: 'gramjs' },
+  { pkg: 'telegram-layer-140', format: 'gramjs' },
+  { pkg: 'telegram-layer-138', format: 'gramjs' },
+  { pkg: 'telegram-layer-137', format: 'gramjs' },
+  { pkg: 'telegram-layer-135', format: 'gramjs' },
+  { pkg: 'telegram-layer-131', format: 'gramjs' }, // GramJS 1.x: user/chat ids still int
 ];
 
 /** The installed package's directory (not require.resolve: some packages do not export package.json). */
-function pkgDir(pkg: string): string {
+export function pkgDir(pkg: string): string {
   return join(ROOT, 'node_modules', ...pkg.split('/'));
 }
 
-function version(pkg: string): string {
+export function version(pkg: string): string {
   return (JSON.parse(readFileSync(join(pkgDir(pkg), 'package.json'), 'utf8')) as { version: string }).version;
 }
 
 /* eslint-disable @typescript-eslint/no-require-imports -- the packages' schema modules are CommonJS data */
-/** The TL text a GramJS-format module exports (`module.exports = \`...\``). */
+/**
+ * The TL text a GramJS-format package ships: the module tl/<file> exports it
+ * (`module.exports = \`...\``); GramJS 1.x ships the text itself as tl/static/api.tl / schema.tl.
+ */
 export function gramjsText(pkg: string, file: 'apiTl.js' | 'schemaTl.js'): string {
-  return require(join(pkgDir(pkg), 'tl', file)) as string;
+  const module = join(pkgDir(pkg), 'tl', file);
+  if (existsSync(module)) return require(module) as string;
+  return readFileSync(
+    join(pkgDir(pkg), 'tl', 'static', file === 'apiTl.js' ? 'api.tl' : 'schema.tl'),
+    'utf8',
+  );
 }
 
-function gramjsLayer(pkg: string): number {
-  return (require(join(pkgDir(pkg), 'tl', 'AllTLObjects.js')) as { LAYER: number }).LAYER;
+function gramjsTextFile(pkg: string): string {
+  return existsSync(join(pkgDir(pkg), 'tl', 'apiTl.js')) ? 'tl/apiTl.js' : 'tl/static/api.tl';
+}
+
+/** teleproto 1.x's argument tables (tl/generated/api-definitions.js). */
+function teleprotoDefinitions(pkg: string): TeleprotoDefinition[] {
+  return require(join(pkgDir(pkg), 'tl', 'generated', 'api-definitions.js')) as TeleprotoDefinition[];
 }
 /* eslint-enable @typescript-eslint/no-require-imports */
+
+/**
+ * The layer a source package carries, read without loading it (GramJS builds its whole API on
+ * require): `exports.LAYER = N` in tl/AllTLObjects.js (GramJS) or tl/runtime/registry.js
+ * (teleproto 1.x), `{"l":N` at the head of mtcute's api-schema.json.
+ */
+export function sourceLayer(src: { pkg: string; format: SourceFormat }): number {
+  const file =
+    src.format === 'gramjs'
+      ? 'tl/AllTLObjects.js'
+      : src.format === 'teleproto'
+        ? 'tl/runtime/registry.js'
+        : mtcuteSchemaFile(src.pkg);
+  const text = readFileSync(join(pkgDir(src.pkg), file), 'utf8').slice(0, 4096);
+  const m = /exports\.LAYER\s*=\s*(\d+)|^\{"l":(\d+)/m.exec(text);
+  if (!m) throw new Error(`${src.pkg}: no layer in ${file}`);
+  return Number(m[1] ?? m[2]);
+}
+
+/** mtcute's schema file: tl/api-schema.json in @mtcute/core, api-schema.json in @mtcute/tl. */
+function mtcuteSchemaFile(pkg: string): string {
+  return existsSync(join(pkgDir(pkg), 'tl', 'api-schema.json')) ? 'tl/api-schema.json' : 'api-schema.json';
+}
 
 /** An entry of mtcute's JSON schemas (only the parts Tern reads). */
 export interface MtcuteEntry {
@@ -101,26 +179,184 @@ export function fromMtcute(e: MtcuteEntry, strip = ''): TlEntry {
   };
 }
 
-/** One API layer's schema from a source package. */
+/** A definition of teleproto 1.x's tl/generated/api-definitions.js (GramJS's generator output). */
+export interface TeleprotoDefinition {
+  /** PascalCase, without the namespace: `SendMessage`, `User`. */
+  name: string;
+  namespace?: string;
+  constructorId: number;
+  /** TL's result type (`messages.Messages`, `Vector<User>`, `X`). */
+  result: string;
+  isFunction: boolean;
+  /** In TL order; keys are camelCase (`accessHash`). */
+  argsConfig: Record<
+    string,
+    {
+      isVector: boolean;
+      isFlag: boolean;
+      skipConstructorId: boolean;
+      flagName: string | null;
+      flagIndex: number;
+      flagIndicator: boolean;
+      /** Element type of a vector; null for a flags word. */
+      type: string | null;
+      /** For vectors: Vector (true) or bare vector (false). */
+      useVectorId: boolean | null;
+    }
+  >;
+}
+
+/** GramJS's spelling of a TL parameter name: `_x` → `X` (`access_hash` → `accessHash`, `srp_B` kept). */
+export function gramjsCamel(name: string): string {
+  return name.replace(/_[a-z]/g, (g) => g[1]!.toUpperCase());
+}
+
+/** The default way back: an uppercase letter after a lowercase one or a digit was `_x`. */
+function snakeFromCamel(name: string): string {
+  return name.replace(/(?<=[a-z0-9])[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
+/**
+ * teleproto's definition → TL entry. Names come back from GramJS's camelCase through `spellings`
+ * (camelCase → the TL names seen in other held schemas), else by snakeFromCamel; every candidate
+ * spelling is tried until the entry's CRC32 equals its id (flag-only `true` fields are not part
+ * of the CRC: they take the known spelling). Returns undefined when no spelling matches.
+ */
+export function fromTeleproto(
+  d: TeleprotoDefinition,
+  spellings: ReadonlyMap<string, readonly string[]> = new Map(),
+): TlEntry | undefined {
+  const name = `${d.namespace ? `${d.namespace}.` : ''}${d.name[0]!.toLowerCase()}${d.name.slice(1)}`;
+  // A generic method (`{X:Type} query:!X = X`): GramJS strips the `!`.
+  const generic = /^[A-Z]$/.test(d.result) ? d.result : undefined;
+  const params: TlParam[] = [];
+  const choices: string[][] = [];
+  for (const [camel, a] of Object.entries(d.argsConfig)) {
+    let type: string;
+    if (a.flagIndicator) type = '#';
+    else {
+      type = a.type ?? '';
+      if (type === generic) type = `!${type}`;
+      if (a.isVector) type = a.useVectorId === false ? `vector<${type}>` : `Vector<${type}>`;
+    }
+    const known = spellings.get(camel) ?? [];
+    const fallback = snakeFromCamel(camel);
+    choices.push([...new Set([...known, fallback, camel])]);
+    const param: TlParam = { name: choices[choices.length - 1]![0]!, type };
+    if (a.isFlag && a.flagName !== null) param.flag = { field: a.flagName, bit: a.flagIndex };
+    params.push(param);
+  }
+  const entry: TlEntry = { name, id: d.constructorId >>> 0, type: d.result, params };
+  // Only the names of fields that are part of the CRC can be told apart by it.
+  const open = params
+    .map((p, i) => i)
+    .filter((i) => choices[i]!.length > 1 && !(params[i]!.flag && params[i]!.type === 'true'));
+  // Every combination of candidate spellings, up to a bound (real entries need one or two tries).
+  const combinations = Math.min(
+    open.reduce((n, i) => n * choices[i]!.length, 1),
+    4096,
+  );
+  for (let n = 0; n < combinations; n++) {
+    let rest = n;
+    for (const i of open) {
+      const c = choices[i]!;
+      params[i]!.name = c[rest % c.length]!;
+      rest = Math.floor(rest / c.length);
+    }
+    if (combinatorId(entry) === entry.id) return entry;
+  }
+  // Legacy combinators whose id is not their CRC32 (ID_EXCEPTIONS) keep the first spelling.
+  if (ID_EXCEPTIONS.has(name)) {
+    for (const i of open) params[i]!.name = choices[i]![0]!;
+    return entry;
+  }
+  return undefined;
+}
+
+/** camelCase → TL spellings of every parameter name in `schemas`. */
+export function spellingsOf(schemas: readonly TlSchema[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const s of schemas)
+    for (const e of [...s.constructors, ...s.methods])
+      for (const p of e.params) {
+        const list = out.get(gramjsCamel(p.name)) ?? [];
+        if (!list.includes(p.name)) list.push(p.name);
+        out.set(gramjsCamel(p.name), list);
+      }
+  return out;
+}
+
+const schemaCache = new Map<string, TlSchema>();
+
+/** One API layer's schema from a source package (read once per process). */
 export function readApiSchema(src: (typeof API_SOURCES)[number]): TlSchema {
+  let schema = schemaCache.get(src.pkg);
+  if (!schema) {
+    schema = readApiSchemaUncached(src);
+    schemaCache.set(src.pkg, schema);
+  }
+  return schema;
+}
+
+function readApiSchemaUncached(src: (typeof API_SOURCES)[number]): TlSchema {
   const from = `${src.pkg}@${version(src.pkg)}`;
   if (src.format === 'gramjs')
-    return parseSchema(gramjsText(src.pkg, 'apiTl.js'), gramjsLayer(src.pkg), `${from}/tl/apiTl.js`);
-  const doc = JSON.parse(readFileSync(join(pkgDir(src.pkg), 'tl', 'api-schema.json'), 'utf8')) as {
+    return parseSchema(
+      gramjsText(src.pkg, 'apiTl.js'),
+      sourceLayer(src),
+      `${from}/${gramjsTextFile(src.pkg)}`,
+    );
+  if (src.format === 'teleproto') return readTeleprotoSchema(src.pkg, from);
+  const file = mtcuteSchemaFile(src.pkg);
+  const doc = JSON.parse(readFileSync(join(pkgDir(src.pkg), file), 'utf8')) as {
     l: number;
     e: MtcuteEntry[];
   };
-  // `mtcute.*` entries are mtcute's own (e.g. mtcute.dummyUpdate), not Telegram's schema.
+  // mtcute's own entries are not Telegram's schema: `mtcute.*` (e.g. mtcute.dummyUpdate), and in
+  // @mtcute/tl 179–216 the `invokeWith…Prefix` helpers, methods typed Error (no Telegram method is).
   const entries = doc.e
-    .filter((e) => !e.name.startsWith('mtcute.'))
+    .filter((e) => !e.name.startsWith('mtcute.') && !(e.kind === 'method' && e.type === 'Error'))
     .map((e) => ({ kind: e.kind, entry: fromMtcute(e) }));
   return {
     layer: doc.l,
-    source: `${from}/tl/api-schema.json`,
+    source: `${from}/${file}`,
     constructors: entries.filter((e) => e.kind === 'class').map((e) => e.entry),
     methods: entries.filter((e) => e.kind === 'method').map((e) => e.entry),
   };
 }
+
+/**
+ * teleproto 1.x: its definitions mix the API with the MTProto service schema (GramJS generates
+ * both into one table); service combinators (by id) are left out. Parameter spellings come from
+ * every TL-text and JSON source held.
+ */
+function readTeleprotoSchema(pkg: string, from: string): TlSchema {
+  const service = readServiceSchema();
+  const serviceIds = new Set([...service.constructors, ...service.methods].map((e) => e.id));
+  const spellings = spellingsOf(API_SOURCES.filter((s) => s.format !== 'teleproto').map(readApiSchema));
+  const schema: TlSchema = {
+    layer: sourceLayer({ pkg, format: 'teleproto' }),
+    source: `${from}/tl/generated/api-definitions.js`,
+    constructors: [],
+    methods: [],
+  };
+  const unreadable: string[] = [];
+  for (const d of teleprotoDefinitions(pkg)) {
+    if (serviceIds.has(d.constructorId >>> 0) || SERVICE_ONLY_TYPES.has(d.result)) continue;
+    const entry = fromTeleproto(d, spellings);
+    if (!entry) {
+      unreadable.push(`${d.namespace ? `${d.namespace}.` : ''}${d.name}`);
+      continue;
+    }
+    (d.isFunction ? schema.methods : schema.constructors).push(entry);
+  }
+  if (unreadable.length > 0)
+    throw new Error(`${from}: no TL spelling matches the id of ${unreadable.join(', ')}`);
+  return schema;
+}
+
+/** Service-schema types teleproto lists that Tern's service schema lacks (the fake-TLS hello of obfuscated transports). */
+const SERVICE_ONLY_TYPES: ReadonlySet<string> = new Set(['TlsClientHello', 'TlsBlock']);
 
 /**
  * The MTProto service schema. GramJS's schemaTl.js is TL text with sections (so requests are
@@ -179,6 +415,7 @@ function main(): void {
   mkdirSync(OUT_DIR, { recursive: true });
   const index: TlIndex = { layers: [], mtproto: { file: 'mtproto.json', source: '' } };
   const log: string[] = [];
+  const schemas: TlSchema[] = [];
   for (const src of API_SOURCES) {
     const schema = readApiSchema(src);
     const dup = index.layers.find((l) => l.layer === schema.layer);
@@ -194,6 +431,7 @@ function main(): void {
     const file = `layer-${schema.layer}.json`;
     writeFileSync(join(OUT_DIR, file), JSON.stringify(schema));
     index.layers.push({ layer: schema.layer, file, source: schema.source });
+    schemas.push(schema);
     log.push(
       `layer ${schema.layer}: ${schema.constructors.length} constructors, ${schema.methods.length} methods (${schema.source})`,
     );
@@ -207,8 +445,31 @@ function main(): void {
   writeFileSync(join(OUT_DIR, 'mtproto.json'), JSON.stringify(service));
   index.mtproto.source = service.source;
   index.layers.sort((a, b) => a.layer - b.layer);
-  writeFileSync(join(OUT_DIR, 'index.json'), `${JSON.stringify(index, null, 2)}\n`);
   log.push(`mtproto: ${service.constructors.length} constructors, ${service.methods.length} methods`);
+
+  // What each client layer is answered with (tools/tl/served.ts): a held layer must express every
+  // constructor the gateway writes; a layer between held ones that cannot is refused.
+  const newest = schemas.reduce((a, b) => (b.layer > a.layer ? b : a));
+  const emitted = emittedConstructors(new TlCodec(newest));
+  const report = clientLayers(schemas, emitted);
+  const broken = report.filter((l) => l.kind === 'exact' && l.missing.length > 0);
+  if (broken.length > 0)
+    throw new Error(
+      `constructors the gateway writes are missing from held layers (add a fallback in services/gateway/src/tl/downgrade.ts):\n${broken
+        .map((l) => `  layer ${l.layer}: ${l.missing.join(', ')}`)
+        .join('\n')}`,
+    );
+  index.refused = refusedLayers(report);
+  writeFileSync(join(OUT_DIR, 'index.json'), `${JSON.stringify(index, null, 2)}\n`);
+  const served = report.filter((l) => l.kind === 'between' && l.missing.length === 0).map((l) => l.layer);
+  const refused = Object.keys(index.refused).map(Number);
+  log.push(
+    `client layers (${emitted.length} constructors the gateway writes, checked in each):`,
+    `  exact (${index.layers.length}): ${ranges(index.layers.map((l) => l.layer))}`,
+    `  between held layers, every written constructor proven (${served.length}): ${ranges(served) || '—'}`,
+    `  between held layers, refused (${refused.length}): ${ranges(refused) || '—'}`,
+    `  newer than ${newest.layer}: served with layer ${newest.layer}, unproven (npm run tl:update)`,
+  );
   process.stdout.write(`tl:gen → ${OUT_DIR}\n${log.map((l) => `  ${l}\n`).join('')}`);
 }
 

@@ -6,8 +6,9 @@
 import { createPublicKey } from 'node:crypto';
 import bigInt from 'big-integer';
 
-/** GramJS and teleproto, and older GramJS releases installed under npm aliases (older layers). */
-export type Lib = 'telegram' | 'teleproto' | 'telegram-layer-145' | 'telegram-layer-174';
+/** GramJS and teleproto, older GramJS releases and the newest teleproto under npm aliases (other layers). */
+export type Lib =
+  'telegram' | 'teleproto' | 'teleproto-layer-229' | 'telegram-layer-145' | 'telegram-layer-174';
 export type GramConnection = 'full' | 'abridged' | 'obfuscated' | 'websocket';
 
 /* eslint-disable @typescript-eslint/no-require-imports -- the two libraries are loaded by name */

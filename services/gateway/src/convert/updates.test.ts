@@ -1,9 +1,15 @@
 import { MessageEntity_Type, SendMessageAction_Kind } from '../../../shared/src/gen/tern/common/v1/message';
 import type { UserUpdateEvent } from '../../../shared/src/gen/tern/events/v1/events';
 import { loadTlRuntime } from '../tl-runtime';
+import { loadTlRegistry } from '../tl/registry';
 import { tlLiveUpdates } from './updates';
 
 const tl = loadTlRuntime();
+const registry = loadTlRegistry();
+
+/** Ids were ints before layer 133: the oldest held layers read them back as numbers. */
+const id = (layer: number, n: bigint): bigint | number =>
+  registry.forLayer(layer).byName('peerUser')!.params[0]!.type === 'int' ? Number(n) : n;
 
 function event(peerUser: boolean): UserUpdateEvent {
   return {
@@ -52,7 +58,7 @@ describe('live updates in TL', () => {
       expect(decoded).toMatchObject({
         _: 'updateShortMessage',
         id: 5,
-        user_id: 9n,
+        user_id: id(layer, 9n),
         pts: 12,
         message: 'hello **there**',
       });
@@ -62,7 +68,13 @@ describe('live updates in TL', () => {
 
   it.each(tl.layers)('plain text in a group is an updateShortChatMessage in layer %i', (layer) => {
     const decoded = tl.decodeApi(layer, tl.encodeObject(layer, tlLiveUpdates(event(false))!));
-    expect(decoded).toMatchObject({ _: 'updateShortChatMessage', id: 5, chat_id: 3n, from_id: 9n, pts: 12 });
+    expect(decoded).toMatchObject({
+      _: 'updateShortChatMessage',
+      id: 5,
+      chat_id: id(layer, 3n),
+      from_id: id(layer, 9n),
+      pts: 12,
+    });
   });
 
   it.each(tl.layers)(
@@ -99,7 +111,7 @@ describe('live updates in TL', () => {
       )[0]!;
       expect(update).toMatchObject({ _: 'updateEditMessage', pts: 13 });
       expect(update.message).toMatchObject({ id: 5, edit_date: 1_700_000_100, message: 'hello **there**' });
-      expect(update.message.fwd_from).toMatchObject({ from_id: { _: 'peerUser', user_id: 4n } });
+      expect(update.message.fwd_from).toMatchObject({ from_id: { _: 'peerUser', user_id: id(layer, 4n) } });
     },
   );
 
@@ -118,7 +130,7 @@ describe('live updates in TL', () => {
     const decoded = tl.decodeApi(layer, tl.encodeObject(layer, tlLiveUpdates(typing)!));
     expect((decoded.updates as Array<Record<string, unknown>>)[0]).toMatchObject({
       _: 'updateUserTyping',
-      user_id: 9n,
+      user_id: id(layer, 9n),
       action: { _: 'sendMessageTypingAction' },
     });
   });

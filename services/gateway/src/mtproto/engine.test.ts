@@ -186,13 +186,34 @@ describe('MTProto engine', () => {
     t.client.salt = await handshakeSalt(t);
     t.engine.onPacket(
       t.conn,
-      t.client.packet(tl.encodeService({ _: 'ping', ping_id: 1n }), { seqNo: 4 }).packet,
+      t.client.packet(tl.encodeService({ _: 'get_future_salts', num: 1 }), { seqNo: 4 }).packet,
       false,
     );
     await settle();
     expect(received(t.sent).find((m) => m.obj._ === 'bad_msg_notification')?.obj.error_code).toBe(
       BadMsg.SEQNO_EXPECTED_ODD,
     );
+  });
+
+  it('answers a ping whatever its seqno parity (a first ping may be even), as Telegram does', async () => {
+    const t = setup();
+    t.client.salt = await handshakeSalt(t);
+    t.engine.onPacket(
+      t.conn,
+      t.client.packet(tl.encodeService({ _: 'ping', ping_id: 5n }), { seqNo: 0 }).packet,
+      false,
+    );
+    t.engine.onPacket(
+      t.conn,
+      t.client.packet(tl.encodeService({ _: 'ping_delay_disconnect', ping_id: 6n, disconnect_delay: 75 }), {
+        seqNo: 2,
+      }).packet,
+      false,
+    );
+    await settle();
+    const got = received(t.sent).map((m) => m.obj);
+    expect(got.filter((o) => o._ === 'pong').map((o) => o.ping_id)).toEqual([5n, 6n]);
+    expect(got.some((o) => o._ === 'bad_msg_notification')).toBe(false);
   });
 
   it('drops a replayed message', async () => {

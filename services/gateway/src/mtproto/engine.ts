@@ -26,7 +26,7 @@ import { Invocations, type ApiHandler } from './invocation';
 import { BadMsg, ServerMsgIds, checkClientMsgId } from './msg-id';
 import { Outbox, type OutMessage } from './outbox';
 import { Salts } from './salts';
-import { NOT_CONTENT_RELATED, ServiceMessages } from './service-messages';
+import { ANSWERED_WHATEVER_PARITY, NOT_CONTENT_RELATED, ServiceMessages } from './service-messages';
 import { SessionStore, type AuthKeyEntry, type Session } from './sessions';
 import type { TlRuntime } from './tl-types';
 import type { PacketHandler, TransportConnection } from './transport/connection';
@@ -268,8 +268,8 @@ export class MtprotoEngine implements PacketHandler {
     if (contentRelated) session.toAck.push(msg.msgId);
     if (id !== ID.invokeWithLayer && this.deps.tl.isService(id)) {
       const obj = this.deps.tl.decodeService(msg.body);
-      if (!NOT_CONTENT_RELATED.has(obj._) && !contentRelated) {
-        // Requests that expect an answer must be content-related (odd seqno).
+      if (!NOT_CONTENT_RELATED.has(obj._) && !ANSWERED_WHATEVER_PARITY.has(obj._) && !contentRelated) {
+        // Requests that expect an answer must be content-related (odd seqno); pings are answered anyway.
         out.push(this.badMsg(session, msg.msgId, msg.seqNo, BadMsg.SEQNO_EXPECTED_ODD));
         return;
       }

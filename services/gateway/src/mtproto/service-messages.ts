@@ -18,7 +18,8 @@ import { buildFutureSalts, buildRpcResult, type InnerMessage } from './wire';
 
 /**
  * Service messages that are not requests (nothing answers them), so they may come with an even
- * seqno; every other message must be content-related (odd), or it gets bad_msg_notification 35.
+ * seqno; every other message must be content-related (odd), or it gets bad_msg_notification 35
+ * (except the pings of ANSWERED_WHATEVER_PARITY).
  */
 export const NOT_CONTENT_RELATED: ReadonlySet<string> = new Set([
   'msgs_ack',
@@ -28,6 +29,13 @@ export const NOT_CONTENT_RELATED: ReadonlySet<string> = new Set([
   'msg_detailed_info',
   'msg_new_detailed_info',
 ]);
+
+/**
+ * Requests answered whatever their seqno's parity, as Telegram does: some libraries send their
+ * first ping (the connection check before any call) with an even seqno, and a pong is what
+ * keeps them connected. The pong is sent all the same; an even ping is not acknowledged.
+ */
+export const ANSWERED_WHATEVER_PARITY: ReadonlySet<string> = new Set(['ping', 'ping_delay_disconnect']);
 
 export interface ServiceMessageDeps {
   tl: Pick<TlRuntime, 'encodeService'>;

@@ -48,13 +48,31 @@ export interface TlCodecOptions {
   limits?: Partial<TlReaderLimits>;
   /** Largest size a gzip_packed value may inflate to (a zip bomb must not exhaust memory). */
   maxInflatedBytes?: number;
+  /**
+   * Definitions read by id but never written (a client between two held layers may send either
+   * layer's; coverage.ts). The schema's own entries win on an id both have.
+   */
+  decodeOnly?: { constructors: readonly TlEntry[]; methods: readonly TlEntry[] };
 }
+
+/**
+ * Where Telegram reads a constructor of a sibling type as the type expected, so does Tern: the
+ * value is rewritten to the expected type's constructor, so handlers see what the schema says.
+ * Keyed by the expected type, then the constructor sent; the two share their fields.
+ */
+export const SIBLING_CONSTRUCTORS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  InputUser: { inputPeerUser: 'inputUser', inputPeerSelf: 'inputUserSelf' },
+  InputChannel: { inputPeerChannel: 'inputChannel' },
+  InputPeer: { inputUser: 'inputPeerUser', inputUserSelf: 'inputPeerSelf', inputChannel: 'inputPeerChannel' },
+};
 
 export class TlCodec {
   private readonly ids = new Map<number, TlEntry>();
   private readonly names = new Map<string, TlEntry>();
   private readonly types = new Map<string, TlEntry[]>();
   private readonly methods = new Set<string>();
+  /** Ids of decode-only definitions that are methods (never accepted as a typed field). */
+  private readonly decodeOnlyMethods = new Set<number>();
   private readonly compiled = new Map<TlEntry, CompiledParam[]>();
   private readonly limits: TlReaderLimits;
   private readonly maxInflated: number;
@@ -77,6 +95,10 @@ export class TlCodec {
       this.names.set(m.name, m);
       this.methods.add(m.name);
     }
+    const extra = options.decodeOnly;
+    for (const e of [...(extra?.constructors ?? []), ...(extra?.methods ?? [])])
+      if (!this.ids.has(e.id)) this.ids.set(e.id, e);
+    for (const m of extra?.methods ?? []) this.decodeOnlyMethods.add(m.id);
   }
 
   /** The API layer (0 for the service schema). */
@@ -160,10 +182,28 @@ export class TlCodec {
     if (id === VECTOR_ID) throw new TlDecodeError('a vector where an object was expected');
     const entry = this.ids.get(id);
     if (!entry) throw new TlDecodeError(`unknown constructor 0x${hex(id)} in layer ${this.layer}`);
+    if (expected === undefined) return this.readFields(r, entry);
     // In a typed field only constructors qualify: a method's `type` is its result type.
-    if (expected !== undefined && (entry.type !== expected || this.methods.has(entry.name)))
+    const isMethod = this.methods.has(entry.name) || this.decodeOnlyMethods.has(id);
+    if (entry.type === expected && !isMethod) return this.readFields(r, entry);
+    const sibling = isMethod ? undefined : SIBLING_CONSTRUCTORS[expected]?.[entry.name];
+    const target = sibling === undefined ? undefined : this.names.get(sibling);
+    if (target?.type !== expected)
       throw new TlDecodeError(`expected ${expected}, got ${entry.name} (${entry.type})`);
-    return this.readFields(r, entry);
+    return this.asSibling(this.readFields(r, entry), target);
+  }
+
+  /** A sibling's fields under the expected constructor (SIBLING_CONSTRUCTORS); they must all be there. */
+  private asSibling(obj: TlObject, target: TlEntry): TlObject {
+    const out: TlObject = { _: target.name };
+    for (const p of target.params) {
+      if (p.type === '#') continue;
+      const v = obj[p.name];
+      if (v === undefined && !p.flag)
+        throw new TlDecodeError(`${obj._} cannot stand for ${target.name}: no ${p.name}`);
+      if (v !== undefined) out[p.name] = v;
+    }
+    return out;
   }
 
   /** gzip_packed may stand for any boxed object; it is inflated under a size limit. */

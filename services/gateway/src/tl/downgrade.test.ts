@@ -2,6 +2,8 @@ import fc from 'fast-check';
 import { Api } from 'telegram';
 import { BinaryReader } from 'telegram/extensions';
 import { BinaryReader as TeleprotoReader } from 'teleproto/extensions';
+// GramJS 1.x, the client of the oldest held layer (131)
+import { BinaryReader as BinaryReader131 } from 'telegram-layer-131/extensions';
 import type { TlObject } from './codec';
 import {
   CONSTRUCTOR_FALLBACKS,
@@ -149,12 +151,88 @@ describe('downgrade to older layers', () => {
     expect(() => encodeForLayer({ _: 'messages.sendMessage', message: '', random_id: 1n }, 198)).toThrow(
       TlDowngradeError,
     );
-    expect(() => encodeForLayer(user227, 150)).toThrow(UnsupportedLayerError);
+    expect(() => encodeForLayer(user227, registry.layers[0]! - 1)).toThrow(UnsupportedLayerError);
     try {
       encodeForLayer({ _: 'inputMediaTodo', todo: { _: 'todoList' } }, 198);
     } catch (e) {
       expect(e).toMatchObject({ at: 'inputMediaTodo', layer: 198 });
     }
+  });
+
+  it('never truncates an id: a 40-bit id has no form where ids are int (before layer 133)', () => {
+    const oldest = registry.layers[0]!;
+    expect(
+      registry
+        .forLayer(oldest)
+        .byName('user')!
+        .params.find((p) => p.name === 'id')!.type,
+    ).toBe('int');
+    expect(() => encodeForLayer({ ...user227, id: 1n << 40n }, oldest)).toThrow(TlDowngradeError);
+    try {
+      encodeForLayer({ _: 'peerUser', user_id: 1n << 40n }, oldest);
+    } catch (e) {
+      expect(e).toMatchObject({ at: 'peerUser.user_id', layer: oldest });
+    }
+    expect(registry.forLayer(oldest).decode(encodeForLayer(user227, oldest))).toMatchObject({ id: 777 });
+    // any other number too large for the old int (a 3 GB document's size) is capped, not wrapped
+    const doc = {
+      _: 'document',
+      id: 1n,
+      access_hash: 2n,
+      file_reference: Buffer.alloc(0),
+      date: 0,
+      mime_type: 'video/mp4',
+      size: 3_000_000_000n,
+      dc_id: 1,
+      attributes: [],
+    };
+    expect(
+      registry
+        .forLayer(oldest)
+        .byName('document')!
+        .params.find((p) => p.name === 'size')!.type,
+    ).toBe('int');
+    expect(registry.forLayer(oldest).decode(encodeForLayer(doc, oldest))).toMatchObject({ size: 0x7fffffff });
+  });
+
+  it('answers users.getFullUser with the userFull itself where users.UserFull does not exist yet', () => {
+    const oldest = registry.layers[0]!;
+    const old = registry.forLayer(oldest);
+    expect(old.methodResultType('users.getFullUser')).toBe('UserFull');
+    const answer = {
+      _: 'users.userFull',
+      full_user: {
+        _: 'userFull',
+        id: 777n,
+        about: 'hi',
+        settings: { _: 'peerSettings' },
+        notify_settings: { _: 'peerNotifySettings' },
+        common_chats_count: 2,
+      },
+      chats: [],
+      users: [{ _: 'user', id: 1n }, user227],
+    };
+    const bytes = encodeResultForLayer('users.getFullUser', answer, oldest);
+    expect(old.decodeResult('users.getFullUser', bytes)).toMatchObject({
+      _: 'userFull',
+      about: 'hi',
+      common_chats_count: 2,
+      user: { _: 'user', id: 777, first_name: 'Ada' },
+    });
+    // and GramJS 1.x (that layer's client) reads it
+    const theirs = new BinaryReader131(bytes).tgReadObject() as { user: { id: unknown }; getBytes(): Buffer };
+    expect(String(theirs.user.id)).toBe('777');
+    expect(Buffer.from(theirs.getBytes()).equals(bytes)).toBe(true);
+  });
+
+  it('answers help.getAppConfig with the JSON value alone where help.AppConfig does not exist yet', () => {
+    const layer = registry.layers.filter((l) => !registry.forLayer(l).byName('help.appConfig')).pop()!;
+    const answer = { _: 'help.appConfig', hash: 0, config: { _: 'jsonObject', value: [] } };
+    const bytes = encodeResultForLayer('help.getAppConfig', answer, layer);
+    expect(registry.forLayer(layer).decodeResult('help.getAppConfig', bytes)).toEqual({
+      _: 'jsonObject',
+      value: [],
+    });
   });
 
   it('keeps the table small and documented', () => {

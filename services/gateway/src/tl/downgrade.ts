@@ -54,6 +54,15 @@ export const CONSTRUCTOR_FALLBACKS: Readonly<Record<string, TlFallback>> = {
   textDate: innerText,
   textMath: (o) => ({ _: 'textPlain', text: typeof o.source === 'string' ? o.source : '' }),
   textCustomEmoji: (o) => ({ _: 'textPlain', text: typeof o.alt === 'string' ? o.alt : '' }),
+  // Before users.UserFull (layer 131), users.getFullUser answered the userFull itself, with its
+  // user inside rather than beside it.
+  'users.userFull': (o) => {
+    const full = o.full_user as TlObject | undefined;
+    const user = (o.users as TlObject[] | undefined)?.find((u) => u.id === full?.id);
+    return full && user ? { ...full, user } : DROP;
+  },
+  // Before help.AppConfig (layers up to 152), help.getAppConfig answered the JSON value alone.
+  'help.appConfig': (o) => (o.config as TlObject | undefined) ?? DROP,
 };
 
 /** Per boxed type, for any of its constructors the target lacks (checked second). */
@@ -155,7 +164,8 @@ function codecs(layer: number | TlCodec, registry?: TlRegistry): Ctx {
     return { target: layer, source: reg?.forLayer(reg.newestLayer) };
   }
   const reg = registry ?? (defaultRegistry ??= loadTlRegistry());
-  return { target: reg.forLayer(layer), source: reg.forLayer(reg.newestLayer) };
+  // A layer number is a client's: held, or served by the proven part of a lower one.
+  return { target: reg.forClientLayer(layer), source: reg.forLayer(reg.newestLayer) };
 }
 
 /** With an explicit codec the generated registry is optional (only used for type fallbacks). */
@@ -175,9 +185,20 @@ function convert(ctx: Ctx, v: unknown, ref: TlTypeRef, path: string, depth: numb
   if (depth > MAX_DEPTH) throw new TlDowngradeError(`${path}: nesting too deep`, path, ctx.target.layer);
   switch (ref.kind) {
     case 'primitive':
-      // Ids widened from int to long in layer 133; converting keeps either shape encodable.
+      // Ids widened from int to long in layer 133 (sizes later); converting keeps either shape
+      // encodable. A value that does not fit an int is never wrapped around: an id (Tern's user
+      // ids are 40-bit) has no form at all, any other number (a size) is capped.
       if (ref.name === 'long' && typeof v === 'number') return BigInt(v);
-      if (ref.name === 'int' && typeof v === 'bigint') return Number(BigInt.asIntN(32, v));
+      if (ref.name === 'int' && typeof v === 'bigint') {
+        if (BigInt.asIntN(32, v) === v) return Number(v);
+        if (/(^|[._])ids?$/.test(path.replace(/\[\d+\]$/, '')))
+          throw new TlDowngradeError(
+            `${path}: ${v} does not fit the int of layer ${ctx.target.layer}`,
+            path,
+            ctx.target.layer,
+          );
+        return v > 0n ? 0x7fffffff : -0x80000000;
+      }
       return v;
     case 'flags':
       return v;

@@ -34,6 +34,51 @@ describe('TL registry', () => {
     expect(() => findGeneratedDir(empty)).toThrow(/npm run tl:gen/);
   });
 
+  it('holds every layer from before 133 to at least 229, newest last', () => {
+    expect(registry.layers[0]).toBeLessThanOrEqual(133);
+    expect(registry.newestLayer).toBeGreaterThanOrEqual(229);
+  });
+
+  it('serves a client layer from its own schema, the proven part of a lower one, or not at all', () => {
+    expect(registry.forClientLayer(229)).toBe(registry.forLayer(229));
+    expect(registry.coverage(158)).toEqual({ kind: 'exact', layer: 158 });
+    expect(registry.forClientLayer(10_000)).toBe(registry.forLayer(registry.newestLayer));
+    expect(registry.coverage(10_000).kind).toBe('newer');
+    expect(() => registry.forClientLayer(registry.layers[0]! - 1)).toThrow(UnsupportedLayerError);
+    // every layer from the oldest to the newest is exact, proven between, or refused with reasons
+    for (let l = registry.layers[0]!; l <= registry.newestLayer; l++) {
+      const c = registry.coverage(l);
+      expect(['exact', 'between', 'refused']).toContain(c.kind);
+      if (c.kind === 'refused') {
+        expect(c.unproven.length).toBeGreaterThan(0);
+        expect(() => registry.forClientLayer(l)).toThrow(UnsupportedLayerError);
+      }
+    }
+  });
+
+  it('answers a between-layer client only with constructors whose id is the same at both ends', () => {
+    const between = registry.layers.find((l) => registry.coverage(l + 1).kind === 'between');
+    expect(between).toBeDefined();
+    const layer = between! + 1;
+    const c = registry.coverage(layer);
+    if (c.kind !== 'between') throw new Error('unreachable');
+    const codec = registry.forClientLayer(layer);
+    expect(codec.layer).toBe(layer);
+    const lower = registry.forLayer(c.lower);
+    const upper = registry.forLayer(c.upper);
+    for (const e of codec.schema.constructors) expect(upper.byName(e.name)?.id).toBe(e.id);
+    const unproven = registry.unproven(layer);
+    for (const name of unproven) expect(codec.byName(name)).toBeUndefined();
+    // what changed is unproven (when anything did), and the client may still send either form
+    const changed = lower.schema.constructors.find((e) => upper.byName(e.name)?.id !== e.id);
+    if (changed) {
+      expect(unproven).toContain(changed.name);
+      expect(codec.byId(changed.id)?.name).toBe(changed.name);
+      const newer = upper.byName(changed.name);
+      if (newer) expect(codec.byId(newer.id)).toBe(newer);
+    }
+  });
+
   it('picks the layer that decodes a client: announced, else the newest below, else none', () => {
     expect(servingLayer([198, 214, 227], 214)).toBe(214);
     expect(servingLayer([198, 214, 227], 220)).toBe(214);

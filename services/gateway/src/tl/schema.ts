@@ -41,4 +41,9 @@ export interface TlSchema {
 export interface TlIndex {
   layers: Array<{ layer: number; file: string; source: string }>;
   mtproto: { file: string; source: string };
+  /**
+   * Client layers between two held ones that are not served, each with the constructors the
+   * gateway writes that are not proven in it (tools/tl/served.ts). Absent: none refused.
+   */
+  refused?: Record<string, string[]>;
 }
