@@ -104,6 +104,24 @@ async function main(): Promise<void> {
     'the chart refuses to render without credentials',
     noCreds.ok ? 'helm template rendered a release without credentials' : noCreds.out,
   );
+  const devCodes = run(helm, [
+    ...dc1Args,
+    '--set',
+    'services.auth.codeDelivery.mode=dev',
+    '--set',
+    'production=true',
+  ]);
+  report(
+    !devCodes.ok && devCodes.out.includes('codeDelivery.mode dev'),
+    'the chart refuses development code delivery with production: true',
+    devCodes.ok ? 'helm template rendered dev code delivery in production' : devCodes.out,
+  );
+  const webhook = rendered.get(dc1.name) ?? '';
+  report(
+    webhook.includes('TERN_AUTH_CODE_WEBHOOK_URL') && webhook.includes('key: code-webhook-url'),
+    'the example DC values deliver login codes through the webhook, its URL from the Secret',
+    'TERN_AUTH_CODE_WEBHOOK_URL from secretKeyRef code-webhook-url not found in the dc1 render',
+  );
   const probe = `kubectl-validate rejects a Deployment with replicas: "two" (${k8s})`;
   try {
     const good = rendered.get(dc1.name);
