@@ -584,7 +584,16 @@ export function chatModule(core: BoxCore, store: Chats, directory: ChatReads): C
       ...(fwdFrom ? { fwdFrom } : {}),
       ...(media ? { media } : {}),
     };
-    const mine = await core.store(sender, { ...base, out: true }, req.randomId, ctx.authKeyId, [], [chat]);
+    // The reply (checked by the caller against the sender's box) is kept on the sender's copy only:
+    // BoxChatMessage has no field to carry its origin to the other members' boxes yet.
+    const mine = await core.store(
+      sender,
+      { ...base, out: true, replyToMsgId: req.replyToMsgId },
+      req.randomId,
+      ctx.authKeyId,
+      [],
+      [chat],
+    );
     const origin = { authorUserId: sender, authorMessageId: mine.message.id };
     // Always delivered (idempotent per random_id), so a retry completes a cut-off fan-out.
     await fanOut(

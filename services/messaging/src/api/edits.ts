@@ -13,6 +13,7 @@ import { Message, type MessageOrigin } from '../../../shared/src/gen/tern/common
 import type { Peer } from '../../../shared/src/gen/tern/common/v1/peer';
 import type { MessagingServiceServer } from '../../../shared/src/gen/tern/messaging/v1/messaging';
 import type { BoxMessage } from '../storage/boxes';
+import { checkedEntities, sameEntities } from '../internal/entities';
 import { messageOf, now, peerOfKey, type BoxCore } from './core';
 import { checkText } from './private-messages';
 
@@ -38,7 +39,12 @@ export function editHandlers(core: BoxCore): Handlers {
     change: Pick<Message, 'message' | 'entities' | 'editDate'>,
     excludeAuthKeyId: bigint,
   ): Promise<{ message: Message; pts: number; ptsCount: number } | undefined> {
-    if (stored.message === change.message && stored.editDate === change.editDate) return undefined;
+    if (
+      stored.message === change.message &&
+      stored.editDate === change.editDate &&
+      sameEntities(stored.entities, change.entities)
+    )
+      return undefined;
     const message: Message = { ...stored, ...change };
     const body = Buffer.from(Message.encode({ ...message, id: 0 }).finish());
     if (!(await core.boxes.replaceBody(owner, stored.id, body))) return undefined;
@@ -168,8 +174,11 @@ export function editHandlers(core: BoxCore): Handlers {
       if (now() - stored.date > EDIT_WINDOW_S) throw errors.badRequest('MESSAGE_EDIT_TIME_EXPIRED');
       const text = req.message ?? stored.message;
       checkText(text);
-      const entities = req.message === undefined ? stored.entities : req.entities;
-      if (text === stored.message && JSON.stringify(entities) === JSON.stringify(stored.entities))
+      const entities =
+        req.message === undefined
+          ? stored.entities
+          : await checkedEntities(editor, text, req.entities, (v, ids) => core.users(v, ids));
+      if (text === stored.message && sameEntities(entities, stored.entities))
         throw errors.badRequest('MESSAGE_NOT_MODIFIED');
       const change = { message: text, entities, editDate: now() };
       const mine = await applyEdit(editor, stored, change, req.context!.authKeyId);

@@ -10,7 +10,11 @@
  */
 import { errors, type AsyncService } from '../../../shared/src';
 import type { Chat } from '../../../shared/src/gen/tern/common/v1/chat';
-import type { Message, MessageFwdHeader } from '../../../shared/src/gen/tern/common/v1/message';
+import type {
+  Message,
+  MessageFwdHeader,
+  MessageOrigin,
+} from '../../../shared/src/gen/tern/common/v1/message';
 import type { Update } from '../../../shared/src/gen/tern/common/v1/update';
 import type { User } from '../../../shared/src/gen/tern/common/v1/user';
 import type {
@@ -18,6 +22,7 @@ import type {
   SendMessageRequest,
   SendMessageResponse,
 } from '../../../shared/src/gen/tern/messaging/v1/messaging';
+import { checkedEntities, originOf, replyTarget } from '../internal/entities';
 import {
   deliveryKey,
   messageOf,
@@ -65,7 +70,12 @@ export function privateHandlers(
   core.onDeliver('newMessage', async (req) => {
     if (req.op?.$case !== 'newMessage') throw errors.badRequest('OPERATION_NOT_SUPPORTED');
     const owner = req.ownerUserId;
-    const m = req.op.value.message!;
+    const { message, replyTo } = req.op.value;
+    // The replied-to message as the owner's own copy (absent: deleted there, or never delivered).
+    const replyToMsgId = replyTo
+      ? ((await core.boxes.byOrigin(owner, [replyTo])).values().next().value ?? 0)
+      : 0;
+    const m: Message = { ...message!, replyToMsgId };
     const mentioned = await core.users(owner, [req.actorUserId]);
     const r = await core.store(owner, m, deliveryKey(req.actorUserId, req.opId), 0n, mentioned);
     return {
@@ -80,6 +90,12 @@ export function privateHandlers(
   type Content = Pick<Message, 'message' | 'entities' | 'silent'> &
     Partial<Pick<Message, 'fwdFrom' | 'media'>>;
 
+  /** The message replied to: its id in the sender's box, and its origin for the recipient's box. */
+  interface Reply {
+    id: number;
+    origin: MessageOrigin;
+  }
+
   /**
    * Stores a private message in the sender's box and delivers the recipient's copy. Always
    * delivered (idempotent per random_id), so a retry completes a send cut off after the sender's
@@ -91,6 +107,7 @@ export function privateHandlers(
     content: Content,
     randomId: bigint,
     authKeyId: bigint,
+    reply?: Reply,
   ): Promise<StoreResult> {
     const base: Omit<Message, 'peer' | 'out'> = {
       id: 0,
@@ -105,7 +122,7 @@ export function privateHandlers(
     };
     const mine = await core.store(
       sender,
-      { ...base, peer: userPeer(recipient.id), out: true },
+      { ...base, peer: userPeer(recipient.id), out: true, replyToMsgId: reply?.id ?? 0 },
       randomId,
       authKeyId,
       [recipient],
@@ -127,6 +144,8 @@ export function privateHandlers(
                 out: false,
                 origin: { authorUserId: sender, authorMessageId: mine.message.id },
               },
+              // The recipient's box maps it to its own copy of the replied-to message.
+              ...(reply ? { replyTo: reply.origin } : {}),
             },
           },
         },
@@ -155,17 +174,34 @@ export function privateHandlers(
       else if (req.message.length > MAX_CAPTION) throw errors.badRequest('MEDIA_CAPTION_TOO_LONG');
       const input = req.media;
       if (input && !files) throw errors.badRequest('MEDIA_INVALID');
+      const entities = await checkedEntities(sender, req.message, req.entities, (v, ids) =>
+        core.users(v, ids),
+      );
       const mediaFor: MediaFor | undefined =
         input && ((holders) => files!.attach(req.context!, input, holders));
-      if (req.peer?.kind?.$case === 'chat') return sendToChat(req, sender, mediaFor && { media: mediaFor });
+      if (req.peer?.kind?.$case === 'chat') {
+        // The reply must be in the sender's copy of that chat (a non-member has none).
+        const key = `c${req.peer.kind.value.chatId}`;
+        if (req.replyToMsgId)
+          await replyTarget(sender, key, req.replyToMsgId, core.boxes.get.bind(core.boxes));
+        return sendToChat({ ...req, entities }, sender, mediaFor && { media: mediaFor });
+      }
       const recipient = await core.privatePeer(sender, req.peer);
+      const reply: Reply | undefined = req.replyToMsgId
+        ? await replyTarget(
+            sender,
+            `u${recipient.id}`,
+            req.replyToMsgId,
+            core.boxes.get.bind(core.boxes),
+          ).then((t) => ({ id: t.id, origin: originOf(sender, messageOf(t)) }))
+        : undefined;
       // Completes the upload and grants the recipient the file before either copy exists. Both
       // copies name the same file, which stays in this DC; the recipient's client fetches it here
       // (FILE_MIGRATE_X elsewhere).
       const stored = mediaFor && (await mediaFor([recipient.id]));
-      const content: Content = { message: req.message, entities: req.entities, silent: req.silent };
+      const content: Content = { message: req.message, entities, silent: req.silent };
       if (stored) content.media = stored;
-      const mine = await sendPrivate(sender, recipient, content, req.randomId, req.context!.authKeyId);
+      const mine = await sendPrivate(sender, recipient, content, req.randomId, req.context!.authKeyId, reply);
       // Every user the answer mentions, the sender included: clients resolve each user of an
       // answer and fail the send when one is missing (a message to oneself names one user).
       const users =

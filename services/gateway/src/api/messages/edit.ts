@@ -5,6 +5,7 @@
 import { errors, unary } from '../../../../shared/src';
 import type { CallContext } from '../../mtproto/invocation';
 import type { TlObject } from '../../mtproto/tl-types';
+import { inputEntities } from '../../convert/entities';
 import { inputPeer } from '../../convert/peers';
 import { tlUpdates } from '../../convert/updates';
 import { requestContext, type MessagingDeps } from '../context';
@@ -13,12 +14,13 @@ const num = (v: unknown): number => Number(v ?? 0);
 
 export async function editMessage(call: TlObject, ctx: CallContext, d: MessagingDeps): Promise<TlObject> {
   if (call.media) throw errors.badRequest('MEDIA_INVALID');
+  const context = await requestContext(ctx, d.auth, d.dcId);
   const res = await unary(d.messaging.editMessage.bind(d.messaging), {
-    context: await requestContext(ctx, d.auth, d.dcId),
+    context,
     peer: inputPeer(call.peer),
     id: num(call.id),
     ...(typeof call.message === 'string' ? { message: call.message } : {}),
-    entities: [],
+    entities: inputEntities(call.entities, context.userId),
     noWebpage: call.no_webpage === true,
   });
   return tlUpdates(res.updates);

@@ -7,6 +7,7 @@ import { errors, unary } from '../../../../shared/src';
 import type { CallContext } from '../../mtproto/invocation';
 import type { TlObject } from '../../mtproto/tl-types';
 import { inputMediaOf, tlMessageMedia } from '../../convert/media';
+import { inputEntities, replyToMsgIdOf } from '../../convert/entities';
 import { inputPeer } from '../../convert/peers';
 import { tlEntities, tlUpdates, typingActionOf } from '../../convert/updates';
 import { text } from '../../convert/users';
@@ -21,8 +22,8 @@ export async function sendMessage(call: TlObject, ctx: CallContext, d: Messaging
     peer: inputPeer(call.peer),
     message: text(call.message),
     randomId: call.random_id as bigint,
-    entities: [],
-    replyToMsgId: 0,
+    entities: inputEntities(call.entities, context.userId),
+    replyToMsgId: replyToMsgIdOf(call),
     silent: call.silent === true,
     noWebpage: call.no_webpage === true,
     clearDraft: call.clear_draft === true,
@@ -43,15 +44,16 @@ export async function sendMessage(call: TlObject, ctx: CallContext, d: Messaging
 
 /** messages.sendMedia: the messaging service completes the upload through this DC's media service. */
 export async function sendMedia(call: TlObject, ctx: CallContext, d: MediaDeps): Promise<TlObject> {
+  const context = await requestContext(ctx, d.auth, d.dcId);
   const res = await unary(
     d.messaging.sendMessage.bind(d.messaging),
     {
-      context: await requestContext(ctx, d.auth, d.dcId),
+      context,
       peer: inputPeer(call.peer),
       message: text(call.message),
       randomId: call.random_id as bigint,
-      entities: [],
-      replyToMsgId: 0,
+      entities: inputEntities(call.entities, context.userId),
+      replyToMsgId: replyToMsgIdOf(call),
       silent: call.silent === true,
       noWebpage: true,
       clearDraft: call.clear_draft === true,
