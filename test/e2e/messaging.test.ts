@@ -84,7 +84,7 @@ describe('private messages across DCs (GramJS)', () => {
         randomId: bigInt(randomBytes(7).toString('hex'), 16),
       }),
     )) as GramApi.Updates;
-    const me = (await alice.client.getMe());
+    const me = await alice.client.getMe();
     const ids = answer.users.map((u) => u.id.toString());
     expect(ids).toContain(me.id.toString());
     expect(ids).toContain(toBob.userId.toString());

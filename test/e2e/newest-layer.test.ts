@@ -32,7 +32,7 @@ describe('a layer-229 client (teleproto 1.229)', () => {
       testNumber(3),
       'Newest',
     );
-    const me = (await newest.client.getMe());
+    const me = await newest.client.getMe();
     expect(me.firstName).toBe('Newest');
     expect(me.self).toBe(true);
   });
