@@ -112,7 +112,8 @@ const TYPING: Record<SendMessageAction_Kind, string> = {
 
 /** A typing action (the upload kinds carry their progress). */
 export function tlTypingAction(a: SendMessageAction | undefined): TlObject {
-  const name = TYPING[a?.kind ?? SendMessageAction_Kind.TYPING];
+  // An action this gateway does not know (a newer proto) shows as plain typing.
+  const name = TYPING[a?.kind ?? SendMessageAction_Kind.TYPING] ?? TYPING[SendMessageAction_Kind.TYPING];
   return name.startsWith('sendMessageUpload') ? { _: name, progress: a?.progress ?? 0 } : { _: name };
 }
 
@@ -129,9 +130,11 @@ export function tlUpdate(u: Update): TlObject | undefined {
   switch (k?.$case) {
     case 'newMessage':
     case 'editMessage':
+      // An update without its message has nothing to show: skipped, not an INTERNAL answer.
+      if (!k.value.message) return undefined;
       return {
         _: k.$case === 'newMessage' ? 'updateNewMessage' : 'updateEditMessage',
-        message: tlMessage(k.value.message!),
+        message: tlMessage(k.value.message),
         pts: u.pts,
         pts_count: u.ptsCount,
       };
@@ -184,7 +187,8 @@ export function tlLiveUpdates(e: UserUpdateEvent): TlObject | undefined {
   if (!u) return undefined;
   const k = u.kind;
   if (k?.$case === 'newMessage') {
-    const m = k.value.message!;
+    const m = k.value.message;
+    if (!m) return undefined;
     if (m.peer?.kind?.$case === 'userId' && !m.media && !m.fwdFrom && !m.action)
       return {
         _: 'updateShortMessage',

@@ -208,6 +208,9 @@ export class TlCodec {
 
   /** gzip_packed may stand for any boxed object; it is inflated under a size limit. */
   private readGzipped(r: TlReader, expected?: string): unknown {
+    // Clients pack an object once; packing inside packing only multiplies what one request may
+    // inflate to (each level may reach maxInflated).
+    if (r.inflated) throw new TlDecodeError('gzip_packed inside gzip_packed');
     let inflated: Buffer;
     try {
       inflated = gunzipSync(r.bytes(), { maxOutputLength: this.maxInflated });

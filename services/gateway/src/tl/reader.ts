@@ -59,8 +59,12 @@ export class TlReader {
   child(buf: Buffer): TlReader {
     const r = new TlReader(buf, this.limits);
     r.depth = this.depth;
+    r.inflated = true;
     return r;
   }
+
+  /** Whether these bytes came out of a gzip_packed (which may not hold another one). */
+  inflated = false;
 
   /** Enters one nesting level; throws past the depth limit. Pair with leave(). */
   enter(): void {
