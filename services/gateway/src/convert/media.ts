@@ -22,6 +22,10 @@ import { inputPeer } from './peers';
 import { text } from './users';
 
 const num = (v: unknown): number => Number(v ?? 0);
+
+/** A duration as whole seconds that fits every layer's int (NaN, infinities and huge values too). */
+const wholeSeconds = (d: number): number =>
+  Number.isFinite(d) ? Math.min(0x7fffffff, Math.max(0, Math.round(d))) : 0;
 const bytes = (v: unknown): Buffer => (Buffer.isBuffer(v) ? v : Buffer.alloc(0));
 
 /** TL InputFile / inputFileBig → proto; MEDIA_INVALID for anything else. */
@@ -144,7 +148,7 @@ export function tlAttribute(a: DocumentAttribute): TlObject | undefined {
         supports_streaming: k.value.supportsStreaming || undefined,
         // Whole seconds: layers before 160-odd carry an int here, newer ones a double, and one
         // layer-neutral object is written for every layer.
-        duration: Math.round(k.value.duration),
+        duration: wholeSeconds(k.value.duration),
         w: k.value.w,
         h: k.value.h,
       };
