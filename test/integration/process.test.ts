@@ -59,7 +59,11 @@ describe('service process', () => {
       TERN_PRODUCTION: 'true',
       TERN_AUTH_DEV_CODES_LISTEN: '127.0.0.1:9499',
     });
-    expect(await p.exited).toBe(78);
+    // A process that wrongly starts must not outlive the test.
+    const guard = setTimeout(() => p.child.kill('SIGKILL'), 30_000);
+    const code = await p.exited;
+    clearTimeout(guard);
+    expect(code).toBe(78);
     const out = p.output();
     expect(out).toContain('"testMode": true');
     expect(out).toContain('TERN_AUTH_CODE_DELIVERY=dev');
