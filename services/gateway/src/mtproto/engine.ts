@@ -30,16 +30,7 @@ import { ANSWERED_WHATEVER_PARITY, NOT_CONTENT_RELATED, ServiceMessages } from '
 import { SessionStore, type AuthKeyEntry, type Session } from './sessions';
 import type { TlRuntime } from './tl-types';
 import type { PacketHandler, TransportConnection } from './transport/connection';
-import { TlDecodeError } from '../tl/errors';
-import {
-  ID,
-  MAX_UNPACKED_BYTES,
-  WireError,
-  constructorId,
-  parseContainer,
-  unpackGzip,
-  type InnerMessage,
-} from './wire';
+import { ID, WireError, constructorId, parseContainer, unpackGzip, type InnerMessage } from './wire';
 
 export interface EngineDeps {
   rsa: ServerRsaKey;
@@ -215,14 +206,9 @@ export class MtprotoEngine implements PacketHandler {
       return this.outbox.flush(session, out);
     }
     try {
-      // One unpack budget for the whole packet: a container of many gzip_packed messages must not
-      // multiply what one packet may inflate to.
-      const budget = { left: MAX_UNPACKED_BYTES };
-      this.handleBody(session, conn, { msgId: m.msgId, seqNo: m.seqNo, body: m.body }, out, false, budget);
+      this.handleBody(session, conn, { msgId: m.msgId, seqNo: m.seqNo, body: m.body }, out, false);
     } catch (err) {
-      // A message that does not parse (bad framing inside, or a service message that does not
-      // decode) is the client's error: a bad_msg_notification, not a dropped connection.
-      if (!(err instanceof WireError) && !(err instanceof TlDecodeError)) throw err;
+      if (!(err instanceof WireError)) throw err;
       out.push(this.badMsg(session, m.msgId, m.seqNo, BadMsg.BAD_CONTAINER));
     }
     this.outbox.flush(session, out);
@@ -256,7 +242,6 @@ export class MtprotoEngine implements PacketHandler {
     msg: InnerMessage,
     out: OutMessage[],
     inContainer: boolean,
-    budget: { left: number },
   ): void {
     const id = constructorId(msg.body);
     if (id === undefined) throw new WireError('empty message');
@@ -273,17 +258,12 @@ export class MtprotoEngine implements PacketHandler {
           out.push(this.badMsg(session, inner.msgId, inner.seqNo, bad));
           continue;
         }
-        this.handleBody(session, conn, inner, out, true, budget);
+        this.handleBody(session, conn, inner, out, true);
       }
       return;
     }
-    if (id === ID.gzip_packed) {
-      const body = unpackGzip(msg.body, budget.left);
-      budget.left -= body.length;
-      // Clients pack a message once; packing inside packing only multiplies what inflates.
-      if (constructorId(body) === ID.gzip_packed) throw new WireError('gzip_packed inside gzip_packed');
-      return this.handleBody(session, conn, { ...msg, body }, out, inContainer, budget);
-    }
+    if (id === ID.gzip_packed)
+      return this.handleBody(session, conn, { ...msg, body: unpackGzip(msg.body) }, out, inContainer);
     const contentRelated = msg.seqNo % 2 === 1;
     if (contentRelated) session.toAck.push(msg.msgId);
     if (id !== ID.invokeWithLayer && this.deps.tl.isService(id)) {

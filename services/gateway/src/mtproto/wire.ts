@@ -94,11 +94,10 @@ function readTlBytes(buf: Buffer, at: number): Buffer {
  * gzip_packed's payload. Clients differ: GramJS sends gzip, mtcute a zlib stream (deflate with the
  * zlib header); both are accepted, as Telegram's servers do.
  */
-export function unpackGzip(body: Buffer, maxBytes = MAX_UNPACKED_BYTES): Buffer {
-  if (maxBytes < 1) throw new WireError("gzip_packed over the packet's unpack budget");
+export function unpackGzip(body: Buffer): Buffer {
   const packed = readTlBytes(body, 4);
   try {
-    return unzipSync(packed, { maxOutputLength: maxBytes });
+    return unzipSync(packed, { maxOutputLength: MAX_UNPACKED_BYTES });
   } catch (err) {
     throw new WireError('gzip_packed does not unpack', { cause: err });
   }
