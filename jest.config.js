@@ -2,7 +2,8 @@
 //  unit        *.test.ts next to the code they test (pure, no network)
 //  integration test/integration: real NATS, Cassandra, MinIO, Jaeger
 //  e2e         test/e2e: real Telegram client libraries against the local stack
-//  stack       test/e2e/stack.test.ts and outbox.test.ts: stop and restart (parts of) the stack
+//  stack       test/e2e/stack.test.ts, outbox.test.ts, messaging-failover.test.ts: stop and
+//              restart (parts of) the stack
 const transform = {
   '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } } }],
 };
@@ -26,14 +27,23 @@ module.exports = {
       ...common,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
-      testPathIgnorePatterns: ['/node_modules/', '/test/e2e/stack.test.ts', '/test/e2e/outbox.test.ts'],
+      testPathIgnorePatterns: [
+        '/node_modules/',
+        '/test/e2e/stack.test.ts',
+        '/test/e2e/outbox.test.ts',
+        '/test/e2e/messaging-failover.test.ts',
+      ],
       slowTestThreshold: 60,
     },
     // Stop and restart (parts of) the stack: run last and alone (tools/test.sh).
     {
       ...common,
       displayName: 'stack',
-      testMatch: ['<rootDir>/test/e2e/outbox.test.ts', '<rootDir>/test/e2e/stack.test.ts'],
+      testMatch: [
+        '<rootDir>/test/e2e/outbox.test.ts',
+        '<rootDir>/test/e2e/messaging-failover.test.ts',
+        '<rootDir>/test/e2e/stack.test.ts',
+      ],
     },
   ],
 };

@@ -31,15 +31,19 @@ const alive = (pid: number): boolean => {
   }
 };
 
-/** Stops DC `dc`'s messaging service (the stack's own pid file) and waits for it to exit. */
+/** Stops every messaging replica of DC `dc` (the stack's own pid files) and waits for them to exit. */
 async function stopMessaging(dc: number): Promise<void> {
-  const pid = Number(readFileSync(join(ROOT, '.stack', 'run', `dc${dc}-messaging.pid`), 'utf8').trim());
-  process.kill(pid, 'SIGTERM');
-  const deadline = Date.now() + 30_000;
-  while (alive(pid)) {
-    if (Date.now() > deadline) process.kill(pid, 'SIGKILL');
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await Promise.all(
+    s.dcs[dc - 1]!.messagingReplicas.map(async (replica) => {
+      const pid = Number(readFileSync(join(ROOT, '.stack', 'run', `${replica.name}.pid`), 'utf8').trim());
+      process.kill(pid, 'SIGTERM');
+      const deadline = Date.now() + 30_000;
+      while (alive(pid)) {
+        if (Date.now() > deadline) process.kill(pid, 'SIGKILL');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }),
+  );
 }
 
 describe('cross-DC delivery while the recipient DC is away', () => {

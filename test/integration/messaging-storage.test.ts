@@ -1,90 +1,103 @@
 /**
  * The messaging service's storage (update log, boxes, dialogs) against the real Cassandra of the
- * local stack, in DC 1's keyspace, with fresh random user ids.
+ * local stack, in DC 1's keyspace, with fresh random user ids. Boxes are written by their owner's
+ * BoxWriter (one writer per box); a second writer with a newer fence plays the replica that takes
+ * a box over.
  */
 import { randomBytes } from 'node:crypto';
 import type { Client } from 'cassandra-driver';
 import { toLong } from '../../services/shared/src';
 import { LOG_BUCKET, UpdateLog } from '../../services/messaging/src/storage/update-log';
 import { BOX_BUCKET, Boxes } from '../../services/messaging/src/storage/boxes';
+import { BoxWriter, type WriteFence } from '../../services/messaging/src/storage/box-writer';
 import { Dialogs } from '../../services/messaging/src/storage/dialogs';
 import { stack, stackCassandra } from '../support/stack';
 
 /** A random user id below 2^40 (the directory's range) that no other run uses. */
 const newUserId = (): bigint => BigInt(randomBytes(5).readUIntBE(0, 5)) | 1n;
 
+/** A lease that a test can end. */
+function lease(epoch: bigint): WriteFence & { end(): void } {
+  let live = true;
+  return { epoch, valid: () => live, end: () => (live = false) };
+}
+
+/** One replica's view of the box store: a writer under `fence`, and the readers built on it. */
+function replica(db: Client, fence: WriteFence = lease(1n)) {
+  const log = new UpdateLog(db);
+  const writer = new BoxWriter(db, log, () => fence);
+  return { log, writer, boxes: new Boxes(db, writer), dialogs: new Dialogs(db, writer) };
+}
+
+const message = (peer: string, out: boolean, text: string, randomId?: bigint) => ({
+  peer,
+  out,
+  body: Buffer.from(text),
+  date: Math.floor(Date.now() / 1000),
+  ...(randomId === undefined ? {} : { randomId }),
+});
+
 describe('messaging storage (real Cassandra)', () => {
   const s = stack();
-  /** Several clients: like several replicas of the messaging service. */
-  let replicas: Client[] = [];
+  let db: Client;
 
   beforeAll(async () => {
-    replicas = await Promise.all([1, 2, 3, 4].map(() => stackCassandra(s, 1, 'dc')));
+    db = await stackCassandra(s, 1, 'dc');
   });
   afterAll(async () => {
-    await Promise.all(replicas.map((c) => c.shutdown()));
+    await db.shutdown();
   });
 
-  it('keeps pts gap-free and unique under 4 concurrent appenders × 100 appends', async () => {
+  it('keeps pts gap-free and unique under 400 concurrent appends to one box', async () => {
     const user = newUserId();
-    const results = await Promise.all(
-      replicas.map(async (db, r) => {
-        const log = new UpdateLog(db);
-        const got: number[] = [];
-        for (let i = 0; i < 100; i++)
-          got.push((await log.appendUpdate(user, 1, 'test', Buffer.from(`${r}:${i}`))).pts);
-        return got;
-      }),
+    const { writer, log } = replica(db);
+    const got = await Promise.all(
+      Array.from({ length: 400 }, (_, i) => writer.append(user, 1, 'test', Buffer.from(String(i)))),
     );
-    const all = results.flat().sort((a, b) => a - b);
+    const all = got.map((a) => a.pts).sort((a, b) => a - b);
     expect(all).toEqual(Array.from({ length: 400 }, (_, i) => i + 1));
-    for (const got of results)
-      for (let i = 1; i < got.length; i++) expect(got[i]!).toBeGreaterThan(got[i - 1]!);
-    const log = new UpdateLog(replicas[0]!);
+    // Queued in call order: the order of the calls is the order of pts.
+    expect(got.map((a) => a.pts)).toEqual(all);
     expect(await log.state(user)).toBe(400);
     const d = await log.difference(user, 0, 1000);
     expect(d.updates.map((u) => u.pts)).toEqual(all);
     expect(d.more).toBe(false);
   }, 120_000);
 
-  it('mixes pts_count > 1 without overlap, and a crash before the head hint leaves no gap', async () => {
+  it('mixes pts_count > 1 without overlap, and a new owner continues after the true end', async () => {
     const user = newUserId();
-    const logs = replicas.map((db) => new UpdateLog(db));
+    const first = replica(db, lease(1n));
     const counts = [1, 2, 3, 5];
-    const appended = (
-      await Promise.all(
-        logs.map(async (log, r) => {
-          const out: { pts: number; ptsCount: number }[] = [];
-          for (let i = 0; i < 15; i++)
-            out.push(await log.appendUpdate(user, counts[r]!, 'test', Buffer.alloc(0)));
-          return out;
-        }),
-      )
-    )
-      .flat()
-      .sort((a, b) => a.pts - b.pts);
+    const appended = await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        first.writer.append(user, counts[i % 4]!, 'test', Buffer.alloc(0)),
+      ),
+    );
     let end = 0;
     for (const a of appended) {
       expect(a.pts - a.ptsCount).toBe(end);
       end = a.pts;
     }
     expect(end).toBe(15 * (1 + 2 + 3 + 5));
-    // A writer that claimed a row and died before moving the hint: the next writer reads past it.
-    await replicas[0]!.execute(
+    // A row whose head hint is behind (written by other means): the next owner reads past it.
+    await db.execute(
       `INSERT INTO update_log (user_id, bucket, first_pts, pts, pts_count, type, payload, max_message_id)
-       VALUES (?, 0, ?, ?, 1, 'crashed', 0x, 0)`,
+       VALUES (?, 0, ?, ?, 1, 'late', 0x, 0)`,
       [toLong(user), end + 1, end + 1],
     );
-    expect(await logs[1]!.state(user)).toBe(end + 1);
-    expect((await logs[2]!.appendUpdate(user, 1, 'after', Buffer.alloc(0))).pts).toBe(end + 2);
+    const next = replica(db, lease(2n));
+    expect((await next.writer.append(user, 1, 'after', Buffer.alloc(0))).pts).toBe(end + 2);
+    expect(await next.log.state(user)).toBe(end + 2);
   }, 120_000);
 
   it('pages the difference in order across a bucket boundary', async () => {
     const user = newUserId();
-    const log = new UpdateLog(replicas[0]!);
+    const { writer, log } = replica(db);
     // Rows are bucketed by their first pts: updates of 10 pts cross the boundary in ~100 rows.
     const total = LOG_BUCKET + 50;
-    for (let pts = 0; pts < total; pts += 10) await log.appendUpdate(user, 10, 't', Buffer.alloc(0));
+    await Promise.all(
+      Array.from({ length: total / 10 }, () => writer.append(user, 10, 't', Buffer.alloc(0))),
+    );
     expect(await log.state(user)).toBe(total);
     const seen: number[] = [];
     let from = LOG_BUCKET - 200;
@@ -97,10 +110,9 @@ describe('messaging storage (real Cassandra)', () => {
       expect(page.updates).toHaveLength(7);
     }
     expect(seen).toEqual(Array.from({ length: 25 }, (_, i) => LOG_BUCKET - 200 + 10 * (i + 1)));
-    const rows = await replicas[0]!.execute(
-      'SELECT bucket FROM update_log WHERE user_id = ? AND bucket IN (0, 1)',
-      [toLong(user)],
-    );
+    const rows = await db.execute('SELECT bucket FROM update_log WHERE user_id = ? AND bucket IN (0, 1)', [
+      toLong(user),
+    ]);
     expect(new Set(rows.rows.map((r) => r.get('bucket') as number))).toEqual(new Set([0, 1]));
     expect((await log.difference(user, total, 10)).updates).toEqual([]);
     // From inside a row (991..1000) whose successor starts in the next bucket.
@@ -110,74 +122,65 @@ describe('messaging storage (real Cassandra)', () => {
     ]);
   }, 180_000);
 
-  it('stores a message once per random_id, also under concurrent retries, with gap-free ids', async () => {
+  it('stores a message once per random_id, also across a change of owner, with gap-free ids', async () => {
     const user = newUserId();
     const randomId = randomBytes(8).readBigInt64LE();
-    const body = Buffer.from('hello');
+    const one = replica(db, lease(1n));
     const results = await Promise.all(
-      replicas.flatMap((db) =>
-        [0, 1].map(() =>
-          new Boxes(db, new UpdateLog(db)).storeNew(user, { peer: 'u7', out: true, body, randomId }),
-        ),
-      ),
+      Array.from({ length: 8 }, () => one.writer.storeMessage(user, message('u7', true, 'hello', randomId))),
     );
     expect(new Set(results.map((r) => `${r.id}/${r.pts}`)).size).toBe(1);
     expect(results.filter((r) => !r.duplicate)).toHaveLength(1);
-    const boxes = new Boxes(replicas[0]!, new UpdateLog(replicas[0]!));
     expect(results[0]!.id).toBe(1);
-    expect(await new UpdateLog(replicas[0]!).state(user)).toBe(1);
-    // A later retry gets the same answer; other random_ids get the next ids.
-    expect(await boxes.storeNew(user, { peer: 'u7', out: true, body, randomId })).toMatchObject({
+    // The next owner has nothing in memory: the stored random_id answers.
+    const two = replica(db, lease(2n));
+    expect(await two.writer.storeMessage(user, message('u7', true, 'hello', randomId))).toMatchObject({
       id: 1,
       pts: 1,
       duplicate: true,
     });
     const more = await Promise.all(
-      replicas.map((db, i) =>
-        new Boxes(db, new UpdateLog(db)).storeNew(user, {
-          peer: i % 2 ? 'u7' : 'u8',
-          out: false,
-          body: Buffer.from(`m${i}`),
-          randomId: randomBytes(8).readBigInt64LE(),
-        }),
+      [0, 1, 2, 3].map((i) =>
+        two.writer.storeMessage(
+          user,
+          message(i % 2 ? 'u7' : 'u8', false, `m${i}`, randomBytes(8).readBigInt64LE()),
+        ),
       ),
     );
     expect(more.map((m) => m.id).sort()).toEqual([2, 3, 4, 5]);
-    const stored = await boxes.get(user, [1, 2, 3, 4, 5, 6]);
+    const stored = await two.boxes.get(user, [1, 2, 3, 4, 5, 6]);
     expect(stored.map((m) => m.id)).toEqual([1, 2, 3, 4, 5]);
     expect(stored[0]!.body.toString()).toBe('hello');
+    expect(await two.log.state(user)).toBe(5);
   }, 60_000);
 
-  it('takes over a send whose owner died, without storing it twice', async () => {
+  it('refuses writes once its lease ended, and the next owner continues without a gap', async () => {
     const user = newUserId();
-    const db = replicas[0]!;
-    const log = new UpdateLog(db);
-    const randomId = randomBytes(8).readBigInt64LE();
-    // The dead owner: claimed the random_id with an expired lease and appended, then died.
-    await db.execute(
-      `INSERT INTO random_ids (user_id, random_id, owner, lease_until, head_pts) VALUES (?, ?, 'dead', ?, 0)`,
-      [toLong(user), toLong(randomId), new Date(Date.now() - 1000)],
-    );
-    const first = await log.appendUpdate(user, 1, 'new_message', Buffer.from('x'), { messages: 1, randomId });
-    const r = await new Boxes(db, log).storeNew(user, {
-      peer: 'u9',
-      out: true,
-      body: Buffer.from('x'),
-      randomId,
+    const oldLease = lease(1n);
+    const old = replica(db, oldLease);
+    for (let i = 0; i < 10; i++) await old.writer.storeMessage(user, message('u9', true, `a${i}`));
+    oldLease.end();
+    await expect(old.writer.storeMessage(user, message('u9', true, 'late'))).rejects.toMatchObject({
+      telegramName: 'Timeout',
     });
-    expect(r).toMatchObject({ id: first.firstMessageId, pts: first.pts });
-    expect(await log.state(user)).toBe(1);
-    expect((await new Boxes(db, log).get(user, [1]))[0]?.body.toString()).toBe('x');
-  });
+    const next = replica(db, lease(2n));
+    const r = await next.writer.storeMessage(user, message('u9', true, 'b0'));
+    expect(r).toMatchObject({ id: 11, pts: 11, duplicate: false });
+    const d = await next.log.difference(user, 0, 100);
+    expect(d.updates.map((u) => u.pts)).toEqual(Array.from({ length: 11 }, (_, i) => i + 1));
+    const epochs = await db.execute('SELECT epoch FROM update_log WHERE user_id = ? AND bucket = 0', [
+      toLong(user),
+    ]);
+    expect(epochs.rows.map((row) => Number(row.get('epoch')))).toEqual([...Array(10).fill(1), 2]);
+  }, 60_000);
 
   it('pages the box newest first across buckets', async () => {
     const user = newUserId();
-    const db = replicas[0]!;
-    const boxes = new Boxes(db, new UpdateLog(db));
+    const { writer, boxes } = replica(db);
     const n = BOX_BUCKET + 30;
-    // Sequential: each send is one log claim and one box write (no contention to retry through).
-    for (let i = 0; i < n; i++)
-      await boxes.storeNew(user, { peer: 'u1', out: false, body: Buffer.from(String(i)) });
+    await Promise.all(
+      Array.from({ length: n }, (_, i) => writer.storeMessage(user, message('u1', false, String(i)))),
+    );
     const newest = await boxes.page(user, 0, 10);
     expect(newest.map((m) => m.id)).toEqual(Array.from({ length: 10 }, (_, i) => n - i));
     const across = await boxes.page(user, BOX_BUCKET + 5, 20);
@@ -187,12 +190,10 @@ describe('messaging storage (real Cassandra)', () => {
 
   it('counts unread per dialog and in total, and readHistory resets them', async () => {
     const user = newUserId();
-    const db = replicas[0]!;
-    const boxes = new Boxes(db, new UpdateLog(db));
-    const dialogs = new Dialogs(db);
+    const { writer, dialogs } = replica(db);
     const send = async (peer: string, out: boolean) => {
-      const r = await boxes.storeNew(user, { peer, out, body: Buffer.from('m') });
-      await dialogs.onNewMessage(user, peer, r.id, r.date, !out);
+      const r = await writer.storeMessage(user, message(peer, out, 'm'));
+      if (!out) await dialogs.countIncoming(user, peer);
       return r.id;
     };
     const a: number[] = [];
@@ -219,9 +220,7 @@ describe('messaging storage (real Cassandra)', () => {
       ['u200', 9, 3],
       ['u100', 6, 0],
     ]);
-    // Top message never moves back; outbox marker only up.
-    await dialogs.onNewMessage(user, 'u200', 8, 0, false);
-    expect((await dialogs.get(user, 'u200'))?.topMessageId).toBe(9);
+    // The outbox marker only moves up.
     expect(await dialogs.readOutbox(user, 'u100', 6)).toBe(true);
     expect(await dialogs.readOutbox(user, 'u100', 4)).toBe(false);
     // Concurrent incoming messages all count.

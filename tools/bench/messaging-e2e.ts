@@ -25,8 +25,8 @@ export interface Pair {
 
 const API = { apiId: 12345, apiHash: '0123456789abcdef0123456789abcdef' };
 
-/** A client logged in as a new test number of `t`'s DC (99966XYYYY, code: the DC digit × 5). */
-async function loggedIn(t: Target, name: string): Promise<TelegramClient> {
+/** A client logged in as a new test number of `t`'s DC (99966XYYYY, code: the DC digit × 5), with an empty box. */
+export async function loggedIn(t: Target, name: string): Promise<TelegramClient> {
   const client = await gramClient(t);
   client.floodSleepThreshold = 0;
   for (;;) {
@@ -94,11 +94,25 @@ export interface E2eResult {
   errors: number;
   firstError?: string;
   cpu: Record<string, number>;
+  /** Paced levels: the rate offered, and the sends made after their turn (the sender was behind). */
+  offeredPerSecond?: number;
+  late?: number;
+}
+
+/** A paced level: the senders together offer this many messages/s instead of sending flat out. */
+export interface Pace {
+  ratePerSecond?: number;
 }
 
 /**
  * The first `clients` pairs send for `ms`; then waits up to `drainMs` for messages still on their
  * way. CPU of `pids` is taken over the sending window.
+ *
+ * Flat out (no pace), each sender sends its next message as soon as the last one is answered.
+ * Paced, sender i of n sends its messages at start + (i/n + k) × n/rate (the senders take turns
+ * evenly), still one in flight each: a sender whose last send is not answered by its next turn
+ * sends late, and that message's latency counts from when it was due, so a backlog shows in the
+ * latencies instead of quietly lowering the rate offered.
  */
 export async function runPairs(
   pairs: Pair[],
@@ -106,6 +120,7 @@ export async function runPairs(
   ms: number,
   drainMs: number,
   pids: Record<string, number | undefined>,
+  pace: Pace = {},
 ): Promise<E2eResult> {
   const active = pairs.slice(0, clients);
   const tag = randomInt(0, 1e9).toString(36);
@@ -131,11 +146,21 @@ export async function runPairs(
   const stopCpu = cpuWindow(pids);
   const start = performance.now();
   end = start + ms;
+  const interval = pace.ratePerSecond ? (active.length / pace.ratePerSecond) * 1000 : 0;
+  let late = 0;
   await Promise.all(
     active.map(async (p, i) => {
       for (let seq = 0; performance.now() < end; seq++) {
+        let due = performance.now();
+        if (interval > 0) {
+          due = start + (i / active.length + seq) * interval;
+          if (due >= end) break;
+          const wait = due - performance.now();
+          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+          else late++;
+        }
         const text = `bench ${tag} ${i} ${seq}`;
-        pending.set(text, performance.now());
+        pending.set(text, due);
         try {
           await p.sender.invoke(
             new Api.messages.SendMessage({
@@ -171,6 +196,7 @@ export async function runPairs(
     errors,
     firstError,
     cpu,
+    ...(pace.ratePerSecond ? { offeredPerSecond: pace.ratePerSecond, late } : {}),
   };
 }
 

@@ -16,6 +16,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
 import { parseTopology } from '../../services/shared/src/config/topology';
 import type { Command } from '../config/specs';
 import { ensureTool } from '../stack/install';
@@ -121,6 +122,26 @@ async function main(): Promise<void> {
     webhook.includes('TERN_AUTH_CODE_WEBHOOK_URL') && webhook.includes('key: code-webhook-url'),
     'the example DC values deliver login codes through the webhook, its URL from the Secret',
     'TERN_AUTH_CODE_WEBHOOK_URL from secretKeyRef code-webhook-url not found in the dc1 render',
+  );
+  const messagingBudget = parseAllDocuments(webhook)
+    .map(
+      (d) =>
+        d.toJS() as {
+          kind?: string;
+          metadata?: { name?: string };
+          spec?: { maxUnavailable?: unknown };
+        } | null,
+    )
+    .find((d) => d?.kind === 'PodDisruptionBudget' && d.metadata?.name === 'messaging');
+  const messagingPods = renderedContainers(webhook).filter((c) => c.command === 'messaging');
+  report(
+    messagingBudget?.spec?.maxUnavailable === 1 &&
+      messagingPods.length > 0 &&
+      messagingPods.every((c) =>
+        c.env.some((e) => e.name === 'TERN_MESSAGING_REPLICA_ADDRESS' && e.value?.startsWith('$(POD_IP):')),
+      ),
+    'the example DC values tell each messaging replica its pod address and let one replica at a time be disrupted',
+    'TERN_MESSAGING_REPLICA_ADDRESS=$(POD_IP):<port>, or the messaging PodDisruptionBudget with maxUnavailable: 1, not found in the dc1 render',
   );
   const probe = `kubectl-validate rejects a Deployment with replicas: "two" (${k8s})`;
   try {

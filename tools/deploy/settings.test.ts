@@ -92,6 +92,26 @@ describe('the chart environment against the settings specs', () => {
     ]);
   });
 
+  it("takes a downward-API field that only feeds a setting's $(NAME), and parses the setting expanded", () => {
+    const podIp = '- name: POD_IP\n              valueFrom: { fieldRef: { fieldPath: status.podIP } }';
+    const messaging = (extra: string[]) =>
+      envProblems(
+        renderedContainers(workload('Deployment', 'messaging', 'messaging', [...CHANNEL_ENV, ...extra])),
+        commands,
+      );
+    const found = renderedContainers(workload('Deployment', 'messaging', 'messaging', [podIp]));
+    expect(found[0]!.env[0]).toEqual({
+      name: 'POD_IP',
+      from: { kind: 'fieldRef', optional: false, field: 'status.podIP' },
+    });
+    expect(messaging([podIp, value('TERN_MESSAGING_REPLICA_ADDRESS', '$(POD_IP):50052')])).toEqual([]);
+    expect(messaging([podIp, value('TERN_MESSAGING_REPLICA_ADDRESS', '$(POD_IP)')])).toEqual([
+      expect.stringMatching(/TERN_MESSAGING_REPLICA_ADDRESS="\$\(POD_IP\)" "10.1.2.3" is not host:port/),
+    ]);
+    // Fed to nothing, it is just a variable messaging does not read.
+    expect(messaging([podIp])).toEqual([expect.stringMatching(/sets POD_IP, which messaging does not read/)]);
+  });
+
   it('refuses a required setting from an optional Secret key or empty, and unknown commands', () => {
     const env = [
       ...CHANNEL_ENV.filter((l) => !l.includes('CONTACT_POINTS') && !l.includes('TERN_NATS_URL')),

@@ -19,8 +19,11 @@ export interface EnvVar {
   name: string;
   /** A literal value (`value:`). */
   value?: string;
-  /** `valueFrom`: which kind, and whether the referenced key may be missing. */
-  from?: { kind: string; optional: boolean };
+  /**
+   * `valueFrom`: which kind, whether the referenced key may be missing, and for the downward API
+   * (`fieldRef`) which field.
+   */
+  from?: { kind: string; optional: boolean; field?: string };
 }
 
 /** One container of a rendered workload, with the Tern command it runs. */
@@ -77,6 +80,8 @@ function envVar(raw: unknown): EnvVar {
   if (from) {
     const [kind = 'unknown', ref] = Object.entries(from)[0] ?? [];
     out.from = { kind, optional: isObj(ref) && ref.optional === true };
+    if (kind === 'fieldRef' && isObj(ref) && typeof ref.fieldPath === 'string')
+      out.from.field = ref.fieldPath;
   }
   return out;
 }
@@ -116,8 +121,47 @@ function provides(e: EnvVar): boolean {
 }
 
 /**
+ * What the check puts in place of a downward-API field a setting's value refers to as `$(VAR)`:
+ * a value of the field's shape, so that the expanded value is parsed as the process will see it.
+ */
+const FIELD_SAMPLES: Readonly<Record<string, string>> = {
+  'status.podIP': '10.1.2.3',
+  'status.hostIP': '10.0.0.1',
+  'metadata.name': 'pod-0',
+  'metadata.namespace': 'tern-dc1',
+};
+
+const REFERENCE = /\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g;
+
+/**
+ * A variable that is no setting but only feeds a later variable's `$(NAME)`: a downward-API field
+ * (the pod's IP, say) that Kubernetes can only hand a container as a variable of its own.
+ */
+function feedsExpansion(e: EnvVar, env: readonly EnvVar[]): boolean {
+  if (e.from?.kind !== 'fieldRef') return false;
+  const at = env.indexOf(e);
+  return env.slice(at + 1).some((later) => later.value?.includes(`$(${e.name})`) === true);
+}
+
+/**
+ * `value` with each `$(NAME)` of a variable defined earlier in the container replaced the way
+ * Kubernetes does (a literal value; a downward-API field by a sample of its shape). A reference
+ * to anything else stays as written, as it does in the pod.
+ */
+function expand(value: string, earlier: readonly EnvVar[]): string {
+  return value.replace(REFERENCE, (whole, name: string) => {
+    const ref = earlier.find((x) => x.name === name);
+    if (ref?.value !== undefined) return ref.value;
+    const sample = ref?.from?.field === undefined ? undefined : FIELD_SAMPLES[ref.from.field];
+    return sample ?? whole;
+  });
+}
+
+/**
  * What is wrong with the environment of each container, against the settings its command reads:
- * variables the command does not read, values that do not parse, required settings not set.
+ * variables the command does not read (but for downward-API fields that only feed a later
+ * `$(NAME)`), values that do not parse (after Kubernetes' `$(NAME)` expansion), required settings
+ * not set.
  */
 export function envProblems(
   containers: readonly RenderedContainer[],
@@ -137,19 +181,21 @@ export function envProblems(
     }
     if (c.envFrom) problems.push(`${at}: envFrom hides which settings it sets; use env`);
     const seen = new Set<string>();
-    for (const e of c.env) {
+    c.env.forEach((e, i) => {
       if (seen.has(e.name)) problems.push(`${at}: ${e.name} is set twice`);
       seen.add(e.name);
       const setting = cmd.settings.get(e.name);
       if (!setting) {
-        problems.push(`${at}: sets ${e.name}, which ${cmd.name} does not read`);
-        continue;
+        if (!feedsExpansion(e, c.env))
+          problems.push(`${at}: sets ${e.name}, which ${cmd.name} does not read`);
+        return;
       }
       if (e.value !== undefined && e.value.trim() !== '' && !readsAFile(e.name)) {
-        const bad = parseProblem(setting, e.value);
+        const value = expand(e.value, c.env.slice(0, i));
+        const bad = parseProblem(setting, value);
         if (bad) problems.push(`${at}: ${e.name}=${JSON.stringify(e.value)} ${bad}`);
       }
-    }
+    });
     for (const [name, setting] of cmd.settings) {
       if (!factsOf(name, setting).required) continue;
       const e = c.env.find((x) => x.name === name);

@@ -3,8 +3,9 @@
  *
  *   up    install what is missing (pinned, cached), start NATS, Cassandra, MinIO and Jaeger on
  *         127.0.0.1, build Tern if its sources changed, migrate every DC, start 3 × 5 services
- *         on 127.0.0.{1,2,3}, wait for every health check, print the endpoints. Idempotent: what
- *         already runs is reused, stored data is kept.
+ *         on 127.0.0.{1,2,3} (messaging as TERN_STACK_MESSAGING_REPLICAS replicas, default 2,
+ *         behind a TCP balancer per DC), wait for every health check, print the endpoints.
+ *         Idempotent: what already runs is reused, stored data is kept.
  *   down  stop everything gracefully (Tern first, then the infrastructure); data stays.
  *   info  print the running stack as JSON (exit 1 when it is not running).
  *   move-user <user_id> <dc>
@@ -16,16 +17,18 @@ import { join } from 'node:path';
 import { INFRA_COMPONENTS } from './infra';
 import { readStackInfo, StackNotRunningError } from './info';
 import { ensureRsaKey, ensureSecretKey, ensureSecrets } from './keys';
-import { localTopology, stackInfo, type StackInfo } from './plan';
+import { localTopology, messagingReplicaCount, stackInfo, ternProcessNames, type StackInfo } from './plan';
 import { REPO_ROOT, paths } from './paths';
 import { runningPid, stop } from './processes';
-import { TERN_PROCESSES, buildIfStale, migrateAll, startServices, stopServices } from './tern';
+import { buildIfStale, migrateAll, startServices, stopServices } from './tern';
 
 const say = (line: string) => process.stderr.write(`stack: ${line}\n`);
 const seconds = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
 
 async function up(): Promise<void> {
   const started = Date.now();
+  // Read first: a wrong value stops the command before anything starts.
+  const replicas = messagingReplicaCount(process.env);
   for (const dir of [paths.data, paths.logs, paths.run, paths.config]) mkdirSync(dir, { recursive: true });
   const secrets = ensureSecrets(paths.secrets);
   const rsaPublicKey = ensureRsaKey(paths.rsaKey);
@@ -42,18 +45,23 @@ async function up(): Promise<void> {
   say(`infrastructure ready (${seconds(started)}); applying migrations`);
   await migrateAll(secrets, files);
   say(`migrations applied (${seconds(started)}); starting services`);
-  await startServices(secrets, files);
+  await startServices(secrets, files, replicas);
 
-  const info = stackInfo(secrets, rsaPublicKey, {
-    topology: paths.topology,
-    fileReferenceKey: paths.fileReferenceKey,
-    repoRoot: REPO_ROOT,
-    logs: paths.logs,
-  });
+  const info = stackInfo(
+    secrets,
+    rsaPublicKey,
+    {
+      topology: paths.topology,
+      fileReferenceKey: paths.fileReferenceKey,
+      repoRoot: REPO_ROOT,
+      logs: paths.logs,
+    },
+    replicas,
+  );
   writeFileSync(paths.info, `${JSON.stringify(info, null, 2)}\n`);
   process.stdout.write(table(info));
   say(
-    `up in ${seconds(started)}: 3 DCs, every health check SERVING. \`npm run stack:info\` prints this as JSON; \`npm run stack:down\` stops it.`,
+    `up in ${seconds(started)}: 3 DCs, ${replicas} messaging replica${replicas === 1 ? '' : 's'} each, every health check SERVING. \`npm run stack:info\` prints this as JSON; \`npm run stack:down\` stops it.`,
   );
 }
 
@@ -67,10 +75,13 @@ async function down(): Promise<void> {
 }
 
 function info(): void {
-  const stale = [...TERN_PROCESSES, ...INFRA_COMPONENTS.map((c) => c.name)].filter(
+  const current = readStackInfo();
+  // The processes the stack was started with (its replica count), not what this shell would ask
+  // for; a description written before replicas existed lists none: the one-replica shape then.
+  const tern = current.processes ?? ternProcessNames(1);
+  const stale = [...tern, ...INFRA_COMPONENTS.map((c) => c.name)].filter(
     (name) => runningPid(name) === undefined,
   );
-  const current = readStackInfo();
   if (stale.length > 0)
     throw new StackNotRunningError(
       `the local stack is not fully running (stopped: ${stale.join(', ')}); start it with \`npm run stack\``,
@@ -93,12 +104,18 @@ function table(s: StackInfo): string {
       dc.services.media,
       dc.services.gateway,
     ]);
+  const replicas = s.dcs
+    .filter((dc) => dc.messagingBalancer)
+    .map((dc) => `dc${dc.id} ${dc.messagingReplicas.map((r) => r.address).join(', ')}`);
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ');
   return [
     '',
     ...rows.map(line),
     '',
+    ...(replicas.length > 0
+      ? [`Messaging      replicas behind each DC's messaging address: ${replicas.join('; ')}`]
+      : []),
     `Jaeger UI      ${s.jaegerQueryUrl}`,
     `NATS           ${s.natsUrl}`,
     `Cassandra      ${s.cassandra.contactPoints.join(',')}  (keyspaces ${s.cassandra.keyspacePrefix}_global, ${s.cassandra.keyspacePrefix}_dc1..3)`,

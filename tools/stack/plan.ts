@@ -30,6 +30,8 @@ export const METRICS_PORTS: Record<ServiceName, number> = {
 };
 export const GATEWAY_TCP_PORT = 443;
 export const GATEWAY_WS_PORT = 8443;
+/** Where each local auth service serves its development login codes (TERN_AUTH_DEV_CODES_LISTEN). */
+export const AUTH_DEV_CODES_PORT = 9480;
 
 /**
  * What a service uses when the variable is unset: the stack leaves such settings unset, so its
@@ -125,6 +127,134 @@ export function localTopology(): TopologyDocument {
   };
 }
 
+/**
+ * How many messaging replicas each local DC runs: the environment variable `npm run stack` reads.
+ * Several replicas share a DC's boxes through shard leases
+ * (docs/decisions/0017-one-writer-per-box.md), so the stack runs several by default to exercise
+ * the hand-off between them; 1 gives the plain shape of one process on the topology address.
+ */
+export const MESSAGING_REPLICAS_VARIABLE = 'TERN_STACK_MESSAGING_REPLICAS';
+export const DEFAULT_MESSAGING_REPLICAS = 2;
+/**
+ * At most this many: replica ports step by 10 from the service's own (below), and the ninth
+ * replica's metrics port would come within reach of the push webhook's (9490).
+ */
+export const MAX_MESSAGING_REPLICAS = 8;
+/** Replica k listens on the replica bases plus k × this: 30062, 30072, … and 29412, 29422, … */
+const REPLICA_PORT_STEP = 10;
+/**
+ * Replica k listens on REPLICA_GRPC_BASE + 10k (metrics REPLICA_METRICS_BASE + 10k): below Linux's
+ * ephemeral range (32768-60999), where an outgoing connection of another process (to NATS, say)
+ * can hold the same loopback port in TIME-WAIT and make the replica's bind fail with EADDRINUSE.
+ */
+const REPLICA_GRPC_BASE = 30_052;
+const REPLICA_METRICS_BASE = 29_402;
+
+/**
+ * The replica count `env` asks for (MESSAGING_REPLICAS_VARIABLE; default 2). Takes the
+ * environment as an argument so that the plan stays a function of its inputs; throws, naming the
+ * variable, on anything but a whole number from 1 to MAX_MESSAGING_REPLICAS.
+ */
+export function messagingReplicaCount(env: Readonly<Record<string, string | undefined>>): number {
+  const raw = env[MESSAGING_REPLICAS_VARIABLE]?.trim();
+  if (raw === undefined || raw === '') return DEFAULT_MESSAGING_REPLICAS;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n < 1 || n > MAX_MESSAGING_REPLICAS)
+    throw new Error(
+      `${MESSAGING_REPLICAS_VARIABLE}=${JSON.stringify(raw)}: expected a whole number from 1 to ${MAX_MESSAGING_REPLICAS}`,
+    );
+  return n;
+}
+
+/** Pid-file and log-file name of a service's process in DC `dc` (one replica: the only one). */
+export const serviceProcessName = (dc: number, service: ServiceName) => `dc${dc}-${service}`;
+
+/** One messaging process of a local DC. */
+export interface MessagingReplica {
+  /** Its pid file (`.stack/run/<name>.pid`) and log file (`.stack/logs/<name>.log`). */
+  name: string;
+  /**
+   * Its own gRPC address (host:port): where it listens, where the DC's balancer sends connections
+   * and where the other replicas pass on calls about the boxes it owns.
+   */
+  address: string;
+  /** Its Prometheus /metrics address. */
+  metricsAddress: string;
+}
+
+/**
+ * The messaging replicas of DC `dc` when the stack runs `count` per DC. With one, it is today's
+ * single process on the topology address (127.0.0.n:50052, metrics 9402). With more, replica k is
+ * `dc<n>-messaging-<k>` on ports 30052 + 10k and 29402 + 10k, and the DC's balancer
+ * (messagingBalancer) holds the topology address. Tests should take the running stack's replicas
+ * from stack:info (`dcs[].messagingReplicas`), which records the count the stack was started with.
+ */
+export function messagingReplicas(dc: number, count: number): MessagingReplica[] {
+  if (count <= 1)
+    return [
+      {
+        name: serviceProcessName(dc, 'messaging'),
+        address: `${dcHost(dc)}:${GRPC_PORTS.messaging}`,
+        metricsAddress: `${dcHost(dc)}:${METRICS_PORTS.messaging}`,
+      },
+    ];
+  return Array.from({ length: count }, (_, i) => {
+    const k = i + 1;
+    return {
+      name: `${serviceProcessName(dc, 'messaging')}-${k}`,
+      address: `${dcHost(dc)}:${REPLICA_GRPC_BASE + REPLICA_PORT_STEP * k}`,
+      metricsAddress: `${dcHost(dc)}:${REPLICA_METRICS_BASE + REPLICA_PORT_STEP * k}`,
+    };
+  });
+}
+
+/**
+ * The TCP balancer in front of DC `dc`'s messaging replicas (tools/stack/balancer.ts), or
+ * undefined with a single replica. It plays the Kubernetes Service's part: callers keep dialing
+ * the DC's one messaging address from the topology, and each connection lands on a live replica.
+ */
+export interface MessagingBalancer {
+  name: string;
+  /** The topology's messaging address of the DC. */
+  listen: string;
+  /** The replicas' own addresses, in round-robin order. */
+  backends: string[];
+}
+
+/** The balancer of DC `dc` when the stack runs `count` messaging replicas per DC. */
+export function messagingBalancer(dc: number, count: number): MessagingBalancer | undefined {
+  if (count <= 1) return undefined;
+  return {
+    name: `${serviceProcessName(dc, 'messaging')}-balancer`,
+    listen: `${dcHost(dc)}:${GRPC_PORTS.messaging}`,
+    backends: messagingReplicas(dc, count).map((r) => r.address),
+  };
+}
+
+/**
+ * Every Tern-side process of the stack (services, messaging replicas, balancers) by pid-file name,
+ * DC by DC, when it runs `count` messaging replicas per DC.
+ */
+export function ternProcessNames(count: number): string[] {
+  return DC_IDS.flatMap((dc) => [
+    ...SERVICE_NAMES.flatMap((s) =>
+      s === 'messaging' ? messagingReplicas(dc, count).map((r) => r.name) : [serviceProcessName(dc, s)],
+    ),
+    ...(messagingBalancer(dc, count) ? [messagingBalancer(dc, count)!.name] : []),
+  ]);
+}
+
+/**
+ * The Tern-side process names of every replica count the stack can run: what `stack:down` stops,
+ * and what `stack` stops before starting another count's processes on the same ports.
+ */
+export function everyTernProcessName(): string[] {
+  const names = new Set<string>();
+  for (let count = 1; count <= MAX_MESSAGING_REPLICAS; count++)
+    for (const name of ternProcessNames(count)) names.add(name);
+  return [...names];
+}
+
 /** Secrets generated once per clone and kept in .stack/secrets.json. */
 export interface LocalSecrets {
   minio: { accessKey: string; secretKey: string };
@@ -141,13 +271,15 @@ export interface StackFiles {
 /**
  * The environment of one Tern process (a service, or `migrate`) of DC `dc`: only settings its
  * command reads (plan.test.ts checks them against the specs, tools/config/specs.ts); settings left
- * unset take the services' defaults (docs/configuration.md).
+ * unset take the services' defaults (docs/configuration.md). A messaging process is given its
+ * `replica` (messagingReplicas): its own listen addresses when the DC runs several.
  */
 export function processEnv(
   dc: number,
   command: ServiceName | 'migrate',
   secrets: LocalSecrets,
   files: StackFiles,
+  replica?: MessagingReplica,
 ): Record<string, string> {
   const env: Record<string, string> = {
     TERN_DC_ID: String(dc),
@@ -177,11 +309,18 @@ export function processEnv(
     env.TERN_METRICS_LISTEN = `${dcHost(dc)}:${METRICS_PORTS[command]}`;
   }
   if (command === 'auth') {
-    env.TERN_AUTH_DEV_CODES_LISTEN = `${dcHost(dc)}:9480`;
+    env.TERN_AUTH_DEV_CODES_LISTEN = `${dcHost(dc)}:${AUTH_DEV_CODES_PORT}`;
     env.TERN_AUTH_PLACEMENT = LOCAL_PLACEMENT.map((p) => `${p.cidr}=${p.dc}`).join(',');
     env.TERN_AUTH_CODE_TTL_SECONDS = String(LOCAL_CODE_TTL_SECONDS);
   }
   if (command === 'messaging') {
+    // A replica of several listens on its own address and tells the shard-lease table where it
+    // is; the single replica keeps the topology address, which is also the setting's default.
+    if (replica && replica.address !== env.TERN_GRPC_LISTEN) {
+      env.TERN_GRPC_LISTEN = replica.address;
+      env.TERN_METRICS_LISTEN = replica.metricsAddress;
+      env.TERN_MESSAGING_REPLICA_ADDRESS = replica.address;
+    }
     env.TERN_PUSH_PROVIDERS = 'webhook';
     env.TERN_PUSH_WEBHOOK_URL = `http://${LOCAL_PUSH_WEBHOOK.host}:${LOCAL_PUSH_WEBHOOK.port}${LOCAL_PUSH_WEBHOOK.path}`;
     env.TERN_PUSH_TIMEOUT_MS = '2000';
@@ -206,9 +345,20 @@ export interface StackInfo {
     host: string;
     tcpPort: number;
     wsPort: number;
+    /** The topology's addresses: messaging's is its balancer's when the DC runs several replicas. */
     services: Record<ServiceName, string>;
+    /** Messaging's is its first replica's (every replica's is in messagingReplicas). */
     metrics: Record<ServiceName, string>;
+    /** The DC's messaging processes, one or more, each with its own address. */
+    messagingReplicas: MessagingReplica[];
+    /** The balancer on the topology's messaging address, with more than one replica. */
+    messagingBalancer?: MessagingBalancer;
   }>;
+  /**
+   * Every Tern-side process (services, messaging replicas, balancers) by its pid-file name
+   * (`.stack/run/<name>.pid`): what stack:info checks is running.
+   */
+  processes: string[];
   testMode: boolean;
   rsaPublicKey: string;
   jaegerQueryUrl: string;
@@ -222,23 +372,35 @@ export interface StackInfo {
   logs: string;
 }
 
+/** The stack's description, for `count` messaging replicas per DC. */
 export function stackInfo(
   secrets: LocalSecrets,
   rsaPublicKey: string,
   dirs: { topology: string; repoRoot: string; logs: string; fileReferenceKey: string },
+  count: number,
 ): StackInfo {
   const topo = localTopology();
   return {
-    dcs: topo.dcs.map((dc) => ({
-      id: dc.id,
-      host: dc.gateway.host,
-      tcpPort: dc.gateway.tcpPort,
-      wsPort: dc.gateway.wsPort,
-      services: dc.services,
-      metrics: Object.fromEntries(
-        SERVICE_NAMES.map((s) => [s, `${dcHost(dc.id)}:${METRICS_PORTS[s]}`]),
-      ) as Record<ServiceName, string>,
-    })),
+    dcs: topo.dcs.map((dc) => {
+      const replicas = messagingReplicas(dc.id, count);
+      const balancer = messagingBalancer(dc.id, count);
+      return {
+        id: dc.id,
+        host: dc.gateway.host,
+        tcpPort: dc.gateway.tcpPort,
+        wsPort: dc.gateway.wsPort,
+        services: dc.services,
+        metrics: {
+          ...(Object.fromEntries(
+            SERVICE_NAMES.map((s) => [s, `${dcHost(dc.id)}:${METRICS_PORTS[s]}`]),
+          ) as Record<ServiceName, string>),
+          messaging: replicas[0]!.metricsAddress,
+        },
+        messagingReplicas: replicas,
+        ...(balancer ? { messagingBalancer: balancer } : {}),
+      };
+    }),
+    processes: ternProcessNames(count),
     testMode: topo.testMode,
     rsaPublicKey,
     jaegerQueryUrl: jaegerQueryUrl(),

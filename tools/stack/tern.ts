@@ -1,7 +1,8 @@
 /**
  * Tern's own processes in the local stack: build when the sources changed, apply migrations for
- * every DC, then one process per service per DC (docs/decisions/0004-process-model.md), each
- * waited on until its gRPC health check reports SERVING.
+ * every DC, then one process per service per DC (docs/decisions/0004-process-model.md) — or, for
+ * messaging, one per replica and a TCP balancer on the DC's messaging address (balancer.ts) —
+ * each waited on until its gRPC health check reports SERVING.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -10,17 +11,19 @@ import { credentials, makeClientConstructor, type ServiceError } from '@grpc/grp
 import { SERVICE_NAMES, type ServiceName } from '../../services/shared/src/config/topology';
 import { healthServiceDefinition } from '../../services/shared/src/health/health';
 import { run } from './exec';
-import { DC_IDS, GRPC_PORTS, dcHost, processEnv, type LocalSecrets, type StackFiles } from './plan';
+import {
+  DC_IDS,
+  everyTernProcessName,
+  messagingBalancer,
+  messagingReplicas,
+  processEnv,
+  serviceProcessName,
+  type LocalSecrets,
+  type StackFiles,
+} from './plan';
 import { REPO_ROOT, paths } from './paths';
-import { runningPid, startDetached, stop } from './processes';
+import { runningPid, startDetached, stop, type ProcessSpec } from './processes';
 import { waitUntil } from './wait';
-
-export const serviceProcessName = (dc: number, service: ServiceName) => `dc${dc}-${service}`;
-
-/** Every Tern process name of the stack (DC by DC; stopServices stops them all at once). */
-export const TERN_PROCESSES: readonly string[] = DC_IDS.flatMap((dc) =>
-  SERVICE_NAMES.map((s) => serviceProcessName(dc, s)),
-);
 
 function newestMtime(dir: string, accept: (file: string) => boolean): number {
   let newest = 0;
@@ -68,41 +71,111 @@ function fingerprint(env: Record<string, string>): string {
 
 const fingerprintFile = (name: string) => join(paths.run, `${name}.fingerprint`);
 
-/** Starts (or reuses) every service of every DC and waits for all of them to be SERVING. */
-export async function startServices(secrets: LocalSecrets, files: StackFiles): Promise<void> {
-  const starts: Array<Promise<void>> = [];
+/**
+ * The balancer runs from its TypeScript source through tsx (a dev dependency the stack already
+ * needs) rather than from dist/: `buildIfStale` rebuilds only for changes under services/ and
+ * proto/, so a compiled balancer could lag behind its source, and it is tooling, not product.
+ */
+const BALANCER_SOURCE = join(REPO_ROOT, 'tools', 'stack', 'balancer.ts');
+
+/** One Tern-side process to run: how to start it, what it was started from, where it answers. */
+interface Planned {
+  spec: ProcessSpec;
+  print: string;
+  /** Its gRPC address: waited on until its health check reports SERVING. */
+  address: string;
+  what: string;
+  /** A balancer: checked once its replicas serve (its check lands on one of them). */
+  fronts: boolean;
+}
+
+/** Every Tern-side process of the stack when it runs `count` messaging replicas per DC. */
+function planned(secrets: LocalSecrets, files: StackFiles, count: number): Planned[] {
+  const out: Planned[] = [];
+  const service = (dc: number, svc: ServiceName, name: string, env: Record<string, string>) => {
+    out.push({
+      spec: {
+        name,
+        command: process.execPath,
+        args: [paths.mainJs, svc],
+        env: { PATH: process.env.PATH, ...env },
+        cwd: REPO_ROOT,
+      },
+      print: fingerprint(env),
+      address: env.TERN_GRPC_LISTEN!,
+      what: `dc${dc} ${svc} (${name})`,
+      fronts: false,
+    });
+  };
   for (const dc of DC_IDS) {
-    for (const service of SERVICE_NAMES) {
-      const name = serviceProcessName(dc, service);
-      const env = processEnv(dc, service, secrets, files);
-      const print = fingerprint(env);
-      const current = existsSync(fingerprintFile(name)) ? readFileSync(fingerprintFile(name), 'utf8') : '';
-      starts.push(
-        (async () => {
-          if (runningPid(name) !== undefined && current === print) return;
-          await stop(name, 15_000);
-          startDetached({
-            name,
-            command: process.execPath,
-            args: [paths.mainJs, service],
-            env: { PATH: process.env.PATH, ...env },
-            cwd: REPO_ROOT,
-          });
-          writeFileSync(fingerprintFile(name), print);
-        })(),
-      );
+    for (const svc of SERVICE_NAMES) {
+      if (svc !== 'messaging') {
+        service(dc, svc, serviceProcessName(dc, svc), processEnv(dc, svc, secrets, files));
+        continue;
+      }
+      for (const replica of messagingReplicas(dc, count))
+        service(dc, svc, replica.name, processEnv(dc, svc, secrets, files, replica));
+      const balancer = messagingBalancer(dc, count);
+      if (!balancer) continue;
+      const args = ['--import', 'tsx', BALANCER_SOURCE, balancer.listen, ...balancer.backends];
+      out.push({
+        spec: {
+          name: balancer.name,
+          command: process.execPath,
+          args,
+          env: { PATH: process.env.PATH },
+          cwd: REPO_ROOT,
+        },
+        print: createHash('sha256')
+          .update(JSON.stringify({ source: readFileSync(BALANCER_SOURCE, 'utf8'), args }))
+          .digest('hex'),
+        address: balancer.listen,
+        what: `dc${dc} messaging balancer (${balancer.name})`,
+        fronts: true,
+      });
     }
   }
-  await Promise.all(starts);
-  await Promise.all(DC_IDS.flatMap((dc) => SERVICE_NAMES.map((s) => waitServing(dc, s))));
+  return out;
+}
+
+/**
+ * Starts (or reuses) every service of every DC, with `count` messaging replicas per DC, and waits
+ * for all of them to be SERVING: each replica on its own address, and each balancer (whose check
+ * lands on one of its replicas).
+ */
+export async function startServices(secrets: LocalSecrets, files: StackFiles, count: number): Promise<void> {
+  const plan = planned(secrets, files, count);
+  // Another replica count's processes hold ports this one needs (one messaging process on the
+  // topology address, or a balancer there): they go first.
+  const wanted = new Set(plan.map((p) => p.spec.name));
+  await Promise.all(
+    everyTernProcessName()
+      .filter((n) => !wanted.has(n))
+      .map((n) => stop(n, 15_000)),
+  );
+  await Promise.all(
+    plan.map(async (p) => {
+      const file = fingerprintFile(p.spec.name);
+      const current = existsSync(file) ? readFileSync(file, 'utf8') : '';
+      if (runningPid(p.spec.name) !== undefined && current === p.print) return;
+      await stop(p.spec.name, 15_000);
+      startDetached(p.spec);
+      writeFileSync(file, p.print);
+    }),
+  );
+  const wait = (p: Planned) => waitServing(p.what, p.address, p.spec.name);
+  await Promise.all(plan.filter((p) => !p.fronts).map(wait));
+  // Checked only now: a health client that met a balancer with no replica up yet would back off
+  // (gRPC reconnects after 1 s, 1.6 s, 2.6 s, …) and find it serving late.
+  await Promise.all(plan.filter((p) => p.fronts).map(wait));
 }
 
 const HealthClient = makeClientConstructor(healthServiceDefinition, 'grpc.health.v1.Health');
 // grpc-health-check loads its proto with enums as strings.
 const SERVING = 'SERVING';
 
-function waitServing(dc: number, service: ServiceName): Promise<void> {
-  const address = `${dcHost(dc)}:${GRPC_PORTS[service]}`;
+/** Waits until the gRPC health check at `address` reports SERVING, or process `owner` died. */
+function waitServing(what: string, address: string, owner: string): Promise<void> {
   const client = new HealthClient(address, credentials.createInsecure());
   const check = () =>
     new Promise<boolean>((resolve, reject) => {
@@ -119,13 +192,15 @@ function waitServing(dc: number, service: ServiceName): Promise<void> {
         err ? reject(err) : resolve(res?.status === SERVING),
       );
     });
-  return waitUntil(`dc${dc} ${service} health (${address})`, check, {
-    timeoutMs: 120_000,
-    owner: serviceProcessName(dc, service),
-  }).finally(() => client.close());
+  return waitUntil(`${what} health (${address})`, check, { timeoutMs: 120_000, owner }).finally(() =>
+    client.close(),
+  );
 }
 
-/** Stops every Tern process (SIGTERM, each drains within its shutdown bound). */
+/**
+ * Stops every Tern-side process, whatever replica count it was started with (SIGTERM, each
+ * drains within its shutdown bound).
+ */
 export async function stopServices(): Promise<void> {
-  await Promise.all(TERN_PROCESSES.map((name) => stop(name, 15_000)));
+  await Promise.all(everyTernProcessName().map((name) => stop(name, 15_000)));
 }

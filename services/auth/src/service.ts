@@ -14,6 +14,7 @@ import { profilePhotoHandlers } from './api/profile-photos';
 import { ProfilePhotoStore } from './storage/profile-photos';
 import { messagingLinks, ProfileReader } from './internal/profiles';
 import { Revoker } from './internal/revocation';
+import { DirectoryNotices } from './internal/directory-notices';
 import { AuthorizationStore } from './storage/authorizations';
 import { UsernameStore } from './storage/usernames';
 import { ExportStore } from './storage/exports';
@@ -75,6 +76,8 @@ export const authService = defineService({
       authOf,
       log: ctx.log.child({ component: 'revocation' }),
     });
+    // Every DC's messaging caches directory entries and profiles; changes made here are announced.
+    const notices = new DirectoryNotices(ctx.dcId, ctx.bus);
     const keyHandlers = authKeyHandlers(keys);
     const login = loginHandlers({
       dcId: ctx.dcId,
@@ -85,6 +88,7 @@ export const authService = defineService({
       delivery,
       placement: new Placement(s.TERN_AUTH_PLACEMENT),
       codesPerHour: s.TERN_AUTH_CODES_PER_HOUR,
+      notices,
     });
     const exported = exportHandlers({
       dcId: ctx.dcId,
@@ -104,6 +108,7 @@ export const authService = defineService({
       authOf,
       messagingOf,
       log: ctx.log.child({ component: 'move' }),
+      notices,
     });
     const profile = profileHandlers({
       dcId: ctx.dcId,
@@ -111,6 +116,7 @@ export const authService = defineService({
       directory,
       usernames: new UsernameStore(db.global),
       reader,
+      notices,
     });
     const photos = profilePhotoHandlers({
       dcId: ctx.dcId,
@@ -121,6 +127,7 @@ export const authService = defineService({
       authOf,
       mediaOf,
       log: ctx.log.child({ component: 'profile-photos' }),
+      notices,
     });
     // Every RPC of proto/tern/auth/v1/auth.proto, each named once (the type checks none is missing).
     return {

@@ -8,7 +8,23 @@
  * that names every RPC of tern.messaging.v1.MessagingService once (checked against the generated
  * definition: a missing or misspelt RPC, or a wrong request or response type, does not compile).
  */
-import { createClient, DcClients, defineService, type AsyncImplOf } from '../../shared/src';
+import {
+  addressOf,
+  createClient,
+  DcClients,
+  defineService,
+  optionalHostPort,
+  type AsyncImplOf,
+  type HostPort,
+  type SpecOf,
+  unary,
+} from '../../shared/src';
+import {
+  announceContactsChanged,
+  DirectoryCache,
+  ProfileCache,
+  subscribeInvalidations,
+} from './internal/directory-cache';
 import { AuthServiceClient } from '../../shared/src/gen/tern/auth/v1/auth';
 import { MediaServiceClient } from '../../shared/src/gen/tern/media/v1/media';
 import {
@@ -30,38 +46,87 @@ import { syncHandlers } from './api/sync';
 import { Outbox } from './consumers/outbox';
 import { UpdatePublisher } from './producers/updates';
 import { notifyHandlers } from './api/notify';
-import { buildProviders, pushSpec, verifyPushSettings } from './consumers/push-providers';
+import { buildProviders, pushSpec, verifyPushSettings, type PushSettings } from './consumers/push-providers';
 import { startPushWorker } from './consumers/push';
 import { PushPublisher } from './producers/push';
 import { Devices, NotifySettings } from './storage/devices';
 import { Boxes } from './storage/boxes';
 import { Dialogs } from './storage/dialogs';
 import { UpdateLog } from './storage/update-log';
+import { BoxWriter } from './storage/box-writer';
+import { BoxOwnership, shardOf } from './ownership';
+import { deliveryRouter, ReplicaClients, routeToOwners } from './api/routing';
 import { boxTransferHandlers } from './api/box-transfer';
 import { BoxTransfer } from './storage/transfer';
+
+interface ReplicaSettings {
+  TERN_MESSAGING_REPLICA_ADDRESS: HostPort | undefined;
+}
+
+const replicaSpec: SpecOf<ReplicaSettings> = {
+  TERN_MESSAGING_REPLICA_ADDRESS: optionalHostPort({
+    describe:
+      "this replica's own gRPC address (host:port) that the DC's other messaging replicas pass calls on to; default the DC's messaging address (one replica)",
+  }),
+};
+
+const messagingSpec: SpecOf<PushSettings & ReplicaSettings> = { ...pushSpec, ...replicaSpec };
 
 export const messagingService = defineService({
   name: 'messaging',
   grpc: { fullName: 'tern.messaging.v1.MessagingService', definition: MessagingServiceService },
   needs: { cassandra: true, nats: true },
-  settings: pushSpec,
+  settings: messagingSpec,
   verify: verifyPushSettings,
   async start(ctx) {
     const pushProviders = buildProviders(ctx.settings);
     const db = ctx.cassandra.dc;
     const log = new UpdateLog(db);
+    // One writer per box: this replica writes the boxes whose shard lease it holds, and passes
+    // calls about the others on to their owners (docs/decisions/0017-one-writer-per-box.md).
+    const ownership: BoxOwnership = new BoxOwnership({
+      js: ctx.bus.js,
+      dcId: ctx.dcId,
+      selfAddress: addressOf(ctx.settings.TERN_MESSAGING_REPLICA_ADDRESS ?? ctx.dc.services.messaging),
+      log: ctx.log.child({ component: 'ownership' }),
+      hooks: {
+        drain: (shard) => writer.drain((u) => shardOf(u) === shard),
+        onLost: (shard) => writer.dropWhere((u) => shardOf(u) === shard),
+      },
+    });
+    const writer = new BoxWriter(db, log, (userId) => {
+      const route = ownership.route(userId);
+      return route.kind === 'here' ? route.fence : undefined;
+    });
+    const replicas = new ReplicaClients();
     const auth = createClient(AuthServiceClient, ctx.dc.services.auth);
     const authOf = new DcClients(AuthServiceClient, ctx.topology, 'auth');
     const messagingOf = new DcClients(MessagingServiceClient, ctx.topology, 'messaging');
     const media = createClient(MediaServiceClient, ctx.dc.services.media);
     const mediaOf = new DcClients(MediaServiceClient, ctx.topology, 'media');
     ctx.lifecycle.onShutdown('clients', () => {
+      replicas.close();
       auth.close();
       media.close();
       mediaOf.close();
       authOf.close();
       messagingOf.close();
     });
+    // The directory and profiles as this DC last read them, forgotten on directory notices from
+    // any DC and after short lifetimes: a steady-state send asks auth nothing.
+    const directory = new DirectoryCache(
+      async (ids) => (await unary(auth.lookupUserDc.bind(auth), { userIds: ids })).entries,
+    );
+    const profiles = new ProfileCache(
+      (ids) => directory.homes(ids),
+      async (dc, viewer, ids) => {
+        const dcAuth = authOf.forDc(dc);
+        const res = await unary(dcAuth.getProfiles.bind(dcAuth), { viewerId: viewer, userIds: ids });
+        return res.profiles.flatMap((p) => (p.user ? [p.user] : []));
+      },
+    );
+    const caches = { directory, profiles };
+    subscribeInvalidations(ctx.bus, caches, ctx.log.child({ component: 'directory-cache' }));
     const outbox = new Outbox({
       dcId: ctx.dcId,
       dcIds: ctx.topology.dcs.map((dc) => dc.id),
@@ -77,12 +142,16 @@ export const messagingService = defineService({
       chatDirectory: chatReads,
       dcId: ctx.dcId,
       log,
-      boxes: new Boxes(db, log),
-      dialogs: new Dialogs(db),
+      writer,
+      boxes: new Boxes(db, writer),
+      dialogs: new Dialogs(db, writer),
       publisher: new UpdatePublisher(ctx.dcId, ctx.bus, ctx.log.child({ component: 'updates' })),
       auth,
+      directory,
+      profiles,
       authOf,
       messagingOf,
+      onOtherReplica: deliveryRouter(ownership, replicas),
       push:
         pushProviders.length > 0
           ? new PushPublisher(ctx.dcId, ctx.bus, ctx.log.child({ component: 'push' }))
@@ -126,10 +195,19 @@ export const messagingService = defineService({
     const edits = editHandlers(core);
     const typing = typingHandlers(core);
     const transfer = boxTransferHandlers(core, new BoxTransfer(db, log));
-    const contacts = contactHandlers(core, new ContactStore(db), ctx.log.child({ component: 'contacts' }));
+    const contacts = contactHandlers(
+      core,
+      new ContactStore(db),
+      ctx.log.child({ component: 'contacts' }),
+      (owner, ids) => announceContactsChanged(ctx.bus, ctx.dcId, owner, ids, caches),
+    );
     const groups = chats.handlers;
 
-    return {
+    // Last: leases are taken once everything that writes is built; released first on shutdown.
+    await ownership.start();
+    ctx.lifecycle.onShutdown('box ownership', () => ownership.stop());
+
+    const impl = {
       // Messages
       sendMessage: (req, call) => privates.sendMessage(req, call),
       forwardMessages: (req, call) => privates.forwardMessages(req, call),
@@ -173,5 +251,6 @@ export const messagingService = defineService({
       exportBox: (req, call) => transfer.exportBox(req, call),
       deleteBox: (req, call) => transfer.deleteBox(req, call),
     } satisfies AsyncImplOf<typeof MessagingServiceService>;
+    return routeToOwners(MessagingServiceService, impl, ownership, replicas);
   },
 });

@@ -12,6 +12,7 @@ import { errors, type AsyncService } from '../../../shared/src';
 import type { AuthServiceServer } from '../../../shared/src/gen/tern/auth/v1/auth';
 import { SentCode_Type } from '../../../shared/src/gen/tern/auth/v1/auth';
 import type { CodeDelivery } from '../internal/code-delivery';
+import type { DirectoryNotices } from '../internal/directory-notices';
 import { normalizePhone, testNumberCode, testNumberDc } from '../internal/phone';
 import type { Placement } from '../internal/placement';
 import type { Directory } from '../storage/directory';
@@ -30,6 +31,8 @@ export interface LoginDeps {
   placement: Placement;
   /** Codes (sendCode + resendCode) one number may be sent per hour. */
   codesPerHour: number;
+  /** Tells every DC's messaging that a user appeared in (or left) the directory. */
+  notices?: DirectoryNotices;
 }
 
 /** How long a code is valid, and how many wrong tries it survives. */
@@ -205,9 +208,11 @@ export function loginHandlers(d: LoginDeps): Handlers {
       if (holder !== userId) {
         await d.store.deleteProfile(userId);
         await d.directory.releaseId(userId);
+        d.notices?.home(userId);
         await d.store.deleteCode(code.hash);
         throw errors.badRequest('PHONE_NUMBER_OCCUPIED'); // the number went to someone else meanwhile
       }
+      d.notices?.home(userId);
       // The code is kept until it expires (bound to this auth key and to this account): a retry
       // whose first answer was lost gets the same account again.
       const entry = { userId };

@@ -4,7 +4,9 @@
  *
  *   1. freeze:  the directory records the move (users_by_id.moving_to, one move at a time) and the
  *               profile row here refuses writes (users.moving_to; writes check it in the same
- *               lightweight transaction, so none can land after the copy);
+ *               lightweight transaction, so none can land after the copy); the fence is
+ *               announced to every DC's messaging (which caches directory entries) and the move
+ *               waits out the cache lifetime, so no box write can pass a stale entry after this;
  *   2. copy:    the target DC stores the account data (ImportUserData, with the profile photo
  *               list; the photos stay in the DCs their ids name; idempotent), then the
  *               target's messaging service copies the user's box from this DC's (ImportBox,
@@ -18,9 +20,11 @@
  * target (this DC answers USER_MIGRATE_X, its stale copy is never served). Auth keys stay where
  * they are: keys never leave their DC, and a client moves its login with export/import.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { errors, unary, type AsyncService, type DcClients, type Logger } from '../../../shared/src';
 import type { AuthServiceClient, AuthServiceServer } from '../../../shared/src/gen/tern/auth/v1/auth';
 import type { MessagingServiceClient } from '../../../shared/src/gen/tern/messaging/v1/messaging';
+import { MOVE_FENCE_WAIT_MS, type DirectoryNotices } from '../internal/directory-notices';
 import type { Directory } from '../storage/directory';
 import type { LoginStore } from '../storage/login';
 import { currentPhotoOf } from '../internal/profile-photos';
@@ -37,6 +41,10 @@ export interface MoveDeps {
   /** Messaging of every DC: the target's copies the box (ImportBox), this DC's deletes it. */
   messagingOf: DcClients<MessagingServiceClient>;
   log: Logger;
+  /** Tells every DC's messaging that the fence was set or the home switched (their caches). */
+  notices?: DirectoryNotices;
+  /** Between fence and copy (MOVE_FENCE_WAIT_MS unless a test says otherwise). */
+  fenceWaitMs?: number;
 }
 
 /**
@@ -64,6 +72,12 @@ export function moveHandlers(d: MoveDeps): Handlers {
           throw errors.badRequest('USER_MOVE_IN_PROGRESS');
         await d.login.freeze(userId, to);
         steps.push('freeze');
+        // Messaging caches directory entries: announce the fence, then outwait every cached
+        // entry read before it, so that no replica (even one that missed the notice) still
+        // writes to the box once the copy starts. Repeated on a re-run: the wait is cheap next
+        // to a copy and nothing says how long ago the earlier run set the fence.
+        d.notices?.home(userId);
+        await sleep(d.fenceWaitMs ?? MOVE_FENCE_WAIT_MS);
         log.info('move: frozen');
 
         const profile = await d.login.profile(userId);
@@ -95,6 +109,10 @@ export function moveHandlers(d: MoveDeps): Handlers {
         if (!(await d.directory.switchHome(userId, entry.phone, d.dcId, to)))
           throw errors.internal(new Error('home DC switch was not applied'));
         steps.push('switch');
+        // The fence is lifted and the home moved: caches learn it now rather than within their
+        // lifetime (until then a stale entry only answers FLOOD_WAIT, which clients and the
+        // outbox retry; nothing is written to the old box).
+        d.notices?.home(userId);
         log.info('move: home switched');
       } else if (entry.homeDc !== to) {
         throw errors.badRequest('USER_NOT_HOMED_HERE', `home is DC ${entry.homeDc}`);

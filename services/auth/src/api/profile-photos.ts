@@ -24,6 +24,7 @@ import {
 import type { AuthServiceClient, AuthServiceServer } from '../../../shared/src/gen/tern/auth/v1/auth';
 import type { Photo } from '../../../shared/src/gen/tern/common/v1/media';
 import type { MediaServiceClient } from '../../../shared/src/gen/tern/media/v1/media';
+import type { DirectoryNotices } from '../internal/directory-notices';
 import { userOf, type ProfileReader } from '../internal/profiles';
 import { currentPhotoOf, MAX_PROFILE_PHOTOS, pageOf } from '../internal/profile-photos';
 import type { Directory } from '../storage/directory';
@@ -41,6 +42,8 @@ export interface ProfilePhotoDeps {
   /** Media of every DC: this DC's makes new photos, a photo's own DC releases it. */
   mediaOf: DcClients<MediaServiceClient>;
   log: Logger;
+  /** Tells every DC's messaging to drop its cached copies of a profile whose photo changed. */
+  notices?: DirectoryNotices;
 }
 
 type Handlers = Pick<
@@ -69,7 +72,10 @@ export function profilePhotoHandlers(d: ProfilePhotoDeps): Handlers {
    */
   async function showCurrent(userId: bigint): Promise<void> {
     const rows = await d.photos.list(userId);
-    if (await d.login.setCurrentPhoto(userId, currentPhotoOf(rows))) return;
+    if (await d.login.setCurrentPhoto(userId, currentPhotoOf(rows))) {
+      d.notices?.profile(userId);
+      return;
+    }
     await ownProfileOf(d, userId);
     throw errors.floodWait(MOVE_WAIT_S);
   }

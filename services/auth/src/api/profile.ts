@@ -10,6 +10,7 @@ import type { AuthServiceServer } from '../../../shared/src/gen/tern/auth/v1/aut
 import type { InputUser } from '../../../shared/src/gen/tern/common/v1/peer';
 import type { User } from '../../../shared/src/gen/tern/common/v1/user';
 import { userOf, type ProfileReader } from '../internal/profiles';
+import type { DirectoryNotices } from '../internal/directory-notices';
 import { checkUsername, USERNAME_CLAIM_GRACE_MS } from '../internal/username';
 import type { Directory } from '../storage/directory';
 import type { LoginStore, UserProfile } from '../storage/login';
@@ -21,6 +22,8 @@ export interface ProfileDeps {
   directory: Directory;
   usernames: UsernameStore;
   reader: ProfileReader;
+  /** Tells every DC's messaging to drop its cached copies of a changed profile. */
+  notices?: DirectoryNotices;
 }
 
 type Handlers = Pick<
@@ -114,6 +117,7 @@ export function profileHandlers(d: ProfileDeps): Handlers {
       if (lastName !== undefined && lastName.length > NAME_MAX) throw errors.badRequest('LASTNAME_INVALID');
       if (req.about !== undefined && req.about.length > ABOUT_MAX) throw errors.badRequest('ABOUT_TOO_LONG');
       await writeProfile(userId, { firstName, lastName, about: req.about });
+      d.notices?.profile(userId);
       return { user: userOf(await ownProfile(userId), d.dcId, userId) };
     },
 
@@ -143,6 +147,7 @@ export function profileHandlers(d: ProfileDeps): Handlers {
         }
       }
       await writeProfile(userId, { username: wanted });
+      d.notices?.profile(userId);
       if (old && old.toLowerCase() !== wanted.toLowerCase()) await d.usernames.release(old, userId);
       return { user: userOf(await ownProfile(userId), d.dcId, userId) };
     },

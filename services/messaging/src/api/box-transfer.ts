@@ -91,7 +91,7 @@ export function boxTransferHandlers(core: BoxCore, transfer: BoxTransfer): Handl
       const page = await transfer.exportPage(req.userId, req.table, decodeCursor(req.cursor), limit);
       // Read after the rows: an importer that sees the same pts on every page of a pass knows no
       // update was appended while it read them.
-      const pts = await core.log.state(req.userId);
+      const pts = await core.pts(req.userId);
       return {
         columns: page.columns,
         rows: page.rows.map((r) => ({ values: r.values.map(encodeValue), ttl: r.ttl })),
@@ -132,7 +132,11 @@ export function boxTransferHandlers(core: BoxCore, transfer: BoxTransfer): Handl
           }
         }
         const [pts] = [...seen];
-        if (seen.size === 1 && pts !== undefined && pts === previous) return { pts, rows, passes: pass };
+        if (seen.size === 1 && pts !== undefined && pts === previous) {
+          // Written behind the box's writer: whatever it remembered of this box is stale.
+          await core.writer.forget(userId);
+          return { pts, rows, passes: pass };
+        }
         previous = seen.size === 1 ? pts : undefined;
       }
       throw errors.badRequest('USER_MOVE_BUSY', `the box changed during each of ${MAX_PASSES} copies`);
@@ -141,7 +145,9 @@ export function boxTransferHandlers(core: BoxCore, transfer: BoxTransfer): Handl
     async deleteBox(req) {
       const home = await homeOf(req.userId);
       if (home === core.dcId) throw errors.badRequest('USER_HOMED_HERE');
-      return { removed: BigInt(await transfer.deleteBox(req.userId)) };
+      const removed = BigInt(await transfer.deleteBox(req.userId));
+      await core.writer.forget(req.userId);
+      return { removed };
     },
   };
 }

@@ -104,7 +104,16 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
 
 const cleanName = (v: string): string => v.trim().slice(0, NAME_MAX);
 
-export function contactHandlers(core: BoxCore, store: ContactStore, log: Logger): Handlers {
+/**
+ * @param contactsChanged how `owner` sees `ids` changed (names, mutual contact): profile caches
+ *   of every DC forget them (internal/directory-cache.ts), this replica's at once.
+ */
+export function contactHandlers(
+  core: BoxCore,
+  store: ContactStore,
+  log: Logger,
+  contactsChanged: (owner: bigint, ids: bigint[]) => void = () => undefined,
+): Handlers {
   /** Profiles as `viewer` sees them, in GetProfiles-sized calls (a contact list can be long). */
   async function render(viewer: bigint, ids: bigint[]): Promise<User[]> {
     const parts = await Promise.all(
@@ -230,6 +239,7 @@ export function contactHandlers(core: BoxCore, store: ContactStore, log: Logger)
       const atMs = Date.now();
       await store.add(owner, [...rows.values()], atMs);
       await link(owner, [...rows.keys()], true, atMs);
+      contactsChanged(owner, [...rows.keys()]);
       const users = await render(owner, [...rows.keys()]);
       const shown = new Set(users.map((u) => u.id));
       return {
@@ -262,6 +272,7 @@ export function contactHandlers(core: BoxCore, store: ContactStore, log: Logger)
       // still clears the reverse index.
       await store.remove(owner, ids, atMs);
       await link(owner, ids, false, atMs);
+      contactsChanged(owner, ids);
       return {
         updates: {
           updates: [],

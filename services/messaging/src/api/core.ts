@@ -10,7 +10,8 @@
  */
 import { createHash } from 'node:crypto';
 import { errors, requireUser, unary, type DcClients } from '../../../shared/src';
-import type { AuthServiceClient, DirectoryEntry } from '../../../shared/src/gen/tern/auth/v1/auth';
+import type { AuthServiceClient } from '../../../shared/src/gen/tern/auth/v1/auth';
+import type { DirectoryCache, ProfileCache } from '../internal/directory-cache';
 import type { RequestContext } from '../../../shared/src/gen/tern/common/v1/context';
 import { Message } from '../../../shared/src/gen/tern/common/v1/message';
 import type { Chat } from '../../../shared/src/gen/tern/common/v1/chat';
@@ -26,6 +27,7 @@ import type { Outbox } from '../consumers/outbox';
 import type { UpdatePublisher } from '../producers/updates';
 import type { PushPublisher } from '../producers/push';
 import { NEW_MESSAGE, type BoxMessage, type Boxes } from '../storage/boxes';
+import type { BoxWriter } from '../storage/box-writer';
 import type { Dialogs } from '../storage/dialogs';
 import type { LogEntry, UpdateLog } from '../storage/update-log';
 
@@ -39,12 +41,19 @@ const MOVE_WAIT_S = 2;
 
 export interface CoreDeps {
   dcId: number;
+  /** Reads of update logs (getDifference). */
   log: UpdateLog;
+  /** Every write of a box owned here goes through it (one writer per box). */
+  writer: BoxWriter;
   boxes: Boxes;
   dialogs: Dialogs;
   publisher: UpdatePublisher;
-  /** This DC's auth service (directory, profiles). */
+  /** This DC's auth service. */
   auth: AuthServiceClient;
+  /** Where users live, cached and kept fresh by directory notices (internal/directory-cache.ts). */
+  directory: Pick<DirectoryCache, 'entry' | 'homes'>;
+  /** Profiles as viewers see them, cached the same way. */
+  profiles: Pick<ProfileCache, 'profiles'>;
   authOf: DcClients<AuthServiceClient>;
   messagingOf: DcClients<MessagingServiceClient>;
   /** Cross-DC deliveries that survive an unreachable DC (consumers/outbox.ts). */
@@ -53,6 +62,11 @@ export interface CoreDeps {
   chatDirectory: ChatDirectory;
   /** Push requests for new incoming messages; absent when the deployment has no push provider. */
   push?: PushPublisher;
+  /**
+   * A delivery to a box of this DC that another replica owns (routing.ts); absent with one
+   * replica. Returns undefined when the box is owned here.
+   */
+  onOtherReplica?: (req: DeliverToBoxRequest) => Promise<DeliverToBoxResponse | undefined>;
 }
 
 /** The operations DeliverToBox carries (the `op` oneof cases). */
@@ -135,6 +149,8 @@ export interface StoreResult {
 export interface BoxCore extends Readonly<CoreDeps> {
   /** Home DCs of users, from the directory (unknown ids are absent). */
   homes(ids: bigint[]): Promise<Map<bigint, number>>;
+  /** The current pts of `userId`'s box (from the owner's memory when it holds the box). */
+  pts(userId: bigint): Promise<number>;
   /** The caller's box lives in its home DC: USER_MIGRATE_X elsewhere. */
   ownBox(ctx: RequestContext | undefined): Promise<bigint>;
   /** Profiles of `ids` as `viewer` sees them, from each user's home DC. */
@@ -194,27 +210,9 @@ export async function lookupHomes(auth: AuthServiceClient, ids: bigint[]): Promi
 export function boxCore(d: CoreDeps): BoxCore {
   const deliveries = new Map<DeliveryOp, DeliveryHandler>();
 
-  const homes = (ids: bigint[]): Promise<Map<bigint, number>> => lookupHomes(d.auth, ids);
-
-  async function directoryEntry(userId: bigint): Promise<DirectoryEntry | undefined> {
-    const res = await unary(d.auth.lookupUserDc.bind(d.auth), { userIds: [userId] });
-    return res.entries.find((e) => e.userId === userId);
-  }
-
-  async function users(viewer: bigint, ids: bigint[]): Promise<User[]> {
-    const unique = [...new Set(ids)];
-    if (unique.length === 0) return [];
-    const byDc = new Map<number, bigint[]>();
-    for (const [id, dc] of await homes(unique)) byDc.set(dc, [...(byDc.get(dc) ?? []), id]);
-    const out = await Promise.all(
-      [...byDc].map(async ([dc, list]) => {
-        const auth = d.authOf.forDc(dc);
-        const res = await unary(auth.getProfiles.bind(auth), { viewerId: viewer, userIds: list });
-        return res.profiles.flatMap((p) => (p.user ? [p.user] : []));
-      }),
-    );
-    return out.flat();
-  }
+  const homes = (ids: bigint[]): Promise<Map<bigint, number>> => d.directory.homes(ids);
+  const directoryEntry = (userId: bigint) => d.directory.entry(userId);
+  const users = (viewer: bigint, ids: bigint[]): Promise<User[]> => d.profiles.profiles(viewer, ids);
 
   const core: BoxCore = {
     ...d,
@@ -261,13 +259,18 @@ export function boxCore(d: CoreDeps): BoxCore {
       return homes(ids.filter((id) => id !== viewer));
     },
 
+    async pts(userId) {
+      return (await d.writer.head(userId)).pts;
+    },
+
     async store(owner, m, randomId, excludeAuthKeyId, mentioned, chats = []) {
       const peer = peerKey(m.peer);
-      const stored = await d.boxes.storeNew(owner, {
+      const stored = await d.writer.storeMessage(owner, {
         peer,
         out: m.out,
         body: Buffer.from(Message.encode({ ...m, id: 0 }).finish()),
         randomId,
+        date: m.date || now(),
         ...(m.origin ? { origin: m.origin } : {}),
       });
       const message: Message = { ...m, id: stored.id, date: stored.date || m.date };
@@ -277,7 +280,7 @@ export function boxCore(d: CoreDeps): BoxCore {
         kind: { $case: 'newMessage', value: { message } },
       };
       if (!stored.duplicate) {
-        await d.dialogs.onNewMessage(owner, peer, stored.id, message.date, !m.out);
+        if (!m.out) await d.dialogs.countIncoming(owner, peer);
         await d.publisher.userUpdate(owner, update, mentioned, excludeAuthKeyId, chats);
         if (!m.out) await d.push?.incoming(owner, message, mentioned);
       }
@@ -286,7 +289,7 @@ export function boxCore(d: CoreDeps): BoxCore {
 
     async append(owner, type, kind, ptsCount, excludeAuthKeyId, mentioned) {
       const payload = Buffer.from(Update.encode({ pts: 0, ptsCount, kind }).finish());
-      const a = await d.log.appendUpdate(owner, ptsCount, type, payload);
+      const a = await d.writer.append(owner, ptsCount, type, payload);
       const update: Update = { pts: a.pts, ptsCount: a.ptsCount, kind };
       await d.publisher.userUpdate(owner, update, mentioned, excludeAuthKeyId);
       return update;
@@ -297,7 +300,7 @@ export function boxCore(d: CoreDeps): BoxCore {
     },
 
     async deliver(req, toDc) {
-      if (toDc === d.dcId) return core.deliverHere(req);
+      if (toDc === d.dcId) return (await d.onOtherReplica?.(req)) ?? core.deliverHere(req);
       return d.outbox.deliver(req, toDc);
     },
 

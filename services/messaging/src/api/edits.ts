@@ -210,7 +210,7 @@ export function editHandlers(core: BoxCore): Handlers {
       if (req.ids.length > DELETE_MAX) throw errors.badRequest('MESSAGE_IDS_TOO_MUCH');
       const copies = await core.boxes.get(owner, [...new Set(req.ids)]);
       const mine = await applyDelete(owner, copies, req.context!.authKeyId);
-      if (!mine) return { affected: { pts: await core.log.state(owner), ptsCount: 0 } };
+      if (!mine) return { affected: { pts: await core.pts(owner), ptsCount: 0 } };
       if (req.revoke) {
         const byDialog = new Map<string, MessageOrigin[]>();
         for (const c of copies) {

@@ -239,7 +239,7 @@ export function historyHandlers(core: BoxCore): Handlers {
       }
       const [r, pts, unread] = await Promise.all([
         dialogsOf(viewer, list),
-        core.log.state(viewer),
+        core.pts(viewer),
         core.dialogs.totalUnread(viewer),
       ]);
       return { ...r, state: { pts, qts: 0, date: now(), seq: 0, unreadCount: unread } };

@@ -99,7 +99,7 @@ export function receiptHandlers(core: BoxCore): Handlers {
       if (!read.changed) {
         // Nothing new for the reader; a receipt lost by a crash after the marker moved is resent.
         await sendReceipts(reader, dialog.peer, 0, read.readInboxMaxId, RESEND_SCAN);
-        return { affected: { pts: await core.log.state(reader), ptsCount: 0 } };
+        return { affected: { pts: await core.pts(reader), ptsCount: 0 } };
       }
       const update = await core.append(
         reader,

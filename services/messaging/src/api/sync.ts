@@ -31,13 +31,13 @@ export function syncHandlers(core: BoxCore): Handlers {
   return {
     async getState(req) {
       const userId = await core.ownBox(req.context);
-      const [pts, unread] = await Promise.all([core.log.state(userId), core.dialogs.totalUnread(userId)]);
+      const [pts, unread] = await Promise.all([core.pts(userId), core.dialogs.totalUnread(userId)]);
       return { state: { pts, qts: 0, date: now(), seq: 0, unreadCount: unread } };
     },
 
     async getDifference(req) {
       const userId = await core.ownBox(req.context);
-      const head = await core.log.state(userId);
+      const head = await core.pts(userId);
       if (req.pts >= head) return { result: { $case: 'empty', value: { date: now(), seq: 0 } } };
       if (head - req.pts > TOO_LONG) return { result: { $case: 'tooLong', value: { pts: head } } };
       const limit = Math.min(req.ptsTotalLimit > 0 ? req.ptsTotalLimit : DIFFERENCE_LIMIT, DIFFERENCE_LIMIT);

@@ -102,7 +102,7 @@ export const TRANSFER_TABLES: readonly TransferTable[] = [
     // Partitioned by (user, random_id): found through the log rows that carry a random_id, newest
     // log bucket first, until a bucket older than the rows' lifetime.
     table: 'random_ids',
-    ttlColumn: 'owner',
+    ttlColumn: 'message_id',
     async partitions(box, group, db) {
       const bucket = logBucket((await box.head()).pts) - group;
       if (bucket < 0) return undefined;

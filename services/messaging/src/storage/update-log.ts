@@ -1,21 +1,14 @@
 /**
- * update_log, update_log_head (this DC's keyspace): each user's update log (pts).
+ * update_log, update_log_head (this DC's keyspace): reading each user's update log (pts).
  *
- * A row is one update and covers pts first_pts .. pts (pts_count = pts - first_pts + 1). Appending
- * claims the row at first_pts = head + 1 with INSERT ... IF NOT EXISTS: every writer (any
- * replica, any request) that saw the same head contends for the same key, one wins, the others
- * learn the winner's row from the failed transaction and retry after it. So the rows form one
- * contiguous chain: pts strictly increases with no gap and no duplicate. (Claiming at
- * head + pts_count instead would let two writers with different pts_count both win on different
- * keys and overlap.)
+ * A row is one update and covers pts first_pts .. pts (pts_count = pts - first_pts + 1). Rows
+ * are written only by the box's owner (box-writer.ts), which allocates pts in memory, one
+ * update after the other, so the rows form one contiguous chain: pts strictly increases with no
+ * gap and no duplicate. Each row records `max_message_id`, the highest box message id allocated
+ * up to it, and the `epoch` (the owner's lease) it was written under.
  *
- * The claim is the only step that matters: update_log_head is a hint written afterwards, best
- * effort, and the true head is found by reading the chain forward from it. A crash after the
- * claim leaves a complete row that the next writer or reader finds; a crash before it leaves
- * nothing.
- *
- * Box message ids are allocated by the same claim: a row records `max_message_id`, the highest
- * id allocated up to it, and an update that stores n messages takes ids prev + 1 .. prev + n.
+ * update_log_head is a hint written in the same batch as each row; the true end is found by
+ * reading the chain forward from it (a new owner does so before its first write).
  */
 import type { Client } from 'cassandra-driver';
 import { fromLong, toLong } from '../../../shared/src';
@@ -44,20 +37,6 @@ export interface LogEntry {
 export interface Head {
   pts: number;
   maxMessageId: number;
-}
-
-export interface AppendOptions {
-  /** Box message ids to allocate with this update (new messages); default 0. */
-  messages?: number;
-  /** Recorded on the row so that a takeover of a crashed send can find it. */
-  randomId?: bigint;
-}
-
-export interface Appended extends Head {
-  ptsCount: number;
-  /** First allocated message id (ids firstMessageId .. maxMessageId), 0 when none. */
-  firstMessageId: number;
-  date: number;
 }
 
 export interface DifferencePage {
@@ -171,88 +150,10 @@ export class UpdateLog {
     }
   }
 
-  /**
-   * Appends one update of `ptsCount` pts to `userId`'s log and returns its pts (and the box
-   * message ids it allocated). Safe under any number of concurrent writers on any replicas.
-   */
-  async appendUpdate(
-    userId: bigint,
-    ptsCount: number,
-    type: string,
-    payload: Buffer,
-    options: AppendOptions = {},
-  ): Promise<Appended> {
-    if (!Number.isInteger(ptsCount) || ptsCount < 1 || ptsCount > MAX_PTS_COUNT)
-      throw new RangeError(`pts_count ${ptsCount} out of 1..${MAX_PTS_COUNT}`);
-    const messages = options.messages ?? 0;
-    let head = await this.head(userId);
-    for (;;) {
-      const first = head.pts + 1;
-      const pts = head.pts + ptsCount;
-      const maxMessageId = head.maxMessageId + messages;
-      const now = new Date();
-      const rs = await this.db.execute(
-        `INSERT INTO update_log (user_id, bucket, first_pts, pts, pts_count, type, payload, max_message_id, random_id, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS`,
-        [
-          toLong(userId),
-          logBucket(first),
-          first,
-          pts,
-          ptsCount,
-          type,
-          payload,
-          maxMessageId,
-          options.randomId === undefined ? null : toLong(options.randomId),
-          now,
-        ],
-        { prepare: true },
-      );
-      const row = rs.first();
-      if (row.get('[applied]') === true) {
-        await this.hint(userId, { pts, maxMessageId });
-        return {
-          pts,
-          ptsCount,
-          maxMessageId,
-          firstMessageId: messages > 0 ? head.maxMessageId + 1 : 0,
-          date: Math.floor(now.getTime() / 1000),
-        };
-      }
-      // Someone else took first_pts: continue after their row (and whatever followed it).
-      head = await this.forward(userId, {
-        pts: row.get('pts') as number,
-        maxMessageId: (row.get('max_message_id') as number | null) ?? 0,
-      });
-    }
-  }
-
-  /** Best effort: the highest pts wins by write timestamp; a failure only costs later reads. */
-  private async hint(userId: bigint, head: Head): Promise<void> {
-    try {
-      await this.db.execute(
-        'UPDATE update_log_head USING TIMESTAMP ? SET pts = ?, max_message_id = ? WHERE user_id = ?',
-        [toLong(BigInt(head.pts)), head.pts, head.maxMessageId, toLong(userId)],
-        { prepare: true },
-      );
-    } catch {
-      // The chain is the truth; the next head() reads a little further.
-    }
-  }
-
   /** Up to `limit` updates after `fromPts`, in pts order (updates.getDifference). */
   async difference(userId: bigint, fromPts: number, limit: number): Promise<DifferencePage> {
     const updates: LogEntry[] = [];
     const more = await this.walk(userId, fromPts, Math.max(1, limit), false, (e) => updates.push(e));
     return { updates, pts: updates.at(-1)?.pts ?? fromPts, more };
-  }
-
-  /** The update of `randomId` appended after pts `afterPts`, if any (takeover of a crashed send). */
-  async findByRandomId(userId: bigint, afterPts: number, randomId: bigint): Promise<LogEntry | undefined> {
-    let found: LogEntry | undefined;
-    await this.walk(userId, afterPts, Number.MAX_SAFE_INTEGER, true, (e) => {
-      if (!found && e.randomId === randomId) found = e;
-    });
-    return found;
   }
 }

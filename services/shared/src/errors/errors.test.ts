@@ -52,4 +52,27 @@ describe('error mapping: domain → gRPC → Telegram', () => {
     });
     expect(toTelegramRpcError(unavailable)).toEqual({ errorCode: -503, errorMessage: 'Timeout' });
   });
+
+  it('passes an unreachable downstream service on as retryable, not INTERNAL', () => {
+    const down = Object.assign(new Error('x'), {
+      code: status.UNAVAILABLE,
+      details: 'x',
+      metadata: new Metadata(),
+    });
+    const relayed = toGrpcError(down);
+    expect(relayed.code).toBe(status.UNAVAILABLE);
+    expect(toTelegramRpcError(asServiceError(relayed))).toEqual({ errorCode: -503, errorMessage: 'Timeout' });
+    const slow = Object.assign(new Error('y'), {
+      code: status.DEADLINE_EXCEEDED,
+      details: 'y',
+      metadata: new Metadata(),
+    });
+    expect(toGrpcError(slow).code).toBe(status.UNAVAILABLE);
+  });
+
+  it('answers a box changing owners with UNAVAILABLE and -503 Timeout', () => {
+    const parts = toGrpcError(errors.unavailable('box changing owners'));
+    expect(parts.code).toBe(status.UNAVAILABLE);
+    expect(toTelegramRpcError(asServiceError(parts))).toEqual({ errorCode: -503, errorMessage: 'Timeout' });
+  });
 });

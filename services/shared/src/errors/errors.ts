@@ -26,6 +26,8 @@ export const TelegramErrorCode = {
   FLOOD: 420,
   INTERNAL: 500,
   NOT_IMPLEMENTED: 501,
+  /** Telegram's "-503 Timeout": the server could not answer now; clients repeat the call. */
+  TIMEOUT: -503,
 } as const;
 export type TelegramErrorCode = (typeof TelegramErrorCode)[keyof typeof TelegramErrorCode];
 
@@ -58,6 +60,12 @@ export const errors = {
   floodWait: (seconds: number) =>
     new TernError(`FLOOD_WAIT_${Math.max(1, Math.ceil(seconds))}`, TelegramErrorCode.FLOOD),
   internal: (cause?: unknown) => new TernError('INTERNAL', TelegramErrorCode.INTERNAL, { cause }),
+  /**
+   * Not now, try again: a box changing owners, a store briefly unreachable. gRPC UNAVAILABLE, which
+   * the retry interceptor repeats; a client that still sees it gets -503 Timeout and repeats too.
+   */
+  unavailable: (detail: string, cause?: unknown) =>
+    new TernError('Timeout', TelegramErrorCode.TIMEOUT, { detail, cause }),
   notImplemented: (method: string) =>
     new TernError('METHOD_NOT_IMPLEMENTED', TelegramErrorCode.NOT_IMPLEMENTED, { detail: method }),
 };
@@ -106,6 +114,7 @@ const GRPC_BY_TELEGRAM: Record<number, GrpcStatus> = {
   420: GrpcStatus.RESOURCE_EXHAUSTED,
   500: GrpcStatus.INTERNAL,
   501: GrpcStatus.UNIMPLEMENTED,
+  [-503]: GrpcStatus.UNAVAILABLE,
 };
 
 /** What a gRPC handler sends for a thrown error: a status, a message and metadata. */
@@ -130,6 +139,12 @@ export function toGrpcError(err: unknown): GrpcErrorParts {
     if (detail) {
       attach(detail);
       return { code: err.code, details: err.details, metadata };
+    }
+    // A downstream service that could not be reached or did not answer in time: not an internal
+    // error of this one. Passed on as retryable, which callers repeat (Telegram: -503 Timeout).
+    if (err.code === GrpcStatus.UNAVAILABLE || err.code === GrpcStatus.DEADLINE_EXCEEDED) {
+      attach({ code: TelegramErrorCode.TIMEOUT, message: 'Timeout', retryAfterSeconds: 0 });
+      return { code: GrpcStatus.UNAVAILABLE, details: err.details, metadata };
     }
   }
   attach({ code: 500, message: 'INTERNAL', retryAfterSeconds: 0 });

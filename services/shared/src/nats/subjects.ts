@@ -6,6 +6,12 @@
  * Each DC has its own namespace `tern.dc<N>.…` and its own streams `DC<N>_…`: a DC's
  * events never mix with another's. Cross-DC delivery goes through the target DC's
  * services over gRPC, which then publish into the target DC's own namespace.
+ *
+ * One exception, `globalSubjects`: notices about the global keyspace (the user directory), which
+ * every DC caches, so every DC must hear of a change. They are core NATS and only shorten how long
+ * a cache is stale; correctness never depends on them (each says what covers a missed one). When
+ * DCs get NATS clusters of their own, these subjects are the ones to route between them (NATS
+ * gateways do so by subject interest); without that the caches' lifetimes still hold.
  */
 import { RetentionPolicy, StorageType, DiscardPolicy, type StreamConfig } from 'nats';
 
@@ -53,6 +59,29 @@ export function subjectsFor(dc: number) {
     probeAll: `${root}.probe.>`,
   };
 }
+
+/**
+ * How long messaging may use a directory entry (home DC, move fence) it read, counted from when it
+ * asked. Part of the directory.changed contract: a move publishes the fence and then waits longer
+ * than this before copying the box (auth api/move.ts), so a replica that missed the notice has
+ * re-read the entry by then. Short, because a stale entry delays a moved user's calls (FLOOD_WAIT or
+ * USER_MIGRATE to the old home) for up to this long when a notice is missed.
+ */
+export const DIRECTORY_CACHE_TTL_MS = 10_000;
+
+/** Subjects shared by every DC (see the top of this file): notices about the global keyspace. */
+export const globalSubjects = {
+  /**
+   * DirectoryChangedEvent (core NATS): a user's directory entry (signed up, move fence set or
+   * cleared, home switched) or what viewers see of the user (profile, photo, contacts, status)
+   * changed. Published once by the service that made the change (auth of the user's home DC;
+   * messaging for contacts and status), heard by the messaging service of every DC, which drops
+   * its cached copies (messaging internal/directory-cache.ts). A process that misses one re-reads
+   * within DIRECTORY_CACHE_TTL_MS (entries) or the profile cache's lifetime (profiles); a reconnect
+   * drops everything, since anything may have been missed meanwhile.
+   */
+  directoryChanged: 'tern.global.directory.changed',
+} as const;
 
 /** Update streams feed live delivery only (the durable logs are in Cassandra): a week, oldest dropped. */
 const LIVE_DELIVERY = {
@@ -129,4 +158,15 @@ export function streamsFor(dc: number): StreamSpec[] {
  */
 export function presenceBucketFor(dc: number): { name: string; ttlMs: number; heartbeatMs: number } {
   return { name: `tern_dc${dc}_presence`, ttlMs: 60_000, heartbeatMs: 20_000 };
+}
+
+/**
+ * The NATS KV buckets of messaging's box ownership in DC `dc` (services/messaging/src/ownership,
+ * docs/decisions/0017-one-writer-per-box.md): `replicas` holds one key per running messaging
+ * replica, re-put as a heartbeat, so every replica knows the live set; `leases` holds one key per
+ * box shard (`shard.<s>`) naming the replica that alone may write that shard's boxes, taken and
+ * renewed by compare-and-set. Messaging creates both if absent.
+ */
+export function boxOwnershipBucketsFor(dc: number): { replicas: string; leases: string } {
+  return { replicas: `tern_dc${dc}_messaging_replicas`, leases: `tern_dc${dc}_box_leases` };
 }
