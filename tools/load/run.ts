@@ -214,8 +214,8 @@ export async function runLoad(options: Partial<LoadOptions> = {}): Promise<LoadR
         echoes++; // the sender's own message pushed back to it: its answer already moved pts
         continue;
       }
-      checker.receive(part.text.slice(prefix.length), index, now);
-      if (now >= windowStart && now <= windowEnd) receivedInWindow++;
+      const first = checker.receive(part.text.slice(prefix.length), index, now);
+      if (first && now >= windowStart && now <= windowEnd) receivedInWindow++;
     }
   };
 
@@ -241,7 +241,10 @@ export async function runLoad(options: Partial<LoadOptions> = {}): Promise<LoadR
         onUpdate,
         onClose,
         onHandshakeRetry: (err) => handshakeRetries.add(errorName(err)),
-        localAddress: o.spreadAddresses ? `127.${base}.${index >> 8}.${index & 0xff || 1}` : undefined,
+        // One loopback address per session: 127.base.(index / 250).(index % 250 + 1).
+        localAddress: o.spreadAddresses
+          ? `127.${base}.${Math.floor(index / 250)}.${(index % 250) + 1}`
+          : undefined,
       });
       const p: Participant = {
         session,

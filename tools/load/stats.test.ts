@@ -107,8 +107,8 @@ describe('DeliveryChecker', () => {
     d.accept('a', 1, 0);
     d.accept('b', 2, 0);
     d.accept('c', 3, 0);
-    d.receive('a', 1, 1);
-    d.receive('a', 1, 2);
+    expect(d.receive('a', 1, 1)).toBe(true);
+    expect(d.receive('a', 1, 2)).toBe(false);
     d.receive('b', 3, 1);
     expect(d.report()).toMatchObject({ accepted: 3, received: 2, duplicates: 1, misdelivered: 1, lost: 1 });
   });

@@ -164,19 +164,18 @@ export class DeliveryChecker {
     } else this.expected.set(tag, { receiver, sentAt });
   }
 
-  /** Session `receiver` got the message `tag` at `at`. */
-  receive(tag: string, receiver: number, at: number): void {
+  /** Session `receiver` got the message `tag` at `at`; false when it had been received before. */
+  receive(tag: string, receiver: number, at: number): boolean {
     if (this.delivered.has(tag) || this.early.has(tag)) {
       this.duplicates++;
-      return;
+      return false;
     }
     const e = this.expected.get(tag);
-    if (!e) {
-      this.early.set(tag, { receiver, at });
-      return;
-    }
-    this.expected.delete(tag);
-    this.settle(tag, e, receiver, at);
+    if (e) {
+      this.expected.delete(tag);
+      this.settle(tag, e, receiver, at);
+    } else this.early.set(tag, { receiver, at });
+    return true;
   }
 
   private settle(tag: string, e: Expected, receiver: number, at: number): void {
