@@ -26,7 +26,7 @@ import { insecure, stack, stackCassandra } from '../support/stack';
 const s = stack();
 
 /** A fresh test number of DC 1 (99966 1 YYYY; its code is 11111 by definition). */
-const testNumber = () => `999661${String(randomInt(0, 10_000)).padStart(4, '0')}`;
+const randomTestNumber = () => `999661${String(randomInt(0, 10_000)).padStart(4, '0')}`;
 const contextFor = (authKeyId: bigint): RequestContext => ({
   authKeyId,
   sessionId: 1n,
@@ -55,10 +55,29 @@ const telegramName = (err: unknown) =>
 
 describe('login codes and sign-up under concurrency and failure', () => {
   const auth = new AuthServiceClient(s.dcs[0]!.services.auth, insecure);
-  afterAll(() => auth.close());
+  let directoryDb: CassandraClient;
+  beforeAll(async () => {
+    directoryDb = await stackCassandra(s, 1, 'global');
+  });
+  afterAll(async () => {
+    auth.close();
+    await directoryDb.shutdown();
+  });
+
+  /**
+   * A DC 1 test number nobody has signed up: numbers are random in a space of 10,000 that earlier
+   * runs of a long-lived stack fill, and these tests need a new one.
+   */
+  async function testNumber(): Promise<string> {
+    for (let tries = 0; tries < 20; tries++) {
+      const phone = randomTestNumber();
+      if (!(await new Directory(directoryDb).byPhone(phone))) return phone;
+    }
+    throw new Error('no unused DC 1 test number in 20 tries');
+  }
 
   it(`1,000 parallel wrong guesses on one code: at most ${CODE_MAX_ATTEMPTS} are compared, then the code is gone`, async () => {
-    const phone = testNumber();
+    const phone = await testNumber();
     const context = contextFor(randomBytes(8).readBigInt64LE());
     const sent = await call<{ sentCode: { phoneCodeHash: string } }>(auth, 'sendCode', {
       context,
@@ -94,7 +113,7 @@ describe('login codes and sign-up under concurrency and failure', () => {
   }, 180_000);
 
   it('parallel code requests for one number get at most the hourly share (5), the rest FLOOD_WAIT', async () => {
-    const phone = testNumber();
+    const phone = await testNumber();
     const answers = await Promise.all(
       Array.from({ length: 40 }, () =>
         call(auth, 'sendCode', {
@@ -170,7 +189,7 @@ describe('login codes and sign-up under concurrency and failure', () => {
             where === 'store' ? failingOnce(store, name) : store,
           ),
         );
-        const phone = testNumber();
+        const phone = await testNumber();
         const context = contextFor(randomBytes(8).readBigInt64LE());
         const { sentCode } = await healthy.sendCode(
           { context, phoneNumber: phone, apiId: 1, apiHash: '' },
@@ -206,7 +225,7 @@ describe('login codes and sign-up under concurrency and failure', () => {
   it('a signIn on an unknown hash is refused without a trace of it (status class kept)', async () => {
     const err = (await call(auth, 'signIn', {
       context: contextFor(1n),
-      phoneNumber: testNumber(),
+      phoneNumber: await testNumber(),
       phoneCodeHash: 'nope',
       phoneCode: '11111',
     }).catch((e: unknown) => e)) as ServiceError;
