@@ -36,7 +36,9 @@ export function startTracing(opts: { serviceName: string; dcId?: string; endpoin
     ],
     instrumentations: [
       new GrpcInstrumentation(),
-      new CassandraDriverInstrumentation({ enhancedDatabaseReporting: false }),
+      // Statement text only (bound values never go into spans): traces tell lightweight
+      // transactions and batches apart (tools/bench/traces.ts counts them).
+      new CassandraDriverInstrumentation({ enhancedDatabaseReporting: true }),
     ],
   });
   sdk.start();
