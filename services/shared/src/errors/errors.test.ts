@@ -1,4 +1,5 @@
 import { Metadata, status } from '@grpc/grpc-js';
+import { errors as cassandraErrors, types as cassandraTypes } from 'cassandra-driver';
 import { errors, toGrpcError, toTelegramRpcError, errorDetailFrom } from './errors';
 import { DcRedirect_Reason } from '../gen/tern/common/v1/errors';
 
@@ -74,5 +75,19 @@ describe('error mapping: domain → gRPC → Telegram', () => {
     const parts = toGrpcError(errors.unavailable('box changing owners'));
     expect(parts.code).toBe(status.UNAVAILABLE);
     expect(toTelegramRpcError(asServiceError(parts))).toEqual({ errorCode: -503, errorMessage: 'Timeout' });
+  });
+
+  it('answers a store that is down or slow as retryable, and other store errors as INTERNAL', () => {
+    const down = new cassandraErrors.NoHostAvailableError({});
+    expect(toGrpcError(down).code).toBe(status.UNAVAILABLE);
+    expect(toTelegramRpcError(asServiceError(toGrpcError(down)))).toEqual({
+      errorCode: -503,
+      errorMessage: 'Timeout',
+    });
+    const timeout = new cassandraErrors.ResponseError(cassandraTypes.responseErrorCodes.writeTimeout, 'x');
+    expect(toGrpcError(timeout).code).toBe(status.UNAVAILABLE);
+    expect(toGrpcError(new cassandraErrors.OperationTimedOutError('slow')).code).toBe(status.UNAVAILABLE);
+    const invalid = new cassandraErrors.ResponseError(cassandraTypes.responseErrorCodes.invalid, 'bad query');
+    expect(toGrpcError(invalid).code).toBe(status.INTERNAL);
   });
 });

@@ -11,8 +11,14 @@
  * gateway reproduces it exactly and callers read a redirect's DC or a flood wait
  * without parsing names; the gRPC status code is chosen so that generic gRPC tooling
  * (retries, dashboards) sees a sensible class of failure.
+ *
+ * Failures that may pass if the call is repeated — a downstream service unreachable or too
+ * slow, Cassandra without a replica or timing out, a box changing owners — are UNAVAILABLE
+ * inside and Telegram's -503 Timeout at the gateway, never INTERNAL: clients repeat the first
+ * and give up on the second.
  */
 import { Metadata, status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
+import { errors as cassandraErrors, types as cassandraTypes } from 'cassandra-driver';
 import { DcRedirect_Reason, RpcErrorDetail } from '../gen/tern/common/v1/errors';
 
 /** Telegram's rpc_error classes (error_code values). */
@@ -147,8 +153,33 @@ export function toGrpcError(err: unknown): GrpcErrorParts {
       return { code: GrpcStatus.UNAVAILABLE, details: err.details, metadata };
     }
   }
+  if (storeUnavailable(err)) {
+    attach({ code: TelegramErrorCode.TIMEOUT, message: 'Timeout', retryAfterSeconds: 0 });
+    return { code: GrpcStatus.UNAVAILABLE, details: 'store unavailable', metadata };
+  }
   attach({ code: 500, message: 'INTERNAL', retryAfterSeconds: 0 });
   return { code: GrpcStatus.INTERNAL, details: 'internal error', metadata };
+}
+
+/** Cassandra's answers that mean "not now" (no replica up, overloaded, timed out), not a bug. */
+const RETRYABLE_STORE_CODES: ReadonlySet<number> = new Set([
+  cassandraTypes.responseErrorCodes.unavailableException,
+  cassandraTypes.responseErrorCodes.overloaded,
+  cassandraTypes.responseErrorCodes.isBootstrapping,
+  cassandraTypes.responseErrorCodes.writeTimeout,
+  cassandraTypes.responseErrorCodes.readTimeout,
+]);
+
+/**
+ * True when a handler failed because the store could not be reached or did not answer in time:
+ * the call may succeed if repeated, so it is answered as retryable (gRPC UNAVAILABLE, Telegram
+ * -503 Timeout) instead of INTERNAL, which clients do not repeat.
+ */
+export function storeUnavailable(err: unknown): boolean {
+  if (err instanceof cassandraErrors.NoHostAvailableError) return true;
+  if (err instanceof cassandraErrors.OperationTimedOutError) return true;
+  if (err instanceof cassandraErrors.BusyConnectionError) return true;
+  return err instanceof cassandraErrors.ResponseError && RETRYABLE_STORE_CODES.has(err.code);
 }
 
 /** A Telegram rpc_error as the gateway sends it. */
