@@ -203,9 +203,10 @@ export const messagingService = defineService({
     );
     const groups = chats.handlers;
 
-    // Last: leases are taken once everything that writes is built; released first on shutdown.
+    // Last: leases are taken once everything that writes is built. On shutdown they are handed
+    // over before the server drains, so calls arriving meanwhile are passed on to the new owners.
     await ownership.start();
-    ctx.lifecycle.onShutdown('box ownership', () => ownership.stop());
+    ctx.lifecycle.onHandOver('box ownership', () => ownership.stop());
 
     const impl = {
       // Messages

@@ -269,6 +269,9 @@ export async function runService<Extra, N extends Needs, D extends ServiceDefini
   // calls in flight, and only then do the module's own steps and the stores (NATS, Cassandra,
   // registered earlier) close — closing them first failed in-flight calls with INTERNAL.
   lifecycle.onShutdown('grpc', () => drainServer(server, Math.floor(settings.TERN_SHUTDOWN_TIMEOUT_MS / 2)));
+  // Work handed to other replicas before the drain, while calls can still reach this process and
+  // be passed on to the new owners.
+  lifecycle.onShutdown('hand over', () => lifecycle.handOver());
   lifecycle.onShutdown('health', () => health.enter('stopping'));
   health.enter('started');
   log.info({ listen }, 'SERVING');
