@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { igeDecrypt, igeEncrypt } from '../../services/gateway/src/mtproto/crypto/aes-ige';
+import { plaintextHead } from '../../services/gateway/src/mtproto/envelope';
 import {
   messageAesKeyIv,
   messageKey,
@@ -22,12 +23,7 @@ export interface PlainMessage {
 
 /** Encrypts a client message under `authKey` (whose id is `authKeyIdBytes`). */
 export function encryptClientMessage(authKey: Buffer, authKeyIdBytes: Buffer, m: PlainMessage): Buffer {
-  const head = Buffer.alloc(32);
-  head.writeBigInt64LE(m.salt, 0);
-  head.writeBigInt64LE(m.sessionId, 8);
-  head.writeBigInt64LE(m.msgId, 16);
-  head.writeUInt32LE(m.seqNo, 24);
-  head.writeUInt32LE(m.body.length, 28);
+  const head = plaintextHead(m);
   // MTProto 2.0 wants 12..1024 bytes of padding, to a multiple of 16.
   let padding = 16 - ((32 + m.body.length) % 16);
   if (padding < 12) padding += 16;

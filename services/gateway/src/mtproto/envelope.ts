@@ -72,18 +72,33 @@ export function decryptClientMessage(received: Buffer, authKey: Buffer): Decrypt
   };
 }
 
-/** Encrypts a server message (random padding of 12..1024 bytes, to a multiple of 16). */
-export function encryptServerMessage(
-  authKey: Buffer,
-  authKeyIdBytes: Buffer,
-  m: { salt: bigint; sessionId: bigint; msgId: bigint; seqNo: number; body: Buffer },
-): Buffer {
+/**
+ * The 32 bytes before an MTProto 2.0 message body, the same in both directions: salt, session id,
+ * msg_id, seqno and the body's length.
+ */
+export function plaintextHead(m: {
+  salt: bigint;
+  sessionId: bigint;
+  msgId: bigint;
+  seqNo: number;
+  body: Buffer;
+}): Buffer {
   const head = Buffer.alloc(32);
   head.writeBigInt64LE(m.salt, 0);
   head.writeBigInt64LE(m.sessionId, 8);
   head.writeBigInt64LE(m.msgId, 16);
   head.writeUInt32LE(m.seqNo, 24);
   head.writeUInt32LE(m.body.length, 28);
+  return head;
+}
+
+/** Encrypts a server message (random padding of 12..1024 bytes, to a multiple of 16). */
+export function encryptServerMessage(
+  authKey: Buffer,
+  authKeyIdBytes: Buffer,
+  m: { salt: bigint; sessionId: bigint; msgId: bigint; seqNo: number; body: Buffer },
+): Buffer {
+  const head = plaintextHead(m);
   const unpadded = 32 + m.body.length;
   let padding = 16 - (unpadded % 16);
   if (padding < 12) padding += 16;
