@@ -74,6 +74,9 @@ describe('a client 10,000 behind (GramJS)', () => {
             mediaUnread: false,
             silent: false,
             post: false,
+            views: 0,
+            postAuthor: '',
+            pinned: false,
           }).finish();
           await writer.storeMessage(bobId, {
             peer: `u${aliceId}`,

@@ -1,13 +1,13 @@
 /**
- * Box ownership (services/messaging/src/ownership) against the real NATS JetStream of the local
+ * Box ownership (services/shared/src/ownership) against the real NATS JetStream of the local
  * stack: four replicas in one process, each with its own NATS connection, in a test-only DC whose
  * buckets are deleted at the end. A sampler checks every 2 ms that no shard ever has two valid
  * fences, through joins, a graceful stop and a crash.
  */
 import { performance } from 'node:perf_hooks';
 import { EventBus, boxOwnershipBucketsFor, createLogger } from '../../services/shared/src';
-import { BoxOwnership, DEFAULT_TIMINGS, SHARD_COUNT, shardOf } from '../../services/messaging/src/ownership';
-import { desiredOwners } from '../../services/messaging/src/ownership/shards';
+import { ShardOwnership, DEFAULT_TIMINGS, SHARD_COUNT, shardOf } from '../../services/shared/src/ownership';
+import { desiredOwners } from '../../services/shared/src/ownership/shards';
 import { eventually, stack } from '../support/stack';
 
 const log = createLogger({ level: 'error', base: { test: 'box-ownership' } });
@@ -26,7 +26,7 @@ interface Ev {
 interface Replica {
   name: string;
   bus: EventBus;
-  own: BoxOwnership;
+  own: ShardOwnership;
   live: boolean;
 }
 
@@ -51,9 +51,10 @@ describe('box ownership (real NATS)', () => {
 
   async function replica(name: string): Promise<Replica> {
     const bus = await EventBus.connect({ servers, name: `test-ownership-${name}`, log });
-    const own = new BoxOwnership({
+    const own = new ShardOwnership({
       js: bus.js,
-      dcId,
+      buckets: boxOwnershipBucketsFor(dcId),
+      what: 'box',
       selfAddress: `${name}.test:50052`,
       log,
       hooks: {

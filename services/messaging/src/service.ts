@@ -10,6 +10,9 @@
  */
 import {
   addressOf,
+  boxOwnershipBucketsFor,
+  ShardOwnership,
+  shardOf,
   createClient,
   DcClients,
   defineService,
@@ -54,7 +57,6 @@ import { Boxes } from './storage/boxes';
 import { Dialogs } from './storage/dialogs';
 import { UpdateLog } from './storage/update-log';
 import { BoxWriter } from './storage/box-writer';
-import { BoxOwnership, shardOf } from './ownership';
 import { deliveryRouter, ReplicaClients, routeToOwners } from './api/routing';
 import { boxTransferHandlers } from './api/box-transfer';
 import { BoxTransfer } from './storage/transfer';
@@ -84,9 +86,10 @@ export const messagingService = defineService({
     const log = new UpdateLog(db);
     // One writer per box: this replica writes the boxes whose shard lease it holds, and passes
     // calls about the others on to their owners (docs/decisions/0017-one-writer-per-box.md).
-    const ownership: BoxOwnership = new BoxOwnership({
+    const ownership: ShardOwnership = new ShardOwnership({
       js: ctx.bus.js,
-      dcId: ctx.dcId,
+      buckets: boxOwnershipBucketsFor(ctx.dcId),
+      what: 'box',
       selfAddress: addressOf(ctx.settings.TERN_MESSAGING_REPLICA_ADDRESS ?? ctx.dc.services.messaging),
       log: ctx.log.child({ component: 'ownership' }),
       hooks: {

@@ -25,3 +25,4 @@ export * from './files/file-reference';
 export * from './files/file-ids';
 export * from './concurrency/limit';
 export * from './auth/require-user';
+export * from './ownership';

@@ -18,6 +18,9 @@ const withDocument: Message = {
   mentioned: false,
   mediaUnread: false,
   post: false,
+  views: 0,
+  postAuthor: '',
+  pinned: false,
   silent: false,
   media: {
     ttlSeconds: 0,

@@ -316,6 +316,9 @@ export function chatModule(core: BoxCore, store: Chats, directory: ChatReads): C
       mediaUnread: false,
       silent: false,
       post: false,
+      views: 0,
+      postAuthor: '',
+      pinned: false,
     };
     const opId = serviceOpId(row.id, row.version);
     const request = (owner: bigint, message: Message, exclude: bigint): DeliverToBoxRequest => ({
@@ -581,6 +584,9 @@ export function chatModule(core: BoxCore, store: Chats, directory: ChatReads): C
       mediaUnread: false,
       silent: req.silent,
       post: false,
+      views: 0,
+      postAuthor: '',
+      pinned: false,
       ...(fwdFrom ? { fwdFrom } : {}),
       ...(media ? { media } : {}),
     };

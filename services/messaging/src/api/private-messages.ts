@@ -118,6 +118,9 @@ export function privateHandlers(
       mentioned: false,
       mediaUnread: false,
       post: false,
+      views: 0,
+      postAuthor: '',
+      pinned: false,
       ...content,
     };
     const mine = await core.store(

@@ -2,7 +2,7 @@ import { Metadata, type ServerUnaryCall } from '@grpc/grpc-js';
 import { MessagingServiceService } from '../../../shared/src/gen/tern/messaging/v1/messaging';
 import type { AsyncImplOf } from '../../../shared/src';
 import { boxOf, FORWARDED_HEADER, ReplicaClients, routeToOwners, type BoxRoutes } from './routing';
-import type { Route } from '../ownership';
+import type { Route } from '../../../shared/src';
 
 type Impl = AsyncImplOf<typeof MessagingServiceService>;
 

@@ -28,14 +28,14 @@ import {
   type DeliverToBoxRequest,
   type DeliverToBoxResponse,
 } from '../../../shared/src/gen/tern/messaging/v1/messaging';
-import type { Route } from '../ownership';
+import type { Route } from '../../../shared/src';
 
 /** Marks a call passed on by another replica. */
 export const FORWARDED_HEADER = 'tern-box-forwarded';
 /** How long a call waits for a box that is changing hands before answering UNAVAILABLE. */
 const ROUTE_WAIT_MS = 3_000;
 
-/** Where boxes are written (src/ownership `BoxOwnership`). */
+/** Where boxes are written (shared/src/ownership `ShardOwnership`). */
 export interface BoxRoutes {
   waitForRoute(userId: bigint, timeoutMs: number): Promise<Route>;
 }

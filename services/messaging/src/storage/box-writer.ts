@@ -2,7 +2,7 @@
  * The one writer of the boxes this replica owns (docs/decisions/0017-one-writer-per-box.md).
  *
  * A box (a user's update log, messages, dialog index and dialog tops) is written by one
- * messaging replica at a time: its owner (src/ownership). The owner keeps the box's end — pts
+ * messaging replica at a time: its owner (shared/src/ownership). The owner keeps the box's end — pts
  * and the highest message id — in memory, allocates the next ones there, and stores each update
  * with plain writes: one logged batch per update, which Cassandra applies entirely or not at all
  * (the log row, the head hint, the message, its dialog index, the dialog's top, the random_id).
@@ -25,7 +25,7 @@ import { errors, toLong } from '../../../shared/src';
 import { boxBucket, NEW_MESSAGE, type NewMessage, type Stored } from './boxes';
 import { logBucket, MAX_PTS_COUNT, type Head, type UpdateLog } from './update-log';
 
-/** The lease under which a replica writes a box (src/ownership `Fence`). */
+/** The lease under which a replica writes a box (shared/src/ownership `Fence`). */
 export interface WriteFence {
   /** The lease's fencing token, stored with every log row written under it. */
   readonly epoch: bigint;

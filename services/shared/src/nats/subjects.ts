@@ -161,7 +161,7 @@ export function presenceBucketFor(dc: number): { name: string; ttlMs: number; he
 }
 
 /**
- * The NATS KV buckets of messaging's box ownership in DC `dc` (services/messaging/src/ownership,
+ * The NATS KV buckets of messaging's box ownership in DC `dc` (services/shared/src/ownership,
  * docs/decisions/0017-one-writer-per-box.md): `replicas` holds one key per running messaging
  * replica, re-put as a heartbeat, so every replica knows the live set; `leases` holds one key per
  * box shard (`shard.<s>`) naming the replica that alone may write that shard's boxes, taken and
@@ -169,4 +169,14 @@ export function presenceBucketFor(dc: number): { name: string; ttlMs: number; he
  */
 export function boxOwnershipBucketsFor(dc: number): { replicas: string; leases: string } {
   return { replicas: `tern_dc${dc}_messaging_replicas`, leases: `tern_dc${dc}_box_leases` };
+}
+
+/**
+ * The NATS KV buckets of the channel service's channel ownership in DC `dc`: as
+ * {@link boxOwnershipBucketsFor}, with channels sharded by channel id. One replica of the DC's
+ * channel service writes a channel's log, allocating its pts and message ids in memory
+ * (docs/decisions/0018-channels.md). The channel service creates both if absent.
+ */
+export function channelOwnershipBucketsFor(dc: number): { replicas: string; leases: string } {
+  return { replicas: `tern_dc${dc}_channel_replicas`, leases: `tern_dc${dc}_channel_leases` };
 }

@@ -1,6 +1,7 @@
 /**
- * One writer per box: which messaging replica of this DC owns each box shard right now, and
- * whether this replica may write it.
+ * One writer per key: which replica of a sharded service in this DC owns each shard right now, and
+ * whether this replica may write it. Messaging shards users' boxes by user id, the channel service
+ * shards channels by channel id; each names its own pair of buckets (nats/subjects.ts).
  *
  * Membership: every replica puts `<its id>` into the DC's replicas bucket every heartbeat and
  * watches the bucket; a replica not heard from for memberTtlMs (by the reader's clock) has left.
@@ -15,7 +16,7 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { JetStreamClient, KV, KvEntry, QueuedIterator } from 'nats';
-import { boxOwnershipBucketsFor, type Logger } from '../../../shared/src';
+import type { Logger } from '../log/logger';
 import {
   DEFAULT_TIMINGS,
   decide,
@@ -79,11 +80,14 @@ export interface OwnershipHooks {
   onAcquired?(shard: number, fence: Fence): void;
 }
 
-/** How to construct a {@link BoxOwnership}. */
-export interface BoxOwnershipOptions {
+/** How to construct a {@link ShardOwnership}. */
+export interface ShardOwnershipOptions {
   /** JetStream of the service's bus (`ctx.bus.js`). */
   js: JetStreamClient;
-  dcId: number;
+  /** The service's membership and lease buckets, e.g. `boxOwnershipBucketsFor(dc)`. */
+  buckets: { replicas: string; leases: string };
+  /** What is sharded, for bucket descriptions and log lines ("box", "channel"). */
+  what: string;
   /** This replica's direct gRPC address (host:port) that other replicas forward writes to. */
   selfAddress: string;
   log: Logger;
@@ -139,10 +143,10 @@ class Tenure implements Fence {
 type Phase = 'idle' | 'settling' | 'running' | 'stopping' | 'stopped';
 
 /**
- * Box ownership of this messaging replica: see the module comment. Construct, `start()`, then ask
- * `route(userId)` before every box write; `stop()` on shutdown before the bus closes.
+ * Shard ownership of this replica: see the module comment. Construct, `start()`, then ask
+ * `route(key)` before every write of a key (a user's box, a channel); `stop()` on shutdown before the bus closes.
  */
-export class BoxOwnership {
+export class ShardOwnership {
   /** This replica's id in the membership and in leases: random per process start. */
   readonly selfId: string = randomBytes(8).toString('hex');
 
@@ -172,10 +176,10 @@ export class BoxOwnership {
   private stopped: Promise<void> | null = null;
   private readonly lastWarn = new Map<string, number>();
 
-  constructor(private readonly opts: BoxOwnershipOptions) {
+  constructor(private readonly opts: ShardOwnershipOptions) {
     this.t = { ...DEFAULT_TIMINGS, ...opts.timings };
     const problems = timingProblems(this.t);
-    if (problems.length > 0) throw new Error(`box ownership timings: ${problems.join('; ')}`);
+    if (problems.length > 0) throw new Error(`${opts.what} ownership timings: ${problems.join('; ')}`);
   }
 
   /**
@@ -184,19 +188,19 @@ export class BoxOwnership {
    * should whose leases are free. Shards held by a replica that died wait for their lease to end.
    */
   async start(): Promise<void> {
-    if (this.phase !== 'idle') throw new Error('BoxOwnership.start: already started');
+    if (this.phase !== 'idle') throw new Error('ShardOwnership.start: already started');
     this.phase = 'settling';
-    const names = boxOwnershipBucketsFor(this.opts.dcId);
+    const names = this.opts.buckets;
     const membersKv = await this.opts.js.views.kv(names.replicas, {
       history: 1,
       replicas: this.opts.bucketReplicas ?? 1,
       ttl: this.t.memberTtlMs,
-      description: 'Live messaging replicas of the DC (box ownership heartbeats).',
+      description: `Live replicas of the DC (${this.opts.what} ownership heartbeats).`,
     });
     const leasesKv = await this.opts.js.views.kv(names.leases, {
       history: 1,
       replicas: this.opts.bucketReplicas ?? 1,
-      description: 'Box shard leases: which messaging replica writes each shard.',
+      description: `${this.opts.what} shard leases: which replica writes each shard.`,
     });
     this.membersKv = membersKv;
     this.leasesKv = leasesKv;
@@ -217,7 +221,10 @@ export class BoxOwnership {
       new Promise<boolean>((r) => (readyTimer = setTimeout(() => r(true), 5_000))),
     ]);
     clearTimeout(readyTimer);
-    if (late) this.opts.log.warn('box ownership: watches did not report their initial values; going on');
+    if (late)
+      this.opts.log.warn(
+        `${this.opts.what} ownership: watches did not report their initial values; going on`,
+      );
     this.recomputeDesired();
     await this.heartbeat();
     if (this.phase !== 'settling') return;
@@ -362,7 +369,7 @@ export class BoxOwnership {
       if (tenure.valid())
         this.opts.log.error(
           { shard, epoch: tenure.epoch, by: value?.owner },
-          'box shard lease taken while this replica still held a valid fence',
+          `${this.opts.what} shard lease taken while this replica still held a valid fence`,
         );
       this.lose(tenure, 'taken');
     }
@@ -473,7 +480,7 @@ export class BoxOwnership {
         this.clock,
       );
       this.held.set(shard, tenure);
-      this.opts.log.debug({ shard, epoch: revision }, 'box shard acquired');
+      this.opts.log.debug({ shard, epoch: revision }, `${this.opts.what} shard acquired`);
       try {
         this.opts.hooks.onAcquired?.(shard, tenure);
       } catch (err) {
@@ -556,7 +563,10 @@ export class BoxOwnership {
     if (!drained) {
       // A write may still be under way: releasing would let another replica write beside it.
       tenure.abandoned = true;
-      this.opts.log.warn({ shard }, 'box shard writes did not drain; its lease will end by time');
+      this.opts.log.warn(
+        { shard },
+        `${this.opts.what} shard writes did not drain; its lease will end by time`,
+      );
       return;
     }
     if (this.phase === 'running' && this.desired[shard] === this.selfId) {
@@ -579,7 +589,7 @@ export class BoxOwnership {
     } catch (err) {
       this.warn('release', err);
     }
-    this.opts.log.debug({ shard, epoch: tenure.epoch }, 'box shard released');
+    this.opts.log.debug({ shard, epoch: tenure.epoch }, `${this.opts.what} shard released`);
   }
 
   /** Ends `tenure` (if still current): its fence is invalid from now on. */
@@ -589,7 +599,10 @@ export class BoxOwnership {
     tenure.admitting = false;
     this.held.delete(tenure.shard);
     if (reason !== 'released')
-      this.opts.log.warn({ shard: tenure.shard, epoch: tenure.epoch, reason }, 'box shard lost');
+      this.opts.log.warn(
+        { shard: tenure.shard, epoch: tenure.epoch, reason },
+        `${this.opts.what} shard lost`,
+      );
     try {
       this.opts.hooks.onLost(tenure.shard, reason);
     } catch (err) {
@@ -646,6 +659,6 @@ export class BoxOwnership {
     const now = this.clock();
     if (now - (this.lastWarn.get(kind) ?? -Infinity) < 5_000) return;
     this.lastWarn.set(kind, now);
-    this.opts.log.warn({ err, kind }, 'box ownership: NATS operation failed');
+    this.opts.log.warn({ err, kind }, `${this.opts.what} ownership: NATS operation failed`);
   }
 }
