@@ -2,7 +2,7 @@
  * The auth service of one DC: auth keys, phone codes, sign-up/sign-in, the global
  * user directory, authorization export/import. See README.md for what it owns.
  */
-import { DcClients, defineService, errors, type AsyncImplOf } from '../../shared/src';
+import { DcClients, defineService, type AsyncImplOf } from '../../shared/src';
 import { AuthServiceClient, AuthServiceService } from '../../shared/src/gen/tern/auth/v1/auth';
 import { MediaServiceClient } from '../../shared/src/gen/tern/media/v1/media';
 import { MessagingServiceClient } from '../../shared/src/gen/tern/messaging/v1/messaging';
@@ -166,8 +166,7 @@ export const authService = defineService({
       deleteProfilePhotos: photos.deleteProfilePhotos,
       getUserPhotos: photos.getUserPhotos,
       listProfilePhotos: photos.listProfilePhotos,
-      // Placeholder until channel usernames land (issue 13).
-      setChannelUsername: () => Promise.reject(errors.notImplemented('SetChannelUsername')),
+      setChannelUsername: profile.setChannelUsername,
     } satisfies AsyncImplOf<typeof AuthServiceService>;
   },
 });

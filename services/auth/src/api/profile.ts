@@ -1,6 +1,7 @@
 /**
  * Users and their profiles: users.getUsers, users.getFullUser, account.updateProfile, usernames
- * (account.checkUsername/updateUsername, contacts.resolveUsername) and the cross-DC GetProfiles.
+ * (account.checkUsername/updateUsername, contacts.resolveUsername, and channels' SetChannelUsername:
+ * users and channels share one namespace) and the cross-DC GetProfiles.
  *
  * A profile lives only in its user's home DC. A call about the caller's own account on another DC
  * answers USER_MIGRATE_<home>; other users' profiles are fetched from their home DC over gRPC.
@@ -14,13 +15,18 @@ import type { DirectoryNotices } from '../internal/directory-notices';
 import { checkUsername, USERNAME_CLAIM_GRACE_MS } from '../internal/username';
 import type { Directory } from '../storage/directory';
 import type { LoginStore, UserProfile } from '../storage/login';
-import type { UsernameStore } from '../storage/usernames';
+import {
+  sameHolder,
+  type UsernameClaim,
+  type UsernameHolder,
+  type UsernameStore,
+} from '../storage/usernames';
 
 export interface ProfileDeps {
   dcId: number;
   login: LoginStore;
   directory: Directory;
-  usernames: UsernameStore;
+  usernames: Pick<UsernameStore, 'owner' | 'claim' | 'release'>;
   reader: ProfileReader;
   /** Tells every DC's messaging to drop its cached copies of a changed profile. */
   notices?: DirectoryNotices;
@@ -35,6 +41,7 @@ type Handlers = Pick<
   | 'checkUsername'
   | 'updateUsername'
   | 'resolveUsername'
+  | 'setChannelUsername'
   | 'lookupPhone'
   | 'lookupUserDc'
 >;
@@ -72,11 +79,39 @@ export function profileHandlers(d: ProfileDeps): Handlers {
     return found && found.user.accessHash === accessHash ? found : undefined;
   }
 
-  /** Whether `name`'s claim by `owner` is left over from an interrupted change (no profile shows it). */
-  async function staleClaim(name: string, owner: { userId: bigint; since: number }): Promise<boolean> {
-    if (Date.now() - owner.since < USERNAME_CLAIM_GRACE_MS) return false;
-    const p = (await profiles(owner.userId, [owner.userId])).get(owner.userId);
+  /**
+   * Whether `name`'s claim by a user is left over from an interrupted change (no profile shows it).
+   * A channel's claim is never stale here: only the channel service knows the channel's name.
+   */
+  async function staleClaim(name: string, owner: UsernameClaim): Promise<boolean> {
+    if (owner.kind !== 'user' || Date.now() - owner.since < USERNAME_CLAIM_GRACE_MS) return false;
+    const p = (await profiles(owner.id, [owner.id])).get(owner.id);
     return !p || p.user.username.toLowerCase() !== name.toLowerCase();
+  }
+
+  /** Whether `holder` may take `name`: nobody holds it, `holder` does, or its claim is stale. */
+  async function available(name: string, holder: UsernameHolder): Promise<boolean> {
+    const owner = await d.usernames.owner(name);
+    return !owner || sameHolder(owner, holder) || (await staleClaim(name, owner));
+  }
+
+  /**
+   * Claims `name` for `holder` (idempotent: a holder claiming its own name succeeds), taking a stale
+   * user claim over. Returns false when someone else holds it.
+   */
+  async function claim(name: string, holder: UsernameHolder): Promise<boolean> {
+    // A name released between two steps is simply claimed again, a few times at most.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const after = await d.usernames.claim(name, holder);
+      if (sameHolder(after, holder)) return true;
+      if (!after) continue;
+      const current = await d.usernames.owner(name);
+      if (!current) continue;
+      if (sameHolder(current, holder)) return true;
+      if (current.kind !== 'user' || !(await staleClaim(name, current))) return false;
+      if (sameHolder(await d.usernames.claim(name, holder, current.id), holder)) return true;
+    }
+    return false;
   }
 
   async function writeProfile(userId: bigint, change: Parameters<LoginStore['updateProfile']>[1]) {
@@ -124,8 +159,8 @@ export function profileHandlers(d: ProfileDeps): Handlers {
     async checkUsername(req) {
       const userId = requireUser(req.context);
       const name = checkUsername(req.username);
-      const owner = await d.usernames.owner(name);
-      return { available: !owner || owner.userId === userId || (await staleClaim(name, owner)) };
+      // A name a channel holds is occupied too (one namespace).
+      return { available: await available(name, { kind: 'user', id: userId }) };
     },
 
     async updateUsername(req) {
@@ -134,21 +169,17 @@ export function profileHandlers(d: ProfileDeps): Handlers {
       const old = profile.username;
       const wanted = req.username.trim();
       if (wanted === old) throw errors.badRequest('USERNAME_NOT_MODIFIED');
+      const self = { kind: 'user', id: userId } as const;
       if (wanted !== '') {
         const name = checkUsername(wanted);
         // Claim first, then show it on the profile, then give the old one up: a crash in between
         // leaves at worst a claim no profile shows, which staleClaim() lets others take later.
-        let owner = await d.usernames.claim(name, userId);
-        if (owner !== userId) {
-          const holder = await d.usernames.owner(name);
-          if (!holder || !(await staleClaim(name, holder))) throw errors.badRequest('USERNAME_OCCUPIED');
-          owner = await d.usernames.claim(name, userId, holder.userId);
-          if (owner !== userId) throw errors.badRequest('USERNAME_OCCUPIED');
-        }
+        // A channel's name is never taken (USERNAME_OCCUPIED).
+        if (!(await claim(name, self))) throw errors.badRequest('USERNAME_OCCUPIED');
       }
       await writeProfile(userId, { username: wanted });
       d.notices?.profile(userId);
-      if (old && old.toLowerCase() !== wanted.toLowerCase()) await d.usernames.release(old, userId);
+      if (old && old.toLowerCase() !== wanted.toLowerCase()) await d.usernames.release(old, self);
       return { user: userOf(await ownProfile(userId), d.dcId, userId) };
     },
 
@@ -157,10 +188,36 @@ export function profileHandlers(d: ProfileDeps): Handlers {
       const name = req.username.trim().replace(/^@/, '');
       if (!/^[A-Za-z0-9_]{1,32}$/.test(name)) throw errors.badRequest('USERNAME_INVALID');
       const owner = await d.usernames.owner(name);
-      const found = owner && (await profiles(viewer, [owner.userId])).get(owner.userId);
+      // A channel's name: only the peer; the caller asks the channel service for the rest.
+      if (owner?.kind === 'channel') return { peer: { kind: { $case: 'channelId', value: owner.id } } };
+      const found = owner && (await profiles(viewer, [owner.id])).get(owner.id);
       if (!found || found.user.username.toLowerCase() !== name.toLowerCase())
         throw errors.badRequest('USERNAME_NOT_OCCUPIED');
       return { peer: { kind: { $case: 'userId', value: found.user.id } }, user: found.user };
+    },
+
+    /**
+     * A channel's public username (the channel service has checked the caller's rights). Claim the
+     * new name first, then give `previous` up: a crash in between leaves the channel holding both,
+     * and the channel service's retry (same request) finishes the change.
+     */
+    async setChannelUsername(req) {
+      const channel = { kind: 'channel', id: req.channelId } as const;
+      if (req.checkOnly) {
+        // channel_id 0: a channel about to be created (channels.checkUsername without a channel).
+        const name = checkUsername(req.username);
+        if (!(await available(name, channel))) throw errors.badRequest('USERNAME_OCCUPIED');
+        return {};
+      }
+      if (req.channelId <= 0n) throw errors.badRequest('CHANNEL_INVALID');
+      const wanted = req.username.trim();
+      const name = wanted === '' ? '' : checkUsername(wanted);
+      if (name !== '' && !(await claim(name, channel))) throw errors.badRequest('USERNAME_OCCUPIED');
+      const previous = req.previous.trim().replace(/^@/, '');
+      // Only if it is still this channel's (the release is conditional), and not a change of case.
+      if (previous !== '' && previous.toLowerCase() !== name.toLowerCase())
+        await d.usernames.release(previous, channel);
+      return {};
     },
 
     async lookupPhone(req) {
