@@ -11,10 +11,6 @@ import { AuthServiceClient, type LookupPhoneResponse } from '../../services/shar
 import { insecure, stack, unary } from '../support/stack';
 import { gramClient, loggedInClient, rawSend, trustKey } from './support/gramjs';
 
-// One full-suite run (of about ten) timed out in this file while another load shared the two
-// cores; it never failed alone. One logged retry, as in gateway.test.ts, while that is looked at.
-jest.retryTimes(1, { logErrorsBeforeRetry: true });
-
 const s = stack();
 trustKey('telegram', s.rsaPublicKey, rsaFingerprint(createPublicKey(s.rsaPublicKey)));
 

@@ -11,11 +11,6 @@ import { rsaFingerprint } from '../../services/gateway/src/mtproto/crypto/rsa';
 import { stack } from '../support/stack';
 import { gramClient, trustKey, type GramConnection } from './support/gramjs';
 
-// A client that stalls at connect was seen once in about thirty runs (teleproto, full transport;
-// nothing in the gateway's logs). One retry, with the first failure logged, keeps CI honest and
-// green while that is investigated; it looks like the stalled login the e2e login helpers also retry.
-jest.retryTimes(1, { logErrorsBeforeRetry: true });
-
 const s = stack();
 const fingerprint = rsaFingerprint(createPublicKey(s.rsaPublicKey));
 trustKey('telegram', s.rsaPublicKey, fingerprint);

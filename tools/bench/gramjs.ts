@@ -59,12 +59,14 @@ export async function gramClient(t: Target): Promise<TelegramClient> {
   const client = new TelegramClient(session, 12345, '0123456789abcdef0123456789abcdef', {
     connection: ConnectionTCPAbridged,
     useWSS: true,
-    connectionRetries: 1,
+    // GramJS's default: about 1 handshake in 256 fails on the client's side (docs/clients.md).
+    connectionRetries: 5,
     autoReconnect: false,
     baseLogger: silent(),
     deviceModel: 'tern-bench',
     appVersion: '1.0',
   });
-  await client.connect();
+  // GramJS's connect() answers false (it does not throw) when every attempt failed.
+  if (!(await client.connect())) throw new Error(`GramJS could not connect to DC ${t.dcId}`);
   return client;
 }

@@ -55,13 +55,26 @@ export function gramClient(o: GramClientOptions) {
     ...(kind === 'websocket'
       ? { networkSocket: extensions.PromisedWebSockets, useWSS: false }
       : { useWSS: true }),
-    connectionRetries: 1,
+    // GramJS's own default: about 1 handshake in 256 fails on the client's side (loggedInFresh says
+    // why), and a real app simply tries again.
+    connectionRetries: 5,
     retryDelay: 200,
     autoReconnect: false,
     baseLogger: new logger.Logger(process.env.GRAMJS_LOG ? logger.LogLevel.DEBUG : logger.LogLevel.NONE),
     deviceModel: 'tern-e2e',
     appVersion: '1.0',
   });
+  // GramJS's connect() resolves (false, or nothing in older releases) instead of throwing when every
+  // attempt failed, and requests then wait forever (see loggedInFresh): every test client throws
+  // instead. Its sender's `_userConnected` is the one flag every release sets on success.
+  const connect = client.connect.bind(client);
+  client.connect = async () => {
+    await connect();
+    const sender = (client as unknown as { _sender?: { _userConnected?: boolean } })._sender;
+    if (!sender?._userConnected)
+      throw new Error('GramJS could not connect: every handshake attempt failed (GRAMJS_LOG=1 shows why)');
+    return true;
+  };
   return { client, Api: tg.Api, session };
 }
 
@@ -108,13 +121,15 @@ export async function signInOrUp(
     );
 }
 
-/** How long one login may take before it counts as stalled. */
-const LOGIN_STALL_MS = 30_000;
-
 /**
- * Connects a new client from `make` and logs it in (signInOrUp). A login that stalls — no answer
- * at all, seen now and then on a loaded 2-core machine — is abandoned and tried once more with a
- * fresh client and connection; an rpc_error is never retried.
+ * A connected GramJS client logged in as `phone` (see {@link signInOrUp}). `make` builds the client.
+ *
+ * GramJS's `connect()` does not throw when every handshake attempt failed: it returns false, and
+ * each later `invoke` then waits forever for a connection that never comes. That was the "stalled
+ * login" of issue 14 (docs/clients.md, "GramJS"): GramJS builds its auth key from g_ab without
+ * padding it to 256 bytes, so about one handshake in 256 ends in its own "Step 3 invalid new nonce
+ * hash" check. {@link gramClient} lets GramJS retry the handshake as a real app does (its default
+ * of 5 attempts) and makes a `connect()` that still failed throw.
  */
 export async function loggedInFresh(
   make: () => ReturnType<typeof gramClient>,
@@ -122,29 +137,14 @@ export async function loggedInFresh(
   phone: string,
   firstName = 'Test',
 ): Promise<ReturnType<typeof gramClient>> {
-  for (let attempt = 1; ; attempt++) {
-    const g = make();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const stalled = new Promise<'stalled'>((resolve) => {
-      timer = setTimeout(() => resolve('stalled'), LOGIN_STALL_MS);
-    });
-    const login = (async () => {
-      await g.client.connect();
-      await signInOrUp(g, dc, phone, firstName);
-      return 'done' as const;
-    })();
-    try {
-      if ((await Promise.race([login, stalled])) === 'done') return g;
-    } catch (err) {
-      await g.client.destroy().catch(() => undefined);
-      throw err;
-    } finally {
-      clearTimeout(timer);
-    }
-    login.catch(() => undefined); // the abandoned attempt may still fail later
+  const g = make();
+  try {
+    await g.client.connect();
+    await signInOrUp(g, dc, phone, firstName);
+    return g;
+  } catch (err) {
     await g.client.destroy().catch(() => undefined);
-    if (attempt >= 2)
-      throw new Error(`login of ${phone} on DC ${dc} stalled twice (${LOGIN_STALL_MS} ms each)`);
+    throw err;
   }
 }
 
