@@ -32,7 +32,7 @@ export function chunks(input: Buffer, stream: Buffer): Buffer[] {
   const mode = (input[0] ?? 0) & 3;
   if (mode === 0 || stream.length === 0) return [stream];
   const rng = Rng.fromBytes(input.subarray(1, HEAD));
-  // One-byte chunks only for short streams: Buffered.append is linear per chunk (see docs/fuzzing.md).
+  // One-byte chunks only for short streams: a million one-byte pushes would time the loop, not the framing.
   const max = mode === 1 ? (stream.length <= 1024 ? 1 : 64) : mode === 2 ? 64 : 8192;
   const out: Buffer[] = [];
   for (let at = 0; at < stream.length;) {

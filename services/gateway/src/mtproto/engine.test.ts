@@ -430,4 +430,128 @@ describe('MTProto engine', () => {
       tl.encodeService({ _: 'rpc_error', error_code: 400, error_message: 'CONNECTION_LAYER_INVALID' }),
     );
   });
+
+  describe('messages that cannot be taken apart', () => {
+    const gzipPacked = (inner: Buffer, pack: (b: Buffer) => Buffer = gzipSync) =>
+      Buffer.concat([Buffer.from([0xa1, 0xcf, 0x72, 0x30]), tlBytes(pack(inner))]);
+    const getNearest = Buffer.from([0x26, 0x30, 0xb3, 0x1f]);
+    /** upload.saveFilePart#b304a621 file_id:long file_part:int bytes:bytes = Bool */
+    const saveFilePart = (part: number, bytes: Buffer) => {
+      const head = Buffer.alloc(16);
+      head.writeUInt32LE(0xb304a621, 0);
+      head.writeBigInt64LE(77n, 4);
+      head.writeInt32LE(part, 12);
+      return Buffer.concat([head, tlBytes(bytes)]);
+    };
+    const uploadApi: ApiHandler = (call) =>
+      call._ === 'upload.saveFilePart'
+        ? Promise.resolve((call.bytes as Buffer).length === 512 * 1024)
+        : nearestDcApi(call, undefined as never);
+    const answersTo = (t: ReturnType<typeof setup>) => {
+      const all = received(t.sent);
+      return {
+        badMsg: all.filter((m) => m.obj._ === 'bad_msg_notification'),
+        results: all.filter((m) => m.obj._ === 'rpc_result'),
+        result: (msgId: bigint) =>
+          all.find((m) => m.obj._ === 'rpc_result' && m.obj.req_msg_id === msgId)?.raw.subarray(12),
+      };
+    };
+
+    it('answers an undecodable service message with bad_msg_notification 64 and keeps the connection', async () => {
+      const t = setup();
+      t.client.salt = await handshakeSalt(t);
+      // msgs_ack whose vector is not a vector (the fuzz crasher engine/crash-undecodable-service-message).
+      const brokenAck = Buffer.alloc(12);
+      brokenAck.writeUInt32LE(0x62d6b459, 0);
+      brokenAck.writeUInt32LE(0x2b416769, 4);
+      const bad = t.client.packet(brokenAck, { content: false });
+      t.engine.onPacket(t.conn, bad.packet, false);
+      t.engine.onPacket(t.conn, t.client.packet(getNearest).packet, false);
+      await settle();
+      const a = answersTo(t);
+      expect(a.badMsg.map((m) => [m.obj.bad_msg_id, m.obj.error_code])).toEqual([
+        [bad.msgId, BadMsg.BAD_CONTAINER],
+      ]);
+      expect(a.results).toHaveLength(1);
+      expect(t.state.closed).toBe(false);
+    });
+
+    it('refuses gzip_packed inside gzip_packed for that message alone; the container’s other messages are answered', async () => {
+      const t = setup();
+      t.client.salt = await handshakeSalt(t);
+      const brokenAck = Buffer.from([0x59, 0xb4, 0xd6, 0x62, 0, 0, 0, 0]);
+      const msgs = [
+        gzipPacked(gzipPacked(getNearest)),
+        brokenAck,
+        gzipPacked(getNearest),
+        gzipPacked(Buffer.from('not gzip at all')).fill(7, 8),
+        getNearest,
+      ].map((body, i) => ({ msgId: t.client.nextMsgId(), seqNo: t.client.seqNo(i !== 1), body }));
+      t.engine.onPacket(t.conn, t.client.packet(buildContainer(msgs), { content: false }).packet, false);
+      await settle();
+      const a = answersTo(t);
+      expect(a.badMsg.map((m) => m.obj.bad_msg_id).sort()).toEqual(
+        [msgs[0]!.msgId, msgs[1]!.msgId, msgs[3]!.msgId].sort(),
+      );
+      expect(a.badMsg.every((m) => m.obj.error_code === BadMsg.BAD_CONTAINER)).toBe(true);
+      for (const ok of [msgs[2]!, msgs[4]!])
+        expect(tl.decodeApi(tl.newestLayer, a.result(ok.msgId)!)).toMatchObject({ _: 'nearestDc' });
+      expect(t.state.closed).toBe(false);
+    });
+
+    it('accepts gzip_packed → container → gzip_packed, the most a client packs', async () => {
+      const t = setup();
+      t.client.salt = await handshakeSalt(t);
+      const inner = {
+        msgId: t.client.nextMsgId(),
+        seqNo: t.client.seqNo(true),
+        body: gzipPacked(getNearest),
+      };
+      const container = buildContainer([inner]);
+      t.engine.onPacket(t.conn, t.client.packet(gzipPacked(container), { content: false }).packet, false);
+      await settle();
+      expect(tl.decodeApi(tl.newestLayer, answersTo(t).result(inner.msgId)!)).toMatchObject({
+        _: 'nearestDc',
+      });
+    });
+
+    it('does not count plain 512 KiB upload parts against any budget, and lets a container of packed ones through', async () => {
+      const t = setup(uploadApi);
+      t.client.salt = await handshakeSalt(t);
+      // Plain (random, as media is): one 512 KiB part per packet, the largest request there is.
+      const plain = [0, 1].map((n) => t.client.packet(saveFilePart(n, randomBytes(512 * 1024))));
+      for (const p of plain) t.engine.onPacket(t.conn, p.packet, false);
+      // Compressible parts, gzip_packed as GramJS packs whatever shrinks, many in one container:
+      // 60 parts (a session runs at most 64 calls at once) inflate to 30 MiB, under the budget.
+      const packed = Array.from({ length: 60 }, (_, n) => ({
+        msgId: t.client.nextMsgId(),
+        seqNo: t.client.seqNo(true),
+        body: gzipPacked(saveFilePart(n, Buffer.alloc(512 * 1024, n))),
+      }));
+      t.engine.onPacket(t.conn, t.client.packet(buildContainer(packed), { content: false }).packet, false);
+      await settle();
+      const a = answersTo(t);
+      expect(a.badMsg).toEqual([]);
+      const boolTrue = Buffer.from([0xb5, 0x75, 0x72, 0x99]);
+      for (const m of [...plain, ...packed]) expect(a.result(m.msgId)).toEqual(boolTrue);
+    });
+
+    it('stops inflating once a packet’s gzip_packed messages reach its budget', async () => {
+      const t = setup();
+      t.client.salt = await handshakeSalt(t);
+      // Each inflates to 15 MiB of zeros (under the 16 MiB a message may), 5 of them over 64 MiB.
+      const bomb = gzipPacked(Buffer.alloc(15 * 1024 * 1024));
+      const msgs = Array.from({ length: 5 }, () => ({
+        msgId: t.client.nextMsgId(),
+        seqNo: t.client.seqNo(true),
+        body: bomb,
+      }));
+      t.engine.onPacket(t.conn, t.client.packet(buildContainer(msgs), { content: false }).packet, false);
+      await settle();
+      const a = answersTo(t);
+      expect(a.results).toHaveLength(4); // zeros are no method: INPUT_METHOD_INVALID
+      expect(a.badMsg.map((m) => m.obj.bad_msg_id)).toEqual([msgs[4]!.msgId]);
+      expect(t.state.closed).toBe(false);
+    });
+  });
 });

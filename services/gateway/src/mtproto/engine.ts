@@ -28,9 +28,28 @@ import { Outbox, type OutMessage } from './outbox';
 import { Salts } from './salts';
 import { ANSWERED_WHATEVER_PARITY, NOT_CONTENT_RELATED, ServiceMessages } from './service-messages';
 import { SessionStore, type AuthKeyEntry, type Session } from './sessions';
-import type { TlRuntime } from './tl-types';
+import type { TlObject, TlRuntime } from './tl-types';
 import type { PacketHandler, TransportConnection } from './transport/connection';
-import { ID, WireError, constructorId, parseContainer, unpackGzip, type InnerMessage } from './wire';
+import { TlDecodeError } from '../tl/errors';
+import {
+  ID,
+  MAX_GZIP_DEPTH,
+  MAX_UNPACKED_PER_PACKET,
+  WireError,
+  constructorId,
+  parseContainer,
+  unpackGzip,
+  type InnerMessage,
+} from './wire';
+
+/**
+ * What one packet may still inflate (gzip_packed) to, shared by all its messages: a container of
+ * many gzip_packed messages must not multiply what one packet costs. Only inflation draws on it;
+ * plain messages, however large (512 KiB upload parts), never do.
+ */
+interface UnpackBudget {
+  left: number;
+}
 
 export interface EngineDeps {
   rsa: ServerRsaKey;
@@ -205,12 +224,16 @@ export class MtprotoEngine implements PacketHandler {
       if (bad !== 'duplicate') out.push(this.badMsg(session, m.msgId, m.seqNo, bad));
       return this.outbox.flush(session, out);
     }
-    try {
-      this.handleBody(session, conn, { msgId: m.msgId, seqNo: m.seqNo, body: m.body }, out, false);
-    } catch (err) {
-      if (!(err instanceof WireError)) throw err;
-      out.push(this.badMsg(session, m.msgId, m.seqNo, BadMsg.BAD_CONTAINER));
-    }
+    const budget: UnpackBudget = { left: MAX_UNPACKED_PER_PACKET };
+    this.handleMessage(
+      session,
+      conn,
+      { msgId: m.msgId, seqNo: m.seqNo, body: m.body },
+      out,
+      false,
+      budget,
+      0,
+    );
     this.outbox.flush(session, out);
   }
 
@@ -232,6 +255,30 @@ export class MtprotoEngine implements PacketHandler {
   }
 
   /**
+   * handleBody, with a message that cannot be taken apart (a broken container, gzip_packed that does
+   * not unpack, is nested or goes over the packet's budget, a service message that does not decode:
+   * WireError) answered with bad_msg_notification 64 for that message alone. The connection stays
+   * open, and the other messages of a container are still handled.
+   */
+  private handleMessage(
+    session: Session,
+    conn: TransportConnection,
+    msg: InnerMessage,
+    out: OutMessage[],
+    inContainer: boolean,
+    budget: UnpackBudget,
+    gzipDepth: number,
+  ): void {
+    try {
+      this.handleBody(session, conn, msg, out, inContainer, budget, gzipDepth);
+    } catch (err) {
+      if (!(err instanceof WireError)) throw err;
+      this.deps.log.debug({ conn: conn.id, reason: err.message }, 'message refused');
+      out.push(this.badMsg(session, msg.msgId, msg.seqNo, BadMsg.BAD_CONTAINER));
+    }
+  }
+
+  /**
    * One message: a container's messages are checked and handled one by one (containers do not
    * nest), gzip_packed is unpacked, a service message is answered at once, anything else is an
    * API call started in the background.
@@ -242,6 +289,8 @@ export class MtprotoEngine implements PacketHandler {
     msg: InnerMessage,
     out: OutMessage[],
     inContainer: boolean,
+    budget: UnpackBudget,
+    gzipDepth: number,
   ): void {
     const id = constructorId(msg.body);
     if (id === undefined) throw new WireError('empty message');
@@ -258,16 +307,29 @@ export class MtprotoEngine implements PacketHandler {
           out.push(this.badMsg(session, inner.msgId, inner.seqNo, bad));
           continue;
         }
-        this.handleBody(session, conn, inner, out, true);
+        this.handleMessage(session, conn, inner, out, true, budget, gzipDepth);
       }
       return;
     }
-    if (id === ID.gzip_packed)
-      return this.handleBody(session, conn, { ...msg, body: unpackGzip(msg.body) }, out, inContainer);
+    if (id === ID.gzip_packed) {
+      // Clients pack a message (or a container) once, and containers do not nest: at most
+      // gzip_packed → msg_container → gzip_packed. Anything deeper only multiplies what inflates.
+      if (gzipDepth >= MAX_GZIP_DEPTH) throw new WireError('gzip_packed nested too deep');
+      const body = unpackGzip(msg.body, budget.left);
+      budget.left -= body.length;
+      if (constructorId(body) === ID.gzip_packed) throw new WireError('gzip_packed inside gzip_packed');
+      return this.handleBody(session, conn, { ...msg, body }, out, inContainer, budget, gzipDepth + 1);
+    }
     const contentRelated = msg.seqNo % 2 === 1;
     if (contentRelated) session.toAck.push(msg.msgId);
     if (id !== ID.invokeWithLayer && this.deps.tl.isService(id)) {
-      const obj = this.deps.tl.decodeService(msg.body);
+      let obj: TlObject;
+      try {
+        obj = this.deps.tl.decodeService(msg.body);
+      } catch (err) {
+        if (!(err instanceof TlDecodeError)) throw err;
+        throw new WireError(`service message does not decode: ${err.message}`, { cause: err });
+      }
       if (!NOT_CONTENT_RELATED.has(obj._) && !ANSWERED_WHATEVER_PARITY.has(obj._) && !contentRelated) {
         // Requests that expect an answer must be content-related (odd seqno); pings are answered anyway.
         out.push(this.badMsg(session, msg.msgId, msg.seqNo, BadMsg.SEQNO_EXPECTED_ODD));

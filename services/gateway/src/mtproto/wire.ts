@@ -15,8 +15,21 @@ export const ID = {
 
 /** Inner messages a container may hold (the spec's limit is in the same range). */
 export const MAX_CONTAINER_MESSAGES = 1024;
-/** gzip_packed may not expand beyond this (a zip bomb must not exhaust memory). */
+/**
+ * One gzip_packed may not expand beyond this (a zip bomb must not exhaust memory). A request is at
+ * most a frame (MAX_FRAME, about 1 MiB: a 512 KiB upload part and its headers), so this is 16 times
+ * anything a client has reason to pack.
+ */
 export const MAX_UNPACKED_BYTES = 16 * 1024 * 1024;
+/**
+ * What all the gzip_packed messages of one packet may expand to together. A client's container of
+ * packed upload parts (GramJS packs up to 100 messages in a container, and gzips whatever shrinks:
+ * 100 × 512 KiB ≈ 50 MiB of compressible parts) stays under it; a container of 1024 zip bombs does
+ * not multiply MAX_UNPACKED_BYTES. Only inflation draws on it: plain messages never do.
+ */
+export const MAX_UNPACKED_PER_PACKET = 64 * 1024 * 1024;
+/** gzip_packed levels on the way to a message: gzip_packed → msg_container → gzip_packed at most. */
+export const MAX_GZIP_DEPTH = 2;
 
 export class WireError extends Error {
   override readonly name = 'WireError';
@@ -94,10 +107,12 @@ function readTlBytes(buf: Buffer, at: number): Buffer {
  * gzip_packed's payload. Clients differ: GramJS sends gzip, mtcute a zlib stream (deflate with the
  * zlib header); both are accepted, as Telegram's servers do.
  */
-export function unpackGzip(body: Buffer): Buffer {
+export function unpackGzip(body: Buffer, budget = MAX_UNPACKED_BYTES): Buffer {
   const packed = readTlBytes(body, 4);
+  const limit = Math.min(MAX_UNPACKED_BYTES, budget);
+  if (limit <= 0) throw new WireError("gzip_packed over the packet's unpack budget");
   try {
-    return unzipSync(packed, { maxOutputLength: MAX_UNPACKED_BYTES });
+    return unzipSync(packed, { maxOutputLength: limit });
   } catch (err) {
     throw new WireError('gzip_packed does not unpack', { cause: err });
   }

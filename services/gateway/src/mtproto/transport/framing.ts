@@ -37,23 +37,117 @@ export interface Framing {
   encodeError(code: number): Buffer;
 }
 
+/**
+ * The most a framing keeps between two pushes: one whole frame of the largest size and its header
+ * (the full transport's 12 bytes of framing are the most). Every frame length is checked against
+ * MAX_FRAME as soon as its header is complete, so what stays buffered never exceeds this; push
+ * checks it anyway and answers with a TransportError (the connection is closed) rather than grow.
+ */
+export const MAX_BUFFERED = MAX_FRAME + 16;
+
+/**
+ * Received bytes not yet cut into frames, kept as the list of chunks they arrived in: appending is
+ * O(1) and each byte is copied once, into the frame that holds it. (Concatenating everything
+ * buffered on every chunk was quadratic: 1 MiB arriving as 64-byte WebSocket messages took
+ * seconds of event loop.)
+ */
 class Buffered {
-  private buf: Buffer = Buffer.alloc(0);
-  append(chunk: Buffer): void {
-    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
-  }
+  private chunks: Buffer[] = [];
+  /** Chunks before this index have been taken whole. */
+  private first = 0;
+  /** Bytes of chunks[first] already taken. */
+  private offset = 0;
+  private total = 0;
+
   get length(): number {
-    return this.buf.length;
+    return this.total;
   }
-  peek(): Buffer {
-    return this.buf;
+
+  append(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    this.chunks.push(chunk);
+    this.total += chunk.length;
   }
+
+  /** The byte at `i` (i < length). */
+  byteAt(i: number): number {
+    let at = this.offset + i;
+    for (let k = this.first; ; k++) {
+      const c = this.chunks[k]!;
+      if (at < c.length) return c[at]!;
+      at -= c.length;
+    }
+  }
+
+  /** Little-endian unsigned integer of `bytes` (≤ 4) bytes at `i` (i + bytes ≤ length). */
+  readUIntLE(i: number, bytes: number): number {
+    const c = this.chunks[this.first]!;
+    const at = this.offset + i;
+    if (at + bytes <= c.length) return c.readUIntLE(at, bytes);
+    let v = 0;
+    for (let b = bytes - 1; b >= 0; b--) v = v * 256 + this.byteAt(i + b);
+    return v;
+  }
+
+  /** Drops the next `n` bytes (n ≤ length). */
+  skip(n: number): void {
+    this.total -= n;
+    while (n > 0) {
+      const c = this.chunks[this.first]!;
+      const left = c.length - this.offset;
+      if (n < left) {
+        this.offset += n;
+        return;
+      }
+      n -= left;
+      this.dropFirst();
+    }
+  }
+
+  /**
+   * The next `n` bytes (n ≤ length) in a buffer of their own: one copy, whether they lie in one
+   * chunk or span many, so a frame never keeps a received chunk (or its neighbours) alive.
+   */
   take(n: number): Buffer {
-    const out = this.buf.subarray(0, n);
-    this.buf = this.buf.subarray(n);
+    const c = this.chunks[this.first]!;
+    if (this.offset + n <= c.length) {
+      const out = Buffer.from(c.subarray(this.offset, this.offset + n));
+      this.skip(n);
+      return out;
+    }
+    const out = Buffer.allocUnsafe(n);
+    let filled = 0;
+    while (filled < n) {
+      const cur = this.chunks[this.first]!;
+      const m = Math.min(cur.length - this.offset, n - filled);
+      cur.copy(out, filled, this.offset, this.offset + m);
+      filled += m;
+      this.skip(m);
+    }
     return out;
   }
+
+  private dropFirst(): void {
+    this.chunks[this.first] = EMPTY;
+    this.first++;
+    this.offset = 0;
+    // Compact once the consumed prefix is half the list: amortised O(1) per chunk.
+    if (this.first === this.chunks.length) {
+      this.chunks = [];
+      this.first = 0;
+    } else if (this.first >= 64 && this.first * 2 >= this.chunks.length) {
+      this.chunks = this.chunks.slice(this.first);
+      this.first = 0;
+    }
+  }
+
+  /** After a push has taken every complete frame: the bound on what may stay buffered. */
+  checkBound(): void {
+    if (this.total > MAX_BUFFERED) throw new TransportError(`${this.total} bytes buffered without a frame`);
+  }
 }
+
+const EMPTY = Buffer.alloc(0);
 
 function checkLength(len: number): void {
   if (len <= 0 || len > MAX_FRAME) throw new TransportError(`frame length ${len} out of range`);
@@ -72,11 +166,11 @@ class Abridged implements Framing {
   push(chunk: Buffer): Frame[] {
     this.in.append(chunk);
     const frames: Frame[] = [];
-    for (;;) {
-      const b = this.in.peek();
-      if (b.length < 1) break;
-      const quickAck = (b[0]! & 0x80) !== 0;
-      const first = b[0]! & 0x7f;
+    const b = this.in;
+    while (b.length >= 1) {
+      const byte0 = b.byteAt(0);
+      const quickAck = (byte0 & 0x80) !== 0;
+      const first = byte0 & 0x7f;
       let header = 1;
       let words = first;
       if (first === 0x7f) {
@@ -87,9 +181,10 @@ class Abridged implements Framing {
       const len = words * 4;
       checkLength(len);
       if (b.length < header + len) break;
-      this.in.take(header);
-      frames.push({ payload: Buffer.from(this.in.take(len)), quickAck });
+      b.skip(header);
+      frames.push({ payload: b.take(len), quickAck });
     }
+    b.checkBound();
     return frames;
   }
   encode(payload: Buffer): Buffer {
@@ -119,14 +214,15 @@ class Intermediate implements Framing {
     this.in.append(chunk);
     const frames: Frame[] = [];
     while (this.in.length >= 4) {
-      const raw = this.in.peek().readUInt32LE(0);
-      const quickAck = (raw & 0x80000000) !== 0;
-      const len = raw & 0x7fffffff;
+      const raw = this.in.readUIntLE(0, 4);
+      const quickAck = raw >= 0x80000000;
+      const len = raw % 0x80000000;
       checkLength(len);
       if (this.in.length < 4 + len) break;
-      this.in.take(4);
-      frames.push({ payload: Buffer.from(this.in.take(len)), quickAck });
+      this.in.skip(4);
+      frames.push({ payload: this.in.take(len), quickAck });
     }
+    this.in.checkBound();
     return frames;
   }
   encode(payload: Buffer): Buffer {
@@ -155,7 +251,7 @@ class Full implements Framing {
     this.in.append(chunk);
     const frames: Frame[] = [];
     while (this.in.length >= 4) {
-      const len = this.in.peek().readUInt32LE(0);
+      const len = this.in.readUIntLE(0, 4);
       if (len < 12 || len > MAX_FRAME + 12 || len % 4 !== 0)
         throw new TransportError(`full frame length ${len} invalid`);
       if (this.in.length < len) break;
@@ -165,8 +261,10 @@ class Full implements Framing {
       const seq = frame.readUInt32LE(4);
       if (seq !== this.inSeq) throw new TransportError(`full frame seqno ${seq}, expected ${this.inSeq}`);
       this.inSeq++;
-      frames.push({ payload: Buffer.from(frame.subarray(8, len - 4)), quickAck: false });
+      // The frame is a copy of its own: the payload may point into it.
+      frames.push({ payload: frame.subarray(8, len - 4), quickAck: false });
     }
+    this.in.checkBound();
     return frames;
   }
   encode(payload: Buffer): Buffer {

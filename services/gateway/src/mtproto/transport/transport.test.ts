@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { TransportConnection, type ByteStream, type PacketHandler } from './connection';
-import { createFraming, crc32, type FramingKind } from './framing';
+import { MAX_FRAME, TransportError, createFraming, crc32, type FramingKind } from './framing';
 
 /** A client's side of a transport, written from the spec for the test. */
 function clientFraming(kind: FramingKind, obfuscated: boolean) {
@@ -133,5 +133,65 @@ describe('MTProto transports', () => {
 
   it('computes the IEEE CRC32', () => {
     expect(crc32(Buffer.from('123456789'))).toBe(0xcbf43926);
+  });
+
+  describe('reassembly', () => {
+    const cut = (stream: Buffer, sizes: () => number): Buffer[] => {
+      const out: Buffer[] = [];
+      for (let at = 0; at < stream.length;) {
+        const n = sizes();
+        out.push(stream.subarray(at, at + n));
+        at += n;
+      }
+      return out;
+    };
+
+    it.each(KINDS)('%s: a 1 MiB frame in 64-byte pieces is reassembled in linear time', (kind) => {
+      const payload = randomBytes(MAX_FRAME - 1024);
+      const enc = createFraming(kind);
+      const stream = Buffer.concat([enc.encode(payload), enc.encode(payload)]);
+      const f = createFraming(kind);
+      const started = process.hrtime.bigint();
+      const frames = cut(stream, () => 64).flatMap((c) => f.push(c));
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      expect(frames).toHaveLength(2);
+      for (const fr of frames) expect(fr.payload.subarray(0, payload.length).equals(payload)).toBe(true);
+      // The quadratic version took 3–10 s; linear is tens of milliseconds.
+      expect(ms).toBeLessThan(500);
+    });
+
+    it.each(KINDS)('%s: frames come out the same whatever the chunking, each a copy of its own', (kind) => {
+      fc.assert(
+        fc.property(
+          fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 1, maxLength: 6 }),
+          fc.integer({ min: 1, max: 97 }),
+          (lengths, piece) => {
+            const enc = createFraming(kind);
+            const payloads = lengths.map((n) => randomBytes(n * 4));
+            const stream = Buffer.concat(payloads.map((p) => enc.encode(p)));
+            const f = createFraming(kind);
+            const chunks = cut(Buffer.from(stream), () => piece);
+            const frames = chunks.flatMap((c) => f.push(c));
+            for (const c of chunks) c.fill(0); // a frame must not alias what the socket handed over
+            expect(frames.map((x) => x.payload.subarray(0, payloads[frames.indexOf(x)]!.length))).toEqual(
+              payloads,
+            );
+          },
+        ),
+        { numRuns: 50 },
+      );
+    });
+
+    it('never buffers more than a frame: a header promising more is refused at once', () => {
+      const f = createFraming('intermediate');
+      const head = Buffer.alloc(4);
+      head.writeUInt32LE(MAX_FRAME + 4);
+      expect(() => f.push(head)).toThrow(TransportError);
+      const ok = createFraming('abridged');
+      // A frame of the largest size, one byte short: everything stays buffered, nothing more.
+      const frame = ok.encode(Buffer.alloc(MAX_FRAME - (MAX_FRAME % 4)));
+      expect(ok.push(frame.subarray(0, frame.length - 1))).toEqual([]);
+      expect(ok.push(frame.subarray(frame.length - 1))).toHaveLength(1);
+    });
   });
 });
