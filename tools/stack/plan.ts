@@ -87,6 +87,13 @@ export const LOCAL_PLACEMENT: ReadonlyArray<{ cidr: string; dc: number }> = [
  * code within a second or two of asking for it, far inside this.
  */
 export const LOCAL_CODE_TTL_SECONDS = 20;
+
+/**
+ * The local channel services answer channelDifferenceTooLong beyond this many pts
+ * (TERN_CHANNEL_DIFFERENCE_WINDOW; Telegram's and the default are about 100,000), so that
+ * test/e2e/channels-toolong.test.ts reaches that answer with a thousand posts, not a hundred thousand.
+ */
+export const LOCAL_CHANNEL_DIFFERENCE_WINDOW = 1000;
 /** Peers whose PROXY protocol header the local gateways honour (a header is optional). */
 export const LOCAL_PROXY_TRUSTED = '127.0.0.0/8';
 
@@ -326,6 +333,7 @@ export function processEnv(
     env.TERN_PUSH_TIMEOUT_MS = '2000';
     env.TERN_PUSH_MAX_ATTEMPTS = '3';
   }
+  if (command === 'channel') env.TERN_CHANNEL_DIFFERENCE_WINDOW = String(LOCAL_CHANNEL_DIFFERENCE_WINDOW);
   if (command === 'gateway') {
     env.TERN_RSA_PRIVATE_KEY_FILE = files.rsaKey;
     env.TERN_GATEWAY_TCP_LISTEN = `${dcHost(dc)}:${GATEWAY_TCP_PORT}`;

@@ -20,6 +20,8 @@ import { UsernameStore } from './storage/usernames';
 import { ExportStore } from './storage/exports';
 import { authKeyHandlers } from './api/auth-keys';
 import { loginHandlers } from './api/login';
+import { passwordHandlers } from './api/password';
+import { PasswordStore } from './storage/passwords';
 import { DevCodeDelivery, WebhookCodeDelivery, type CodeDelivery } from './internal/code-delivery';
 import { Placement } from './internal/placement';
 import { authSpec, verifyAuthSettings } from './settings';
@@ -79,6 +81,7 @@ export const authService = defineService({
     // Every DC's messaging caches directory entries and profiles; changes made here are announced.
     const notices = new DirectoryNotices(ctx.dcId, ctx.bus);
     const keyHandlers = authKeyHandlers(keys);
+    const passwords = new PasswordStore(db.dc);
     const login = loginHandlers({
       dcId: ctx.dcId,
       testMode: ctx.topology.testMode,
@@ -89,6 +92,14 @@ export const authService = defineService({
       placement: new Placement(s.TERN_AUTH_PLACEMENT),
       codesPerHour: s.TERN_AUTH_CODES_PER_HOUR,
       notices,
+      passwords,
+    });
+    const twoStep = passwordHandlers({
+      dcId: ctx.dcId,
+      login: loginStore,
+      directory,
+      passwords,
+      authorizations,
     });
     const exported = exportHandlers({
       dcId: ctx.dcId,
@@ -167,6 +178,9 @@ export const authService = defineService({
       getUserPhotos: photos.getUserPhotos,
       listProfilePhotos: photos.listProfilePhotos,
       setChannelUsername: profile.setChannelUsername,
+      getPassword: twoStep.getPassword,
+      updatePasswordSettings: twoStep.updatePasswordSettings,
+      checkPassword: twoStep.checkPassword,
     } satisfies AsyncImplOf<typeof AuthServiceService>;
   },
 });

@@ -72,6 +72,7 @@ describe('generated contracts', () => {
       'CheckUsername',
       'UpdateUsername',
       'ResolveUsername',
+      'SetChannelUsername',
       'LookupPhone',
       'LookupUserDc',
       'MoveUser',
@@ -81,6 +82,9 @@ describe('generated contracts', () => {
       'DeleteProfilePhotos',
       'GetUserPhotos',
       'ListProfilePhotos',
+      'GetPassword',
+      'UpdatePasswordSettings',
+      'CheckPassword',
     ].map((name) => `/tern.auth.v1.AuthService/${name}`);
     expect(paths).toEqual(expected);
     expect(Object.values(AuthServiceService).every((m) => !m.requestStream && !m.responseStream)).toBe(true);

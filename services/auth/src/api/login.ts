@@ -5,7 +5,8 @@
  * PHONE_MIGRATE_<home>; a test number 99966XYYYY (test mode only) belongs to DC X; a new number
  * is placed by the client's address (NETWORK_MIGRATE_<dc> when another DC is configured closer).
  * Nothing is written for a failed attempt except the check it counts (phone_code_checks). Codes
- * sent to a number are limited per hour (FLOOD_WAIT_X).
+ * sent to a number are limited per hour (FLOOD_WAIT_X). An account with a two-step verification
+ * password answers the right code with SESSION_PASSWORD_NEEDED (api/password.ts goes on).
  */
 import { randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import { errors, type AsyncService } from '../../../shared/src';
@@ -18,6 +19,8 @@ import type { Placement } from '../internal/placement';
 import type { Directory } from '../storage/directory';
 import type { AuthorizationStore } from '../storage/authorizations';
 import type { LoginStore } from '../storage/login';
+import type { PasswordStore } from '../storage/passwords';
+import { PENDING_LOGIN_TTL_SECONDS } from './password';
 import { deviceOf } from './authorizations';
 import { userOf } from '../internal/profiles';
 
@@ -33,6 +36,11 @@ export interface LoginDeps {
   codesPerHour: number;
   /** Tells every DC's messaging that a user appeared in (or left) the directory. */
   notices?: DirectoryNotices;
+  /**
+   * Logins of accounts with a 2FA password wait here for auth.checkPassword (api/password.ts).
+   * Without it (tests of the code steps) such logins still stop at SESSION_PASSWORD_NEEDED.
+   */
+  passwords?: Pick<PasswordStore, 'savePendingLogin'>;
 }
 
 /** How long a code is valid, and how many wrong tries it survives. */
@@ -168,6 +176,12 @@ export function loginHandlers(d: LoginDeps): Handlers {
       const profile = await d.store.profile(entry.userId);
       if (!profile) throw errors.internal(new Error(`user ${entry.userId} has no profile in DC ${d.dcId}`));
       await d.store.deleteCode(code.hash);
+      if (profile.password) {
+        // Two-step verification: the code was right, but the key is bound only once
+        // auth.checkPassword proves the password (which account.getPassword now describes to it).
+        await d.passwords?.savePendingLogin(authKeyId, entry.userId, PENDING_LOGIN_TTL_SECONDS);
+        throw errors.unauthorized('SESSION_PASSWORD_NEEDED');
+      }
       await d.authorizations.bind({
         authKeyId,
         userId: entry.userId,

@@ -85,3 +85,83 @@ describe('MoveUser and the directory cache', () => {
     expect(copiedAt - started).toBeGreaterThanOrEqual(45);
   });
 });
+
+describe('MoveUser and the 2FA password', () => {
+  const password = {
+    salt1: Buffer.alloc(40, 1),
+    salt2: Buffer.alloc(16, 2),
+    g: 3,
+    p: Buffer.alloc(256, 3),
+    verifier: Buffer.alloc(256, 4),
+    hint: 'h',
+    version: Buffer.alloc(16, 5),
+    setAtMs: 1n,
+  };
+  const log = { child: () => log, info: () => undefined } as unknown as Logger;
+  const photos = {
+    list: () => Promise.resolve([]),
+    removeAll: () => Promise.resolve(),
+    put: () => Promise.resolve(),
+  } as unknown as ProfilePhotoStore;
+
+  it('copies the verifier to the target with the profile, and the target stores it', async () => {
+    const sent: unknown[] = [];
+    const auth = {
+      importUserData: (req: unknown, _md: unknown, _opts: unknown, cb: (err: null, res: object) => void) => {
+        sent.push(req);
+        cb(null, {});
+      },
+    };
+    const messaging = {
+      importBox: method([], 'import box', { pts: 1, rows: 1n, passes: 2 }),
+      deleteBox: method([], 'delete box', { removed: 1n }),
+    };
+    const profile = {
+      userId: 5n,
+      accessHash: 1n,
+      phone: '9',
+      firstName: 'a',
+      lastName: '',
+      username: '',
+      about: '',
+      password,
+    };
+    const from = moveHandlers({
+      dcId: 2,
+      dcIds: [1, 2],
+      directory: {
+        byId: () => Promise.resolve({ userId: 5n, phone: '9', homeDc: 2 }),
+        startMove: () => Promise.resolve(true),
+        switchHome: () => Promise.resolve(true),
+      } as unknown as Directory,
+      login: {
+        freeze: () => Promise.resolve(),
+        profile: () => Promise.resolve(profile),
+        deleteProfile: () => Promise.resolve(),
+      } as unknown as LoginStore,
+      photos,
+      authOf: { forDc: () => auth } as unknown as DcClients<AuthServiceClient>,
+      messagingOf: { forDc: () => messaging } as unknown as DcClients<MessagingServiceClient>,
+      log,
+      fenceWaitMs: 0,
+    });
+    await from.moveUser({ userId: 5n, targetDcId: 1 }, undefined as never);
+    expect(sent).toEqual([expect.objectContaining({ userId: 5n, password })]);
+
+    const saved: unknown[] = [];
+    const to = moveHandlers({
+      dcId: 1,
+      dcIds: [1, 2],
+      directory: {
+        byId: () => Promise.resolve({ userId: 5n, phone: '9', homeDc: 2, movingTo: 1 }),
+      } as unknown as Directory,
+      login: { saveProfile: (p: unknown) => (saved.push(p), Promise.resolve()) } as unknown as LoginStore,
+      photos,
+      authOf: {} as unknown as DcClients<AuthServiceClient>,
+      messagingOf: {} as unknown as DcClients<MessagingServiceClient>,
+      log,
+    });
+    await to.importUserData(sent[0] as never, undefined as never);
+    expect(saved).toEqual([expect.objectContaining({ userId: 5n, password })]);
+  });
+});

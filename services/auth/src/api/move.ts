@@ -8,7 +8,8 @@
  *               announced to every DC's messaging (which caches directory entries) and the move
  *               waits out the cache lifetime, so no box write can pass a stale entry after this;
  *   2. copy:    the target DC stores the account data (ImportUserData, with the profile photo
- *               list; the photos stay in the DCs their ids name; idempotent), then the
+ *               list and the 2FA password's verifier; the photos stay in the DCs their ids name;
+ *               idempotent), then the
  *               target's messaging service copies the user's box from this DC's (ImportBox,
  *               which pulls it page by page with ExportBox; repeatable, counters included);
  *   3. switch:  one lightweight transaction on users_by_id makes the target the home DC;
@@ -93,6 +94,9 @@ export function moveHandlers(d: MoveDeps): Handlers {
           about: profile.about,
           sourceDcId: d.dcId,
           profilePhotos: await d.photos.list(userId),
+          // The 2FA password moves with the account (read with the frozen profile: a change
+          // after the freeze is refused, so this is the last one).
+          ...(profile.password ? { password: profile.password } : {}),
         });
         const targetMessaging = d.messagingOf.forDc(to);
         const box = await unary(
@@ -156,6 +160,7 @@ export function moveHandlers(d: MoveDeps): Handlers {
         username: req.username,
         about: req.about,
         ...(photo ? { photo } : {}),
+        ...(req.password ? { password: req.password } : {}),
       });
       return {};
     },

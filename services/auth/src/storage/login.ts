@@ -5,6 +5,8 @@
 import { types, type Client } from 'cassandra-driver';
 import { fromLong, toLong } from '../../../shared/src';
 import { UserProfilePhoto } from '../../../shared/src/gen/tern/common/v1/user';
+import type { UserPassword } from '../../../shared/src/gen/tern/auth/v1/auth';
+import { decodePassword, encodePassword } from './passwords';
 
 export interface PhoneCode {
   hash: string;
@@ -29,6 +31,11 @@ export interface UserProfile {
   movingTo?: number;
   /** The current profile photo (a copy of the first of profile_photos); unset without one. */
   photo?: UserProfilePhoto;
+  /**
+   * The two-step verification password (its SRP verifier), unset without one. Read with the
+   * profile so a login needs one read; changed only through PasswordStore.replace.
+   */
+  password?: UserPassword;
 }
 
 /** How long a code lives unless the deployment says otherwise (TERN_AUTH_CODE_TTL_SECONDS). */
@@ -178,7 +185,7 @@ export class LoginStore {
 
   async saveProfile(p: UserProfile): Promise<void> {
     await this.db.execute(
-      'INSERT INTO users (user_id, access_hash, phone, first_name, last_name, username, about, moving_to, current_photo, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, null, ?, toTimestamp(now()))',
+      'INSERT INTO users (user_id, access_hash, phone, first_name, last_name, username, about, moving_to, current_photo, password, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, null, ?, ?, toTimestamp(now()))',
       [
         toLong(p.userId),
         toLong(p.accessHash),
@@ -188,6 +195,8 @@ export class LoginStore {
         p.username,
         p.about,
         p.photo ? Buffer.from(UserProfilePhoto.encode(p.photo).finish()) : null,
+        // Written whole (null without one), so an import replaces what an abandoned move left.
+        encodePassword(p.password),
       ],
       { prepare: true },
     );
@@ -253,6 +262,7 @@ export class LoginStore {
     ).first();
     if (!row) return undefined;
     const photo = row.get('current_photo') as Buffer | null;
+    const password = decodePassword(row.get('password') as Buffer | null | undefined);
     return {
       userId,
       accessHash: fromLong(row.get('access_hash')),
@@ -263,6 +273,7 @@ export class LoginStore {
       about: (row.get('about') as string | null) ?? '',
       movingTo: (row.get('moving_to') as number | null) ?? undefined,
       ...(photo ? { photo: UserProfilePhoto.decode(photo) } : {}),
+      ...(password ? { password } : {}),
     };
   }
 }

@@ -1,12 +1,17 @@
 /**
  * account.*: the profile (updateProfile, checkUsername, updateUsername), the list of logins
- * (getAuthorizations, resetAuthorization) → the auth service; presence (updateStatus), push
+ * (getAuthorizations, resetAuthorization) and two-step verification (getPassword,
+ * updatePasswordSettings) → the auth service; presence (updateStatus), push
  * devices (registerDevice, unregisterDevice) and notification settings (getNotifySettings,
  * updateNotifySettings) → the messaging service of the caller's home DC, whose push worker reads
  * them. Translation only.
  */
 import { unary } from '../../../shared/src';
-import type { ActiveSession } from '../../../shared/src/gen/tern/auth/v1/auth';
+import type {
+  ActiveSession,
+  PasswordCheck,
+  PasswordKdfAlgo,
+} from '../../../shared/src/gen/tern/auth/v1/auth';
 import type { CallContext } from '../mtproto/invocation';
 import type { TlObject } from '../mtproto/tl-types';
 import { inputSettings, notifyPeer, tlPeerNotifySettings } from '../convert/notify-settings';
@@ -135,4 +140,87 @@ export async function getNotifySettings(
     peer: notifyPeer(call.peer, context.userId),
   });
   return tlPeerNotifySettings(res.settings);
+}
+
+const SRP_ALGO = 'passwordKdfAlgoSHA256SHA256PBKDF2HMACSHA512iter100000SHA256ModPow';
+
+const bytesOf = (v: unknown): Buffer => (Buffer.isBuffer(v) ? v : Buffer.alloc(0));
+
+/** InputCheckPasswordSRP → the auth service's PasswordCheck (undefined for inputCheckPasswordEmpty). */
+export function passwordCheckOf(v: unknown): PasswordCheck | undefined {
+  const o = v as TlObject | undefined;
+  if (o?._ !== 'inputCheckPasswordSRP') return undefined;
+  return { srpId: o.srp_id as bigint, a: bytesOf(o.A), m1: bytesOf(o.M1) };
+}
+
+/** A PasswordKdfAlgo the service understands; undefined for passwordKdfAlgoUnknown. */
+function kdfAlgoOf(v: unknown): PasswordKdfAlgo | undefined {
+  const o = v as TlObject | undefined;
+  if (o?._ !== SRP_ALGO) return undefined;
+  return { salt1: bytesOf(o.salt1), salt2: bytesOf(o.salt2), g: Number(o.g), p: bytesOf(o.p) };
+}
+
+function tlKdfAlgo(a: PasswordKdfAlgo | undefined): TlObject {
+  if (!a) return { _: 'passwordKdfAlgoUnknown' };
+  return {
+    _: 'passwordKdfAlgoSHA256SHA256PBKDF2HMACSHA512iter100000SHA256ModPow',
+    salt1: Buffer.from(a.salt1),
+    salt2: Buffer.from(a.salt2),
+    g: a.g,
+    p: Buffer.from(a.p),
+  };
+}
+
+/**
+ * account.getPassword: answered for a logged-in key, and for a key whose auth.signIn answered
+ * SESSION_PASSWORD_NEEDED (the method table lets unauthorized keys call it; the auth service
+ * decides). Telegram Passport is not supported: new_secure_algo is always unknown.
+ */
+export async function getPassword(_call: TlObject, ctx: CallContext, d: AuthDeps): Promise<TlObject> {
+  const context = await requestContext(ctx, d.auth, d.dcId);
+  const res = await unary(d.auth.getPassword.bind(d.auth), { context });
+  return {
+    _: 'account.password',
+    has_recovery: false,
+    has_secure_values: false,
+    ...(res.hasPassword
+      ? {
+          has_password: true,
+          current_algo: tlKdfAlgo(res.currentAlgo),
+          srp_B: Buffer.from(res.srpB),
+          srp_id: res.srpId,
+          hint: res.hint,
+        }
+      : {}),
+    new_algo: tlKdfAlgo(res.newAlgo),
+    new_secure_algo: { _: 'securePasswordKdfAlgoUnknown' },
+    secure_random: Buffer.from(res.secureRandom),
+  };
+}
+
+/**
+ * account.updatePasswordSettings: set, change or remove the password and its hint. A recovery
+ * email is refused by the service (EMAIL_NOT_ALLOWED: Tern sends no email).
+ */
+export async function updatePasswordSettings(
+  call: TlObject,
+  ctx: CallContext,
+  d: AuthDeps,
+): Promise<boolean> {
+  const context = await requestContext(ctx, d.auth, d.dcId);
+  const settings = (call.new_settings ?? {}) as TlObject;
+  // flags.0 of account.passwordInputSettings carries new_algo, new_password_hash and hint together.
+  const changePassword = settings.new_algo !== undefined;
+  const newAlgo = kdfAlgoOf(settings.new_algo);
+  await unary(d.auth.updatePasswordSettings.bind(d.auth), {
+    context,
+    password: passwordCheckOf(call.password),
+    changePassword,
+    newAlgo,
+    newPasswordHash: bytesOf(settings.new_password_hash),
+    hint: typeof settings.hint === 'string' ? settings.hint : '',
+    email: typeof settings.email === 'string' ? settings.email : undefined,
+    hasSecureSettings: settings.new_secure_settings !== undefined,
+  });
+  return true;
 }

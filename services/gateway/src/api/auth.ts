@@ -1,5 +1,6 @@
 /**
- * auth.*: logging in (sendCode, resendCode, cancelCode, signIn, signUp), moving a login between
+ * auth.*: logging in (sendCode, resendCode, cancelCode, signIn, signUp, and checkPassword after
+ * signIn answered SESSION_PASSWORD_NEEDED), moving a login between
  * DCs (exportAuthorization, importAuthorization), logging out (logOut, resetAuthorizations) and
  * binding a temporary key (bindTempAuthKey). Translation only: the auth service of this DC decides
  * (and answers PHONE_MIGRATE_X, PHONE_CODE_INVALID, …); bindTempAuthKey's checks of the encrypted
@@ -12,6 +13,7 @@ import type { KeyStore } from '../mtproto/auth-keys';
 import type { CallContext } from '../mtproto/invocation';
 import type { TlObject, TlRuntime } from '../mtproto/tl-types';
 import { text, tlAuthorization, tlSentCode } from '../convert/users';
+import { passwordCheckOf } from './account';
 import { requestContext, type AuthDeps } from './context';
 
 export async function sendCode(call: TlObject, ctx: CallContext, d: AuthDeps): Promise<TlObject> {
@@ -67,6 +69,21 @@ export async function signUp(call: TlObject, ctx: CallContext, d: AuthDeps): Pro
     phoneCodeHash: text(call.phone_code_hash),
     firstName: text(call.first_name),
     lastName: text(call.last_name),
+  });
+  ctx.authKey.userId = res.authorization!.user!.id;
+  return tlAuthorization(res.authorization!.user!);
+}
+
+/**
+ * auth.checkPassword: the second step of a login to an account with a two-step verification
+ * password (signIn answered SESSION_PASSWORD_NEEDED, which the service passes through as the
+ * Telegram error it is). On success the key is logged in, as after signIn.
+ */
+export async function checkPassword(call: TlObject, ctx: CallContext, d: AuthDeps): Promise<TlObject> {
+  const context = await requestContext(ctx, d.auth, d.dcId);
+  const res = await unary(d.auth.checkPassword.bind(d.auth), {
+    context,
+    password: passwordCheckOf(call.password),
   });
   ctx.authKey.userId = res.authorization!.user!.id;
   return tlAuthorization(res.authorization!.user!);

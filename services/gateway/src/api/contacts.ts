@@ -1,16 +1,18 @@
 /**
  * contacts.*: importContacts, getContacts, deleteContacts (the messaging service of the caller's
  * home DC keeps the list and decides; USER_MIGRATE_X elsewhere) and resolveUsername (the auth
- * service, which owns usernames). Translation only.
+ * service, which owns usernames; the channel service for a channel's). Translation only.
  */
-import { unary } from '../../../shared/src';
+import { errors, unary } from '../../../shared/src';
 import type { InputUser } from '../../../shared/src/gen/tern/common/v1/peer';
 import type { InputContact } from '../../../shared/src/gen/tern/messaging/v1/messaging';
 import type { CallContext } from '../mtproto/invocation';
 import type { TlObject } from '../mtproto/tl-types';
 import { tlUsers } from '../convert/updates';
 import { inputUser, text, tlUser } from '../convert/users';
-import { requestContext, type AuthDeps, type MessagingDeps } from './context';
+import { tlPeer } from '../convert/peers';
+import { channelsById } from './channels/channels';
+import { requestContext, type ChannelDeps, type MessagingDeps } from './context';
 
 const inputContact = (c: TlObject): InputContact => ({
   clientId: c.client_id as bigint,
@@ -66,9 +68,18 @@ export async function deleteContacts(call: TlObject, ctx: CallContext, d: Messag
   };
 }
 
-export async function resolveUsername(call: TlObject, ctx: CallContext, d: AuthDeps): Promise<TlObject> {
+/**
+ * Usernames are one namespace for users and channels (auth owns it). A channel's answer names
+ * only its id; the channel itself, as the caller sees it, comes from the channel service.
+ */
+export async function resolveUsername(call: TlObject, ctx: CallContext, d: ChannelDeps): Promise<TlObject> {
   const context = await requestContext(ctx, d.auth, d.dcId);
   const res = await unary(d.auth.resolveUsername.bind(d.auth), { context, username: text(call.username) });
+  if (res.peer?.kind?.$case === 'channelId') {
+    const chats = await channelsById(ctx, d, [res.peer.kind.value]);
+    if (chats.length === 0) throw errors.badRequest('USERNAME_NOT_OCCUPIED');
+    return { _: 'contacts.resolvedPeer', peer: tlPeer(res.peer), chats, users: [] };
+  }
   return {
     _: 'contacts.resolvedPeer',
     peer: { _: 'peerUser', user_id: res.user!.id },

@@ -7,9 +7,11 @@
  */
 import { unary } from '../../../shared/src';
 import type { AuthServiceClient } from '../../../shared/src/gen/tern/auth/v1/auth';
+import type { ChannelServiceClient } from '../../../shared/src/gen/tern/channel/v1/channel';
 import type { RequestContext } from '../../../shared/src/gen/tern/common/v1/context';
 import type { MediaServiceClient } from '../../../shared/src/gen/tern/media/v1/media';
 import type { MessagingServiceClient } from '../../../shared/src/gen/tern/messaging/v1/messaging';
+import type { ChannelFollower } from '../backend/channel-updates';
 import type { CallContext } from '../mtproto/invocation';
 
 /** Handlers that call the auth service of this DC (and every handler, for requestContext). */
@@ -21,6 +23,16 @@ export interface AuthDeps {
 /** Handlers that call the messaging service of this DC. */
 export interface MessagingDeps extends AuthDeps {
   messaging: MessagingServiceClient;
+}
+
+/**
+ * Handlers that call the channel service of this DC (which passes calls about channels homed
+ * elsewhere on to their DC), and tell the live channel subscriptions when their caller's own
+ * call made them a member (absent in tests and tools that deliver nothing live).
+ */
+export interface ChannelDeps extends MessagingDeps {
+  channel: ChannelServiceClient;
+  channelLive?: ChannelFollower;
 }
 
 /** Handlers that call the media service of this DC. */

@@ -144,6 +144,8 @@ describe('method table', () => {
       'auth.resendCode': 'login',
       'auth.signIn': 'login',
       'auth.signUp': 'login',
+      'auth.checkPassword': 'login',
+      'account.getPassword': 'login',
       'messages.sendMessage': 'send',
       'messages.sendMedia': 'send',
       'messages.forwardMessages': 'send',
@@ -155,6 +157,12 @@ describe('method table', () => {
       'account.checkUsername': 'username',
       'account.updateUsername': 'username',
       'contacts.resolveUsername': 'username',
+      'channels.createChannel': 'send',
+      'channels.inviteToChannel': 'send',
+      'channels.checkUsername': 'username',
+      'channels.updateUsername': 'username',
+      'messages.checkChatInvite': 'username',
+      'messages.importChatInvite': 'username',
     };
     const declared = Object.fromEntries(
       Object.entries(METHODS).flatMap(([name, m]) => (m.limit ? [[name, m.limit]] : [])),

@@ -17,11 +17,14 @@
  * per client address (TERN_GATEWAY_LIMIT_*, docs/configuration.md "Rate limits"); a call either
  * bucket cannot pay for is answered 420 FLOOD_WAIT_X without running the handler, and takes
  * nothing. A method without a class is never limited here.
- *   'login'    — auth.sendCode, resendCode, signIn, signUp (and a future auth.checkPassword);
- *   'send'     — messages.sendMessage, sendMedia, forwardMessages, editMessage, uploadMedia;
+ *   'login'    — auth.sendCode, resendCode, signIn, signUp, checkPassword, account.getPassword;
+ *   'send'     — messages.sendMessage, sendMedia, forwardMessages, editMessage, uploadMedia,
+ *                channels.createChannel, inviteToChannel;
  *   'upload'   — upload.saveFilePart, saveBigFilePart (one token per part);
  *   'import'   — contacts.importContacts;
- *   'username' — account.checkUsername, updateUsername, contacts.resolveUsername.
+ *   'username' — account.checkUsername, updateUsername, contacts.resolveUsername,
+ *                channels.checkUsername, updateUsername, messages.checkChatInvite, importChatInvite
+ *                (invite hashes are guessed like usernames, and Telegram limits them alike).
  */
 import { errors, requireUser } from '../../../shared/src';
 import type { RateClass, RateLimits } from '../limits/rate-limits';
@@ -32,10 +35,12 @@ import {
   checkUsername,
   getAuthorizations,
   getNotifySettings,
+  getPassword,
   registerDevice,
   resetAuthorization,
   unregisterDevice,
   updateNotifySettings,
+  updatePasswordSettings,
   updateProfile,
   updateStatus,
   updateUsername,
@@ -43,6 +48,7 @@ import {
 import {
   bindTempAuthKey,
   cancelCode,
+  checkPassword,
   exportAuthorization,
   importAuthorization,
   logOut,
@@ -52,8 +58,32 @@ import {
   signIn,
   signUp,
 } from './auth';
+import {
+  checkUsername as checkChannelUsername,
+  createChannel,
+  deleteChannel,
+  editTitle,
+  getChannels,
+  getFullChannel,
+  inviteToChannel,
+  joinChannel,
+  leaveChannel,
+  toggleSignatures,
+  toggleSlowMode,
+  updateUsername as updateChannelUsername,
+} from './channels/channels';
+import { checkChatInvite, exportChatInvite, importChatInvite } from './channels/invites';
+import {
+  deleteMessages as deleteChannelMessages,
+  getAdminLog,
+  getMessages as getChannelMessages,
+  getMessagesViews,
+  readHistory as readChannelHistory,
+  updatePinnedMessage,
+} from './channels/messages';
+import { editAdmin, editBanned, getParticipant, getParticipants } from './channels/participants';
 import { deleteContacts, getContacts, importContacts, resolveUsername } from './contacts';
-import { requestContext, type MediaDeps } from './context';
+import { requestContext, type ChannelDeps, type MediaDeps } from './context';
 import { getAppConfig, getConfig, getNearestDc, type HelpDeps } from './help';
 import {
   addChatUser,
@@ -68,12 +98,12 @@ import { deleteMessages, editMessage } from './messages/edit';
 import { getHistory, getMessages, readHistory, search } from './messages/history';
 import { forwardMessages, sendMedia, sendMessage, setTyping, uploadMedia } from './messages/send';
 import { deletePhotos, getUserPhotos, updateProfilePhoto, uploadProfilePhoto } from './photos';
-import { getDifference, getState } from './updates';
+import { getChannelDifference, getDifference, getState } from './updates';
 import { getFile, saveBigFilePart, saveFilePart } from './upload';
 import { getFullUser, getUsers } from './users';
 
 /** What handlers may use: the deployment's shape, this DC's backend clients, the TL runtime. */
-export interface MethodDeps extends MediaDeps, HelpDeps {
+export interface MethodDeps extends MediaDeps, ChannelDeps, HelpDeps {
   keys: KeyStore;
   tl: Pick<TlRuntime, 'decodeService' | 'resultType'>;
   /** The rate limits of `limit` (one instance per gateway: its buckets are the gateway's state). */
@@ -95,15 +125,18 @@ export const METHODS: Readonly<Record<string, Method>> = {
   'account.checkUsername': { run: checkUsername, needs: 'user', limit: 'username' },
   'account.getAuthorizations': { run: getAuthorizations, needs: 'user' },
   'account.getNotifySettings': { run: getNotifySettings, needs: 'user' },
+  'account.getPassword': { run: getPassword, needs: 'none', limit: 'login' },
   'account.registerDevice': { run: registerDevice, needs: 'user' },
   'account.resetAuthorization': { run: resetAuthorization, needs: 'user' },
   'account.unregisterDevice': { run: unregisterDevice, needs: 'user' },
   'account.updateNotifySettings': { run: updateNotifySettings, needs: 'user' },
+  'account.updatePasswordSettings': { run: updatePasswordSettings, needs: 'user' },
   'account.updateProfile': { run: updateProfile, needs: 'user' },
   'account.updateStatus': { run: updateStatus, needs: 'user' },
   'account.updateUsername': { run: updateUsername, needs: 'user', limit: 'username' },
   'auth.bindTempAuthKey': { run: bindTempAuthKey, needs: 'temp-key' },
   'auth.cancelCode': { run: cancelCode, needs: 'none' },
+  'auth.checkPassword': { run: checkPassword, needs: 'none', limit: 'login' },
   'auth.exportAuthorization': { run: exportAuthorization, needs: 'user' },
   'auth.importAuthorization': { run: importAuthorization, needs: 'none' },
   'auth.logOut': { run: logOut, needs: 'user' },
@@ -112,6 +145,26 @@ export const METHODS: Readonly<Record<string, Method>> = {
   'auth.sendCode': { run: sendCode, needs: 'none', limit: 'login' },
   'auth.signIn': { run: signIn, needs: 'none', limit: 'login' },
   'auth.signUp': { run: signUp, needs: 'none', limit: 'login' },
+  'channels.checkUsername': { run: checkChannelUsername, needs: 'user', limit: 'username' },
+  'channels.createChannel': { run: createChannel, needs: 'user', limit: 'send' },
+  'channels.deleteChannel': { run: deleteChannel, needs: 'user' },
+  'channels.deleteMessages': { run: deleteChannelMessages, needs: 'user' },
+  'channels.editAdmin': { run: editAdmin, needs: 'user' },
+  'channels.editBanned': { run: editBanned, needs: 'user' },
+  'channels.editTitle': { run: editTitle, needs: 'user' },
+  'channels.getAdminLog': { run: getAdminLog, needs: 'user' },
+  'channels.getChannels': { run: getChannels, needs: 'user' },
+  'channels.getFullChannel': { run: getFullChannel, needs: 'user' },
+  'channels.getMessages': { run: getChannelMessages, needs: 'user' },
+  'channels.getParticipant': { run: getParticipant, needs: 'user' },
+  'channels.getParticipants': { run: getParticipants, needs: 'user' },
+  'channels.inviteToChannel': { run: inviteToChannel, needs: 'user', limit: 'send' },
+  'channels.joinChannel': { run: joinChannel, needs: 'user' },
+  'channels.leaveChannel': { run: leaveChannel, needs: 'user' },
+  'channels.readHistory': { run: readChannelHistory, needs: 'user' },
+  'channels.toggleSignatures': { run: toggleSignatures, needs: 'user' },
+  'channels.toggleSlowMode': { run: toggleSlowMode, needs: 'user' },
+  'channels.updateUsername': { run: updateChannelUsername, needs: 'user', limit: 'username' },
   'contacts.deleteContacts': { run: deleteContacts, needs: 'user' },
   'contacts.getContacts': { run: getContacts, needs: 'user' },
   'contacts.importContacts': { run: importContacts, needs: 'user', limit: 'import' },
@@ -120,29 +173,35 @@ export const METHODS: Readonly<Record<string, Method>> = {
   'help.getConfig': { run: getConfig, needs: 'none' },
   'help.getNearestDc': { run: getNearestDc, needs: 'none' },
   'messages.addChatUser': { run: addChatUser, needs: 'user' },
+  'messages.checkChatInvite': { run: checkChatInvite, needs: 'user', limit: 'username' },
   'messages.createChat': { run: createChat, needs: 'user' },
   'messages.deleteChatUser': { run: deleteChatUser, needs: 'user' },
   'messages.deleteMessages': { run: deleteMessages, needs: 'user' },
   'messages.editChatTitle': { run: editChatTitle, needs: 'user' },
   'messages.editMessage': { run: editMessage, needs: 'user', limit: 'send' },
+  'messages.exportChatInvite': { run: exportChatInvite, needs: 'user' },
   'messages.forwardMessages': { run: forwardMessages, needs: 'user', limit: 'send' },
   'messages.getChats': { run: getChats, needs: 'user' },
   'messages.getDialogs': { run: getDialogs, needs: 'user' },
   'messages.getFullChat': { run: getFullChat, needs: 'user' },
   'messages.getHistory': { run: getHistory, needs: 'user' },
   'messages.getMessages': { run: getMessages, needs: 'user' },
+  'messages.getMessagesViews': { run: getMessagesViews, needs: 'user' },
   'messages.getPeerDialogs': { run: getPeerDialogs, needs: 'user' },
+  'messages.importChatInvite': { run: importChatInvite, needs: 'user', limit: 'username' },
   'messages.readHistory': { run: readHistory, needs: 'user' },
   'messages.search': { run: search, needs: 'user' },
   'messages.sendMedia': { run: sendMedia, needs: 'user', limit: 'send' },
   'messages.sendMessage': { run: sendMessage, needs: 'user', limit: 'send' },
   'messages.setTyping': { run: setTyping, needs: 'user' },
   'messages.toggleDialogPin': { run: toggleDialogPin, needs: 'user' },
+  'messages.updatePinnedMessage': { run: updatePinnedMessage, needs: 'user' },
   'messages.uploadMedia': { run: uploadMedia, needs: 'user', limit: 'send' },
   'photos.deletePhotos': { run: deletePhotos, needs: 'user' },
   'photos.getUserPhotos': { run: getUserPhotos, needs: 'user' },
   'photos.updateProfilePhoto': { run: updateProfilePhoto, needs: 'user' },
   'photos.uploadProfilePhoto': { run: uploadProfilePhoto, needs: 'user' },
+  'updates.getChannelDifference': { run: getChannelDifference, needs: 'user' },
   'updates.getDifference': { run: getDifference, needs: 'user' },
   'updates.getState': { run: getState, needs: 'user' },
   'upload.getFile': { run: getFile, needs: 'user' },

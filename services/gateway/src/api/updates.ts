@@ -1,6 +1,7 @@
 /**
- * updates.*: getState, getDifference. Translation only; the messaging service of the caller's home
- * DC owns the update log.
+ * updates.*: getState, getDifference (the messaging service of the caller's home DC owns the
+ * user's update log) and getChannelDifference (the channel service: each channel has its own
+ * log). Translation only.
  */
 import { errors, unary } from '../../../shared/src';
 import type { Chat } from '../../../shared/src/gen/tern/common/v1/chat';
@@ -8,9 +9,10 @@ import type { RequestContext } from '../../../shared/src/gen/tern/common/v1/cont
 import type { Difference } from '../../../shared/src/gen/tern/messaging/v1/messaging';
 import type { CallContext } from '../mtproto/invocation';
 import type { TlObject } from '../mtproto/tl-types';
-import { tlChats } from '../convert/chats';
+import { inputChannel, tlChatsAndChannels } from '../convert/channels';
+import { tlChannelDifference } from '../convert/dialogs';
 import { tlMessage, tlState, tlUpdate, tlUsers } from '../convert/updates';
-import { requestContext, type MessagingDeps } from './context';
+import { requestContext, type ChannelDeps, type MessagingDeps } from './context';
 
 export async function getState(_call: TlObject, ctx: CallContext, d: MessagingDeps): Promise<TlObject> {
   const context = await requestContext(ctx, d.auth, d.dcId);
@@ -53,7 +55,7 @@ export async function getDifference(call: TlObject, ctx: CallContext, d: Messagi
 }
 
 /**
- * The chats vector of a getDifference answer: the chats the service sent, plus any chat a message
+ * The chats vector of a getDifference answer: the chats and channels the service sent, plus any chat a message
  * in it names that the service left out (asked for with one getChats), so the client can show
  * every group message it is given.
  */
@@ -75,5 +77,29 @@ async function differenceChats(
   let fetched: Chat[] = [];
   if (missing.length > 0)
     fetched = (await unary(d.messaging.getChats.bind(d.messaging), { context, ids: missing })).chats;
-  return tlChats([...v.chats, ...fetched]);
+  // Channels a membership update names (updateChannel) come as they are.
+  return tlChatsAndChannels([...v.chats, ...fetched], v.channels);
+}
+
+/** Telegram's largest channel difference for a user (bots may ask for more; Tern has none). */
+const MAX_CHANNEL_DIFFERENCE = 100;
+
+/**
+ * updates.getChannelDifference. Only channelMessagesFilterEmpty is served: a filtered
+ * difference is answered as the whole one (the client's ranges are a saving, not a meaning).
+ */
+export async function getChannelDifference(
+  call: TlObject,
+  ctx: CallContext,
+  d: ChannelDeps,
+): Promise<TlObject> {
+  const limit = Number(call.limit ?? 0);
+  const res = await unary(d.channel.getChannelDifference.bind(d.channel), {
+    context: await requestContext(ctx, d.auth, d.dcId),
+    channel: inputChannel(call.channel),
+    pts: Number(call.pts ?? 0),
+    limit: limit > 0 ? Math.min(limit, MAX_CHANNEL_DIFFERENCE) : MAX_CHANNEL_DIFFERENCE,
+    force: call.force === true,
+  });
+  return tlChannelDifference(res);
 }

@@ -65,7 +65,10 @@ export function tlChatFull(full: ChatFull, chat: Chat): TlObject {
   };
 }
 
-/** What a service message records; messageActionEmpty for kinds basic groups do not produce. */
+/**
+ * What a service message records (basic groups and channels); messageActionEmpty for a kind this
+ * gateway does not know (a newer proto).
+ */
 export function tlAction(a: MessageAction | undefined): TlObject {
   const k = a?.kind;
   switch (k?.$case) {
@@ -81,6 +84,13 @@ export function tlAction(a: MessageAction | undefined): TlObject {
       return { _: 'messageActionChannelCreate', title: k.value.title };
     case 'chatJoinedByLink':
       return { _: 'messageActionChatJoinedByLink', inviter_id: k.value };
+    case 'chatMigrateTo':
+      return { _: 'messageActionChatMigrateTo', channel_id: k.value };
+    case 'channelMigrateFrom':
+      return { _: 'messageActionChannelMigrateFrom', title: k.value.title, chat_id: k.value.chatId };
+    case 'pinMessage':
+      // The pinned message is the one the service message replies to (reply_to).
+      return { _: 'messageActionPinMessage' };
     default:
       return { _: 'messageActionEmpty' };
   }

@@ -2,7 +2,11 @@
  * Messages and updates: proto (tern.common.v1) → layer-neutral TL objects. The codec writes them in
  * each client's layer.
  */
-import type { Message, MessageEntity } from '../../../shared/src/gen/tern/common/v1/message';
+import type {
+  Message,
+  MessageEntity,
+  MessageFwdHeader,
+} from '../../../shared/src/gen/tern/common/v1/message';
 import {
   MessageEntity_Type,
   SendMessageAction_Kind,
@@ -10,9 +14,10 @@ import {
 } from '../../../shared/src/gen/tern/common/v1/message';
 import type { Update, Updates, UpdatesState } from '../../../shared/src/gen/tern/common/v1/update';
 import type { User } from '../../../shared/src/gen/tern/common/v1/user';
-import type { UserUpdateEvent } from '../../../shared/src/gen/tern/events/v1/events';
+import type { ChannelUpdateEvent, UserUpdateEvent } from '../../../shared/src/gen/tern/events/v1/events';
 import type { TlObject } from '../mtproto/tl-types';
-import { tlAction, tlChats } from './chats';
+import { tlAction } from './chats';
+import { tlChatsAndChannels, tlMinChannel } from './channels';
 import { tlUser, tlUserStatus } from './users';
 import { tlMessageMedia } from './media';
 import { tlPeer } from './peers';
@@ -55,8 +60,32 @@ export function tlEntities(entities: readonly MessageEntity[]): TlObject[] | und
   return out.length > 0 ? out : undefined;
 }
 
-/** A stored message as its box owner sees it (TL message, or messageService for an action). */
+/** TL messageFwdHeader (a forward's origin; channel posts carry their id there). */
+function tlFwdHeader(f: MessageFwdHeader): TlObject {
+  return {
+    _: 'messageFwdHeader',
+    from_id: f.from ? tlPeer(f.from) : undefined,
+    from_name: f.fromName || undefined,
+    date: f.date,
+    channel_post: f.channelPost || undefined,
+  };
+}
+
+/** The author; a broadcast post never names one (Telegram shows the channel), whoever wrote it. */
+const fromOf = (m: Message): TlObject | undefined => (m.from && !m.post ? tlPeer(m.from) : undefined);
+
+const replyHeader = (id: number): TlObject | undefined =>
+  id ? { _: 'messageReplyHeader', reply_to_msg_id: id } : undefined;
+
+/**
+ * A stored message as its box owner (or a channel's viewer) sees it: TL message, or
+ * messageService for an action. Channel messages also carry `post` (a broadcast post, written
+ * without `from_id`: its signature is `post_author`), `views`,
+ * `post_author` and `pinned`. A message with neither peer nor date is messageEmpty.
+ */
 export function tlMessage(m: Message): TlObject {
+  // A requested id that does not exist (channels.getMessages) comes back as only its id.
+  if (!m.peer && m.date === 0) return { _: 'messageEmpty', id: m.id };
   if (m.action)
     return {
       _: 'messageService',
@@ -64,35 +93,37 @@ export function tlMessage(m: Message): TlObject {
       mentioned: m.mentioned,
       media_unread: m.mediaUnread,
       silent: m.silent,
+      post: m.post,
       id: m.id,
-      from_id: m.from ? tlPeer(m.from) : undefined,
+      from_id: fromOf(m),
       peer_id: tlPeer(m.peer),
+      // messageActionPinMessage names the pinned message here.
+      reply_to: replyHeader(m.replyToMsgId),
       date: m.date,
       action: tlAction(m.action),
     };
+  const channel = m.peer?.kind?.$case === 'channelId';
   return {
     _: 'message',
     out: m.out,
     mentioned: m.mentioned,
     media_unread: m.mediaUnread,
     silent: m.silent,
+    post: m.post,
+    pinned: m.pinned,
     id: m.id,
-    from_id: m.from ? tlPeer(m.from) : undefined,
+    from_id: fromOf(m),
     peer_id: tlPeer(m.peer),
-    reply_to: m.replyToMsgId ? { _: 'messageReplyHeader', reply_to_msg_id: m.replyToMsgId } : undefined,
-    fwd_from: m.fwdFrom
-      ? {
-          _: 'messageFwdHeader',
-          from_id: m.fwdFrom.from ? tlPeer(m.fwdFrom.from) : undefined,
-          from_name: m.fwdFrom.fromName || undefined,
-          date: m.fwdFrom.date,
-        }
-      : undefined,
+    fwd_from: m.fwdFrom ? tlFwdHeader(m.fwdFrom) : undefined,
+    reply_to: replyHeader(m.replyToMsgId),
     date: m.date,
     message: m.message,
     media: tlMessageMedia(m.media),
     entities: tlEntities(m.entities),
+    // Broadcast posts always show a count (Telegram's clients draw the eye icon from it).
+    views: channel && (m.post || m.views > 0) ? m.views : undefined,
     edit_date: m.editDate || undefined,
+    post_author: m.postAuthor || undefined,
   };
 }
 
@@ -156,6 +187,13 @@ export function tlUpdate(u: Update): TlObject | undefined {
     case 'userTyping':
       return { _: 'updateUserTyping', user_id: k.value.userId, action: tlTypingAction(k.value.action) };
     case 'chatUserTyping':
+      if (k.value.chat?.kind?.$case === 'channelId')
+        return {
+          _: 'updateChannelUserTyping',
+          channel_id: k.value.chat.kind.value,
+          from_id: tlPeer(k.value.from),
+          action: tlTypingAction(k.value.action),
+        };
       if (k.value.chat?.kind?.$case !== 'chatId') return undefined;
       return {
         _: 'updateChatUserTyping',
@@ -171,9 +209,58 @@ export function tlUpdate(u: Update): TlObject | undefined {
         pts: u.pts,
         pts_count: u.ptsCount,
       };
+    case 'newChannelMessage':
+    case 'editChannelMessage':
+      if (!k.value.message) return undefined;
+      return {
+        _: k.$case === 'newChannelMessage' ? 'updateNewChannelMessage' : 'updateEditChannelMessage',
+        message: tlMessage(k.value.message),
+        pts: u.pts,
+        pts_count: u.ptsCount,
+      };
+    case 'deleteChannelMessages':
+      return {
+        _: 'updateDeleteChannelMessages',
+        channel_id: k.value.channelId,
+        messages: k.value.messages,
+        pts: u.pts,
+        pts_count: u.ptsCount,
+      };
+    case 'channel':
+      return { _: 'updateChannel', channel_id: k.value.channelId };
+    case 'channelTooLong':
+      return { _: 'updateChannelTooLong', channel_id: k.value.channelId, pts: k.value.pts || undefined };
+    case 'pinnedChannelMessages':
+      return tlPinnedChannelMessages(k.value.channelId, k.value.messages, k.value.pinned, u.pts, u.ptsCount);
+    case 'readChannelInbox':
+      return {
+        _: 'updateReadChannelInbox',
+        channel_id: k.value.channelId,
+        max_id: k.value.maxId,
+        still_unread_count: k.value.stillUnreadCount,
+        pts: k.value.pts,
+      };
     default:
       return undefined;
   }
+}
+
+/** updatePinnedChannelMessages (channel pts): the `pinnedChannelMessages` variant of an Update. */
+export function tlPinnedChannelMessages(
+  channelId: bigint,
+  ids: readonly number[],
+  pinned: boolean,
+  pts: number,
+  ptsCount: number,
+): TlObject {
+  return {
+    _: 'updatePinnedChannelMessages',
+    pinned,
+    channel_id: channelId,
+    messages: [...ids],
+    pts,
+    pts_count: ptsCount,
+  };
 }
 
 /**
@@ -236,7 +323,8 @@ export function tlLiveUpdates(e: UserUpdateEvent): TlObject | undefined {
     _: 'updates',
     updates: [update],
     users: e.users.map(tlUser),
-    chats: tlChats(e.chats),
+    // updateChannel on the user's subject (joins, leaves, bans) comes with the Channel it changed.
+    chats: tlChatsAndChannels(e.chats, e.channels),
     date: e.date,
     seq: 0,
   };
@@ -254,7 +342,7 @@ export function tlUpdates(u: Updates | undefined): TlObject {
     _: 'updates',
     updates: (u?.updates ?? []).map(tlUpdate).filter((x) => x !== undefined),
     users: tlUsers(u?.users ?? []),
-    chats: tlChats(u?.chats ?? []),
+    chats: tlChatsAndChannels(u?.chats ?? [], u?.channels ?? []),
     date: u?.date ?? Math.floor(Date.now() / 1000),
     seq: 0,
   };
@@ -269,3 +357,21 @@ export const tlState = (s: UpdatesState | undefined): TlObject => ({
   seq: s?.seq ?? 0,
   unread_count: s?.unreadCount ?? 0,
 });
+
+/**
+ * What a member's sessions are sent for one event of a channel's sequence: `updates` with the
+ * update and the users and channels it mentions (Telegram never shortens channel updates); the
+ * channels as `min` copies (tlMinChannel: one event serves every member).
+ */
+export function tlChannelLiveUpdates(e: ChannelUpdateEvent): TlObject | undefined {
+  const update = e.update && tlUpdate(e.update);
+  if (!update) return undefined;
+  return {
+    _: 'updates',
+    updates: [update],
+    users: tlUsers(e.users),
+    chats: [...new Map(e.channels.map((c) => [c.id, tlMinChannel(c)])).values()],
+    date: e.date || Math.floor(Date.now() / 1000),
+    seq: 0,
+  };
+}

@@ -187,7 +187,10 @@ export function privateHandlers(
         const key = `c${req.peer.kind.value.chatId}`;
         if (req.replyToMsgId)
           await replyTarget(sender, key, req.replyToMsgId, core.boxes.get.bind(core.boxes));
-        return sendToChat({ ...req, entities }, sender, mediaFor && { media: mediaFor });
+        const extras: ChatSendExtras = {};
+        if (mediaFor) extras.media = mediaFor;
+        if (req.fwdFrom) extras.fwdFrom = req.fwdFrom;
+        return sendToChat({ ...req, entities }, sender, extras);
       }
       const recipient = await core.privatePeer(sender, req.peer);
       const reply: Reply | undefined = req.replyToMsgId
@@ -204,6 +207,7 @@ export function privateHandlers(
       const stored = mediaFor && (await mediaFor([recipient.id]));
       const content: Content = { message: req.message, entities, silent: req.silent };
       if (stored) content.media = stored;
+      if (req.fwdFrom) content.fwdFrom = req.fwdFrom;
       const mine = await sendPrivate(sender, recipient, content, req.randomId, req.context!.authKeyId, reply);
       // Every user the answer mentions, the sender included: clients resolve each user of an
       // answer and fail the send when one is missing (a message to oneself names one user).

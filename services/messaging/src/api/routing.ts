@@ -16,7 +16,7 @@
 import { Client, credentials, Metadata, type ServerUnaryCall, type ServiceDefinition } from '@grpc/grpc-js';
 import {
   createClient,
-  DEFAULT_DEADLINE_MS,
+  forwardUnary,
   errors,
   parseHostPort,
   retryInterceptor,
@@ -140,31 +140,9 @@ export function routeToOwners<D extends ServiceDefinition>(
         throw errors.unavailable(`box of user ${box} is changing owners`);
       const metadata = call.metadata.clone();
       metadata.set(FORWARDED_HEADER, '1');
-      return forward(replicas.get(route.address), method, req, metadata, call.getDeadline());
+      return forwardUnary(replicas.get(route.address), method, req, metadata, call.getDeadline());
     };
   }
   // Every key of the definition got a handler of its own method's types.
   return routed as AsyncImplOf<D>;
-}
-
-/** One unary call passed on to another replica as it came, within the original deadline. */
-function forward(
-  client: Client,
-  method: ServiceDefinition[string],
-  req: unknown,
-  metadata: Metadata,
-  deadline: ReturnType<ServerUnaryCall<unknown, unknown>['getDeadline']>,
-): Promise<unknown> {
-  const until = deadline instanceof Date || typeof deadline === 'number' ? deadline : Infinity;
-  return new Promise((resolve, reject) => {
-    client.makeUnaryRequest(
-      method.path,
-      method.requestSerialize,
-      method.responseDeserialize,
-      req,
-      metadata,
-      { deadline: until === Infinity ? Date.now() + DEFAULT_DEADLINE_MS : until },
-      (err, res) => (err ? reject(err) : resolve(res)),
-    );
-  });
 }

@@ -11,6 +11,8 @@ import {
   type ChannelOptions,
   type Client,
   type Interceptor,
+  type ServerUnaryCall,
+  type ServiceDefinition,
   type ServiceError,
 } from '@grpc/grpc-js';
 import { retryInterceptor } from './retry';
@@ -107,4 +109,31 @@ export class DcClients<C extends Client> {
     for (const c of this.clients.values()) c.close();
     this.clients.clear();
   }
+}
+
+/**
+ * Passes one unary call on to another server as it came (same method, request and metadata),
+ * within the original call's deadline (or DEFAULT_DEADLINE_MS when it had none). Used by the
+ * services that route calls to the replica or DC that owns their subject (messaging's boxes, the
+ * channel service's channels); the answer or error comes back unchanged.
+ */
+export function forwardUnary(
+  client: Client,
+  method: ServiceDefinition[string],
+  req: unknown,
+  metadata: Metadata,
+  deadline: ReturnType<ServerUnaryCall<unknown, unknown>['getDeadline']>,
+): Promise<unknown> {
+  const until = deadline instanceof Date || typeof deadline === 'number' ? deadline : Infinity;
+  return new Promise((resolve, reject) => {
+    client.makeUnaryRequest(
+      method.path,
+      method.requestSerialize,
+      method.responseDeserialize,
+      req,
+      metadata,
+      { deadline: until === Infinity ? Date.now() + DEFAULT_DEADLINE_MS : until },
+      (err, res) => (err ? reject(err) : resolve(res)),
+    );
+  });
 }

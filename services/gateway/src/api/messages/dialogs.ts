@@ -1,54 +1,112 @@
 /**
  * The dialog list: messages.getDialogs, getPeerDialogs, toggleDialogPin. Translation only; the
- * messaging service of the caller's home DC owns the box.
+ * messaging service of the caller's home DC owns the box, its channel service the caller's
+ * channel memberships (merged here).
  */
 import { errors, unary } from '../../../../shared/src';
 import type { CallContext } from '../../mtproto/invocation';
 import type { TlObject } from '../../mtproto/tl-types';
-import { tlChats } from '../../convert/chats';
+import { channelOfPeer, tlChatsAndChannels } from '../../convert/channels';
 import { tlDialog } from '../../convert/dialogs';
 import { inputPeer } from '../../convert/peers';
 import { tlMessage, tlState, tlUsers } from '../../convert/updates';
-import { requestContext, type MessagingDeps } from '../context';
+import { mergeDialogs, type DialogsPart } from '../channels/dialogs';
+import { requestContext, type ChannelDeps, type MessagingDeps } from '../context';
 
 const num = (v: unknown): number => Number(v ?? 0);
 
-export async function getDialogs(call: TlObject, ctx: CallContext, d: MessagingDeps): Promise<TlObject> {
-  const res = await unary(d.messaging.getDialogs.bind(d.messaging), {
-    context: await requestContext(ctx, d.auth, d.dcId),
-    offsetDate: num(call.offset_date),
-    offsetId: num(call.offset_id),
-    limit: num(call.limit),
-    hash: 0n,
-    excludePinned: call.exclude_pinned === true,
-  });
+/** Telegram's largest page of dialogs (and what a limit of 0 asks for). */
+const MAX_DIALOGS = 100;
+
+/** messages.dialogs, or messages.dialogsSlice when the merged page is not everything. */
+function tlDialogs(p: DialogsPart): TlObject {
   const body = {
-    dialogs: res.dialogs.map(tlDialog),
-    messages: res.messages.map(tlMessage),
-    chats: tlChats(res.chats),
-    users: tlUsers(res.users),
+    dialogs: p.dialogs.map(tlDialog),
+    messages: p.messages.map(tlMessage),
+    chats: tlChatsAndChannels(p.chats, p.channels),
+    users: tlUsers(p.users),
   };
-  return res.count > res.dialogs.length
-    ? { _: 'messages.dialogsSlice', count: res.count, ...body }
+  return p.count > p.dialogs.length
+    ? { _: 'messages.dialogsSlice', count: p.count, ...body }
     : { _: 'messages.dialogs', ...body };
 }
 
-export async function getPeerDialogs(call: TlObject, ctx: CallContext, d: MessagingDeps): Promise<TlObject> {
+/**
+ * The box's dialogs (messaging) and the caller's channels (the channel service), asked at once
+ * and merged by top message date (api/channels/dialogs.ts). Channels live in no folder, so a call
+ * for another folder than the main list asks only the box.
+ */
+export async function getDialogs(call: TlObject, ctx: CallContext, d: ChannelDeps): Promise<TlObject> {
+  const context = await requestContext(ctx, d.auth, d.dcId);
+  const limit = num(call.limit) > 0 ? Math.min(num(call.limit), MAX_DIALOGS) : MAX_DIALOGS;
+  const offsetDate = num(call.offset_date);
+  const excludePinned = call.exclude_pinned === true;
+  const folder = call.folder_id === undefined ? 0 : num(call.folder_id);
+  const [box, channels] = await Promise.all([
+    unary(d.messaging.getDialogs.bind(d.messaging), {
+      context,
+      offsetDate,
+      offsetId: num(call.offset_id),
+      limit: num(call.limit),
+      hash: 0n,
+      excludePinned,
+      ...(call.folder_id === undefined ? {} : { folderId: folder }),
+    }),
+    folder === 0
+      ? unary(d.channel.getChannelDialogs.bind(d.channel), { context, offsetDate, limit, only: [] })
+      : undefined,
+  ]);
+  const fromChannels: DialogsPart = channels
+    ? {
+        ...channels,
+        dialogs: excludePinned ? channels.dialogs.filter((x) => !x.pinned) : channels.dialogs,
+        chats: [],
+      }
+    : { dialogs: [], messages: [], users: [], chats: [], channels: [], count: 0 };
+  return tlDialogs(mergeDialogs(box, fromChannels, limit));
+}
+
+/**
+ * Channel peers are asked of the channel service (GetChannelDialogs with `only`), the others of
+ * messaging; the sync state is the box's either way.
+ */
+export async function getPeerDialogs(call: TlObject, ctx: CallContext, d: ChannelDeps): Promise<TlObject> {
   const peers = (call.peers as TlObject[]).map((p) => {
     if (p._ !== 'inputDialogPeer') throw errors.badRequest('PEER_ID_INVALID');
-    return inputPeer(p.peer);
+    return p.peer;
   });
-  const res = await unary(d.messaging.getPeerDialogs.bind(d.messaging), {
-    context: await requestContext(ctx, d.auth, d.dcId),
-    peers,
+  const only = peers.flatMap((p) => {
+    const c = channelOfPeer(p);
+    return c ? [c] : [];
   });
+  const others = peers.filter((p) => !channelOfPeer(p)).map(inputPeer);
+  const context = await requestContext(ctx, d.auth, d.dcId);
+  const [box, channels] = await Promise.all([
+    others.length > 0
+      ? unary(d.messaging.getPeerDialogs.bind(d.messaging), { context, peers: others })
+      : unary(d.messaging.getState.bind(d.messaging), { context }).then((r) => ({
+          dialogs: [],
+          messages: [],
+          users: [],
+          chats: [],
+          state: r.state,
+        })),
+    only.length > 0
+      ? unary(d.channel.getChannelDialogs.bind(d.channel), {
+          context,
+          offsetDate: 0,
+          limit: only.length,
+          only,
+        })
+      : undefined,
+  ]);
   return {
     _: 'messages.peerDialogs',
-    dialogs: res.dialogs.filter((x) => x.topMessage > 0).map(tlDialog),
-    messages: res.messages.map(tlMessage),
-    chats: tlChats(res.chats),
-    users: tlUsers(res.users),
-    state: tlState(res.state),
+    dialogs: [...box.dialogs.filter((x) => x.topMessage > 0), ...(channels?.dialogs ?? [])].map(tlDialog),
+    messages: [...box.messages, ...(channels?.messages ?? [])].map(tlMessage),
+    chats: tlChatsAndChannels(box.chats, channels?.channels ?? []),
+    users: tlUsers([...box.users, ...(channels?.users ?? [])]),
+    state: tlState(box.state),
   };
 }
 

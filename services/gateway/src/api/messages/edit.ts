@@ -8,11 +8,15 @@ import type { TlObject } from '../../mtproto/tl-types';
 import { inputEntities } from '../../convert/entities';
 import { inputPeer } from '../../convert/peers';
 import { tlUpdates } from '../../convert/updates';
-import { requestContext, type MessagingDeps } from '../context';
+import { channelOfPeer } from '../../convert/channels';
+import { editInChannel } from '../channels/messages';
+import { requestContext, type ChannelDeps, type MessagingDeps } from '../context';
 
 const num = (v: unknown): number => Number(v ?? 0);
 
-export async function editMessage(call: TlObject, ctx: CallContext, d: MessagingDeps): Promise<TlObject> {
+export async function editMessage(call: TlObject, ctx: CallContext, d: ChannelDeps): Promise<TlObject> {
+  const channel = channelOfPeer(call.peer);
+  if (channel) return editInChannel(call, ctx, d, channel);
   if (call.media) throw errors.badRequest('MEDIA_INVALID');
   const context = await requestContext(ctx, d.auth, d.dcId);
   const res = await unary(d.messaging.editMessage.bind(d.messaging), {

@@ -1,21 +1,25 @@
 /**
  * Reading a box: messages.getHistory, getMessages, search, readHistory. Translation only; the
- * messaging service of the caller's home DC owns the box.
+ * messaging service of the caller's home DC owns the box; channel peers go to the channel service
+ * (api/channels/messages.ts).
  */
 import { unary } from '../../../../shared/src';
 import { MessagesFilter } from '../../../../shared/src/gen/tern/common/v1/message';
 import type { CallContext } from '../../mtproto/invocation';
 import type { TlObject } from '../../mtproto/tl-types';
-import { tlChats } from '../../convert/chats';
+import { channelOfPeer, tlChatsAndChannels } from '../../convert/channels';
 import { tlMessages } from '../../convert/dialogs';
 import { inputPeer } from '../../convert/peers';
 import { tlMessage, tlUsers } from '../../convert/updates';
 import { text } from '../../convert/users';
-import { requestContext, type MessagingDeps } from '../context';
+import { channelHistory, readChannelAsMessages, searchChannel } from '../channels/messages';
+import { requestContext, type ChannelDeps, type MessagingDeps } from '../context';
 
 const num = (v: unknown): number => Number(v ?? 0);
 
-export async function getHistory(call: TlObject, ctx: CallContext, d: MessagingDeps): Promise<TlObject> {
+export async function getHistory(call: TlObject, ctx: CallContext, d: ChannelDeps): Promise<TlObject> {
+  const channel = channelOfPeer(call.peer);
+  if (channel) return channelHistory(call, ctx, d, channel);
   const context = await requestContext(ctx, d.auth, d.dcId);
   const res = await unary(d.messaging.getHistory.bind(d.messaging), {
     context,
@@ -34,7 +38,7 @@ export async function getHistory(call: TlObject, ctx: CallContext, d: MessagingD
   return {
     _: 'messages.messages',
     messages: page.messages.map(tlMessage),
-    chats: tlChats(page.chats),
+    chats: tlChatsAndChannels(page.chats, page.channels),
     users: tlUsers(page.users),
   };
 }
@@ -61,17 +65,22 @@ const FILTERS: Record<string, MessagesFilter> = {
   inputMessagesFilterMyMentions: MessagesFilter.MENTIONS,
 };
 
-export async function search(call: TlObject, ctx: CallContext, d: MessagingDeps): Promise<TlObject> {
+export async function search(call: TlObject, ctx: CallContext, d: ChannelDeps): Promise<TlObject> {
   const peer = call.peer as TlObject | undefined;
   const from = call.from_id as TlObject | undefined;
-  const res = await unary(d.messaging.search.bind(d.messaging), {
-    context: await requestContext(ctx, d.auth, d.dcId),
-    ...(peer && peer._ !== 'inputPeerEmpty' ? { peer: inputPeer(peer) } : {}),
+  const common = {
     q: text(call.q),
     filter: FILTERS[(call.filter as TlObject | undefined)?._ ?? ''] ?? MessagesFilter.EMPTY,
     ...(from ? { fromId: inputPeer(from) } : {}),
     minDate: num(call.min_date),
     maxDate: num(call.max_date),
+  };
+  const channel = channelOfPeer(peer);
+  if (channel) return searchChannel(call, ctx, d, channel, common);
+  const res = await unary(d.messaging.search.bind(d.messaging), {
+    context: await requestContext(ctx, d.auth, d.dcId),
+    ...(peer && peer._ !== 'inputPeerEmpty' ? { peer: inputPeer(peer) } : {}),
+    ...common,
     window: {
       offsetId: num(call.offset_id),
       offsetDate: 0,
@@ -85,7 +94,10 @@ export async function search(call: TlObject, ctx: CallContext, d: MessagingDeps)
   return tlMessages(res.page);
 }
 
-export async function readHistory(call: TlObject, ctx: CallContext, d: MessagingDeps): Promise<TlObject> {
+/** With a channel peer, channels.readHistory's semantics (see readChannelAsMessages). */
+export async function readHistory(call: TlObject, ctx: CallContext, d: ChannelDeps): Promise<TlObject> {
+  const channel = channelOfPeer(call.peer);
+  if (channel) return readChannelAsMessages(call, ctx, d, channel);
   const res = await unary(d.messaging.readHistory.bind(d.messaging), {
     context: await requestContext(ctx, d.auth, d.dcId),
     peer: inputPeer(call.peer),

@@ -1,7 +1,7 @@
 /**
  * Writing to a peer: messages.sendMessage, sendMedia, uploadMedia, forwardMessages, setTyping.
  * Translation only; the messaging service of the caller's home DC stores and delivers (media
- * through this DC's media service).
+ * through this DC's media service), the channel service for channel peers.
  */
 import { errors, unary } from '../../../../shared/src';
 import type { CallContext } from '../../mtproto/invocation';
@@ -11,11 +11,15 @@ import { inputEntities, replyToMsgIdOf } from '../../convert/entities';
 import { inputPeer } from '../../convert/peers';
 import { tlEntities, tlUpdates, typingActionOf } from '../../convert/updates';
 import { text } from '../../convert/users';
-import { requestContext, type MediaDeps, type MessagingDeps } from '../context';
+import { channelOfPeer } from '../../convert/channels';
+import { forwardFromChannel, forwardToChannel, sendToChannel } from '../channels/messages';
+import { requestContext, type ChannelDeps, type MediaDeps, type MessagingDeps } from '../context';
 
 const num = (v: unknown): number => Number(v ?? 0);
 
-export async function sendMessage(call: TlObject, ctx: CallContext, d: MessagingDeps): Promise<TlObject> {
+export async function sendMessage(call: TlObject, ctx: CallContext, d: ChannelDeps): Promise<TlObject> {
+  const channel = channelOfPeer(call.peer);
+  if (channel) return sendToChannel(call, ctx, d, channel);
   const context = await requestContext(ctx, d.auth, d.dcId);
   const res = await unary(d.messaging.sendMessage.bind(d.messaging), {
     context,
@@ -43,7 +47,13 @@ export async function sendMessage(call: TlObject, ctx: CallContext, d: Messaging
 }
 
 /** messages.sendMedia: the messaging service completes the upload through this DC's media service. */
-export async function sendMedia(call: TlObject, ctx: CallContext, d: MediaDeps): Promise<TlObject> {
+export async function sendMedia(
+  call: TlObject,
+  ctx: CallContext,
+  d: MediaDeps & ChannelDeps,
+): Promise<TlObject> {
+  const channel = channelOfPeer(call.peer);
+  if (channel) return sendToChannel(call, ctx, d, channel, call.media);
   const context = await requestContext(ctx, d.auth, d.dcId);
   const res = await unary(
     d.messaging.sendMessage.bind(d.messaging),
@@ -82,7 +92,15 @@ export async function uploadMedia(call: TlObject, ctx: CallContext, d: MediaDeps
   return media;
 }
 
-export async function forwardMessages(call: TlObject, ctx: CallContext, d: MessagingDeps): Promise<TlObject> {
+/**
+ * Between boxes messaging forwards by itself; into a channel, or out of one, the copies are made
+ * here from the messages read where they live (api/channels/messages.ts).
+ */
+export async function forwardMessages(call: TlObject, ctx: CallContext, d: ChannelDeps): Promise<TlObject> {
+  const to = channelOfPeer(call.to_peer);
+  const from = channelOfPeer(call.from_peer);
+  if (to) return forwardToChannel(call, ctx, d, to, from);
+  if (from) return forwardFromChannel(call, ctx, d, from, inputPeer(call.to_peer));
   const res = await unary(d.messaging.forwardMessages.bind(d.messaging), {
     context: await requestContext(ctx, d.auth, d.dcId),
     fromPeer: inputPeer(call.from_peer),
@@ -96,6 +114,9 @@ export async function forwardMessages(call: TlObject, ctx: CallContext, d: Messa
 }
 
 export async function setTyping(call: TlObject, ctx: CallContext, d: MessagingDeps): Promise<boolean> {
+  // Typing in channels and supergroups is not relayed (no per-member fan-out of ephemera yet);
+  // Telegram answers true whatever it does with it, and so does Tern.
+  if (channelOfPeer(call.peer)) return true;
   await unary(d.messaging.setTyping.bind(d.messaging), {
     context: await requestContext(ctx, d.auth, d.dcId),
     peer: inputPeer(call.peer),
