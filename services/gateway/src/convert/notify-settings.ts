@@ -6,6 +6,7 @@ import { errors } from '../../../shared/src';
 import type { NotifyPeer, PeerNotifySettings } from '../../../shared/src/gen/tern/common/v1/peer';
 import type { TlObject } from '../mtproto/tl-types';
 import { text } from './users';
+import { long } from './peers';
 
 /**
  * TL InputNotifyPeer → proto. A dialog is named by id only: settings are the caller's own and
@@ -27,17 +28,17 @@ export function notifyPeer(v: unknown, self: bigint): NotifyPeer {
           return { kind: { $case: 'peer', value: { kind: { $case: 'userId', value: self } } } };
         case 'inputPeerUser':
           return {
-            kind: { $case: 'peer', value: { kind: { $case: 'userId', value: peer.user_id as bigint } } },
+            kind: { $case: 'peer', value: { kind: { $case: 'userId', value: long(peer.user_id) } } },
           };
         case 'inputPeerChat':
           return {
-            kind: { $case: 'peer', value: { kind: { $case: 'chatId', value: peer.chat_id as bigint } } },
+            kind: { $case: 'peer', value: { kind: { $case: 'chatId', value: long(peer.chat_id) } } },
           };
         case 'inputPeerChannel':
           return {
             kind: {
               $case: 'peer',
-              value: { kind: { $case: 'channelId', value: peer.channel_id as bigint } },
+              value: { kind: { $case: 'channelId', value: long(peer.channel_id) } },
             },
           };
       }

@@ -6,6 +6,14 @@ import { errors } from '../../../shared/src';
 import type { InputPeer, Peer } from '../../../shared/src/gen/tern/common/v1/peer';
 import type { TlObject } from '../mtproto/tl-types';
 
+/**
+ * A TL `long` as a bigint. Layers before 133 carry user, chat and channel ids as `int`, which the
+ * codec decodes to numbers; every id read from a client passes here so that both arrive as bigints.
+ */
+export function long(v: unknown): bigint {
+  return typeof v === 'number' ? BigInt(v) : (v as bigint);
+}
+
 /** TL InputPeer → proto; PEER_ID_INVALID for kinds Tern does not serve here. */
 export function inputPeer(v: unknown): InputPeer {
   const p = v as TlObject | undefined;
@@ -14,10 +22,10 @@ export function inputPeer(v: unknown): InputPeer {
       return { kind: { $case: 'self', value: {} } };
     case 'inputPeerUser':
       return {
-        kind: { $case: 'user', value: { userId: p.user_id as bigint, accessHash: p.access_hash as bigint } },
+        kind: { $case: 'user', value: { userId: long(p.user_id), accessHash: p.access_hash as bigint } },
       };
     case 'inputPeerChat':
-      return { kind: { $case: 'chat', value: { chatId: p.chat_id as bigint } } };
+      return { kind: { $case: 'chat', value: { chatId: long(p.chat_id) } } };
     default:
       throw errors.badRequest('PEER_ID_INVALID');
   }

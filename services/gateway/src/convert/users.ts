@@ -11,6 +11,7 @@ import {
   type UserStatus,
 } from '../../../shared/src/gen/tern/common/v1/user';
 import type { TlObject } from '../mtproto/tl-types';
+import { long } from './peers';
 
 /** A TL string field (absent optional fields read as ''). */
 export const text = (v: unknown): string => (typeof v === 'string' ? v : '');
@@ -20,7 +21,7 @@ export function inputUser(v: TlObject | undefined): InputUser | undefined {
   if (v?._ === 'inputUserSelf') return { kind: { $case: 'self', value: {} } };
   if (v?._ === 'inputUser')
     return {
-      kind: { $case: 'user', value: { userId: v.user_id as bigint, accessHash: v.access_hash as bigint } },
+      kind: { $case: 'user', value: { userId: long(v.user_id), accessHash: v.access_hash as bigint } },
     };
   return undefined;
 }
