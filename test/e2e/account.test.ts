@@ -9,12 +9,12 @@ import type { Api as GramApi } from 'telegram';
 import { rsaFingerprint } from '../../services/gateway/src/mtproto/crypto/rsa';
 import { AuthServiceClient, type LookupPhoneResponse } from '../../services/shared/src/gen/tern/auth/v1/auth';
 import { insecure, stack, unary } from '../support/stack';
+import { unusedTestNumber } from './support/direct';
 import { gramClient, loggedInClient, rawSend, trustKey } from './support/gramjs';
 
 const s = stack();
 trustKey('telegram', s.rsaPublicKey, rsaFingerprint(createPublicKey(s.rsaPublicKey)));
 
-const testNumber = (dc: number) => `99966${dc}${String(randomInt(0, 10_000)).padStart(4, '0')}`;
 /** An ordinary (non-test) number: its code comes from the DC's development code endpoint. */
 const ordinaryNumber = () => `1555${String(randomInt(0, 10_000_000)).padStart(7, '0')}`;
 const API = { apiId: 12345, apiHash: '0123456789abcdef0123456789abcdef' };
@@ -89,7 +89,7 @@ describe('account and devices (GramJS)', () => {
   it('refuses a code after five wrong tries (PHONE_CODE_EXPIRED) and creates nothing', async () => {
     const g = keep(gramClient({ lib: 'telegram', dc: s.dcs[1]! }));
     await g.client.connect();
-    const phone = testNumber(2);
+    const phone = await unusedTestNumber(s, 2);
     const sent = (await g.client.invoke(
       new g.Api.auth.SendCode({ phoneNumber: phone, ...API, settings: new g.Api.CodeSettings({}) }),
     )) as GramApi.auth.SentCode;
@@ -112,8 +112,8 @@ describe('account and devices (GramJS)', () => {
   });
 
   it('updates the profile and a username that is unique across DCs and resolvable from any DC', async () => {
-    const alice = keep(await loggedIn(2, testNumber(2), 'Alice'));
-    const bob = keep(await loggedIn(3, testNumber(3), 'Bob'));
+    const alice = keep(await loggedIn(2, await unusedTestNumber(s, 2), 'Alice'));
+    const bob = keep(await loggedIn(3, await unusedTestNumber(s, 3), 'Bob'));
     const name = `tern_${randomInt(0, 1e9).toString(36)}x`;
 
     const updated = (await alice.client.invoke(
@@ -176,7 +176,7 @@ describe('account and devices (GramJS)', () => {
   });
 
   it('lists devices and ends them: resetAuthorization, logOut, resetAuthorizations', async () => {
-    const phone = testNumber(1);
+    const phone = await unusedTestNumber(s, 1);
     const first = keep(await loggedIn(1, phone));
     const second = keep(await loggedIn(1, phone));
     const third = keep(await loggedIn(1, phone));
@@ -217,7 +217,7 @@ describe('account and devices (GramJS)', () => {
   });
 
   it('revokes a login imported on another DC together with the key it was exported from', async () => {
-    const phone = testNumber(2);
+    const phone = await unusedTestNumber(s, 2);
     const home = keep(await loggedIn(2, phone));
     const exported = await home.client.invoke(new home.Api.auth.ExportAuthorization({ dcId: 3 }));
     const other = keep(gramClient({ lib: 'telegram', dc: s.dcs[2]! }));

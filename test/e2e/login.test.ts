@@ -8,6 +8,7 @@ import { rsaFingerprint } from '../../services/gateway/src/mtproto/crypto/rsa';
 import { stack } from '../support/stack';
 import type { Api as GramApi } from 'telegram';
 import { gramClient, trustKey } from './support/gramjs';
+import { unusedTestNumber } from './support/direct';
 import { mtcuteProbe } from './support/mtcute';
 import { LOCAL_CODE_TTL_SECONDS } from '../../tools/stack/plan';
 
@@ -19,7 +20,10 @@ trustKey('teleproto', s.rsaPublicKey, rsaFingerprint(createPublicKey(s.rsaPublic
 const testNumber = (dc: number) => `99966${dc}${String(randomInt(0, 10_000)).padStart(4, '0')}`;
 
 describe('login across DCs (GramJS)', () => {
-  const phone = testNumber(2);
+  let phone: string;
+  beforeAll(async () => {
+    phone = await unusedTestNumber(s, 2);
+  });
 
   it('signs up a DC 2 test number asked on DC 1: PHONE_MIGRATE_2, then sign-up at DC 2', async () => {
     const { client } = gramClient({ lib: 'telegram', dc: s.dcs[0]! });
@@ -197,7 +201,7 @@ describe('expired login codes (GramJS)', () => {
 
 describe('login with teleproto (layer 214)', () => {
   it('signs up a DC 3 test number asked on DC 2 and signs in again from DC 1, following PHONE_MIGRATE_3', async () => {
-    const phone = testNumber(3);
+    const phone = await unusedTestNumber(s, 3);
     for (const [dc, names] of [
       [1, ['Tele', 'Proto']],
       [0, ['ignored', 'on sign-in']],
@@ -226,7 +230,7 @@ describe('login with mtcute (layer 227)', () => {
   const probe = (dcIndex: number, options: object) => mtcuteProbe(s, dcIndex, options);
 
   it('signs up a DC 2 number asked on DC 3 (mtcute follows PHONE_MIGRATE_2), then signs in and sets a username', async () => {
-    const phone = testNumber(2);
+    const phone = await unusedTestNumber(s, 2);
     const first = await probe(2, { login: { phone, code: '22222', firstName: 'Mt' } });
     expect(first.fatal).toBeUndefined();
     expect(first.results.login).toMatchObject({ dcId: 2, firstName: 'Mt', signedUp: true });

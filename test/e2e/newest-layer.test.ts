@@ -8,6 +8,7 @@ import { createPublicKey } from 'node:crypto';
 import type { Api as GramApi } from 'telegram';
 import { rsaFingerprint } from '../../services/gateway/src/mtproto/crypto/rsa';
 import { stack } from '../support/stack';
+import { unusedTestNumber } from './support/direct';
 import { gramClient, loggedInClient, loggedInFresh, testNumber, trustKey } from './support/gramjs';
 
 const s = stack();
@@ -29,7 +30,7 @@ describe('a layer-229 client (teleproto 1.229)', () => {
     newest = await loggedInFresh(
       () => gramClient({ lib: 'teleproto-layer-229', dc: s.dcs[2]! }),
       3,
-      testNumber(3),
+      await unusedTestNumber(s, 3),
       'Newest',
     );
     const me = await newest.client.getMe();

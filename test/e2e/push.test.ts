@@ -18,7 +18,8 @@ import { rsaFingerprint } from '../../services/gateway/src/mtproto/crypto/rsa';
 import { presenceBucketFor } from '../../services/shared/src/nats/subjects';
 import { LOCAL_PUSH_WEBHOOK } from '../../tools/stack/plan';
 import { eventually, stack } from '../support/stack';
-import { gramClient, loggedInClient, testNumber, trustKey } from './support/gramjs';
+import { unusedTestNumber } from './support/direct';
+import { gramClient, loggedInClient, trustKey } from './support/gramjs';
 
 const s = stack();
 trustKey('telegram', s.rsaPublicKey, rsaFingerprint(createPublicKey(s.rsaPublicKey)));
@@ -101,8 +102,8 @@ describe('push notifications to offline users (GramJS, webhook provider)', () =>
   beforeAll(async () => {
     hook = await webhook();
     nc = await connect({ servers: s.natsUrl });
-    alice = await loggedInClient(s.dcs, 2, testNumber(2), 'Alice');
-    bob = await loggedInClient(s.dcs, 1, testNumber(1), 'Bob');
+    alice = await loggedInClient(s.dcs, 2, await unusedTestNumber(s, 2), 'Alice');
+    bob = await loggedInClient(s.dcs, 1, await unusedTestNumber(s, 1), 'Bob');
     const meA = await alice.client.getMe();
     const meB = await bob.client.getMe();
     aliceId = meA.id.toString();

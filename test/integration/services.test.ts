@@ -8,7 +8,7 @@ import { HealthClient } from '../support/health';
 import { AuthServiceClient } from '../../services/shared/src/gen/tern/auth/v1/auth';
 import {
   ChannelServiceClient,
-  CreateChannelRequest,
+  MigrateChatRequest,
 } from '../../services/shared/src/gen/tern/channel/v1/channel';
 import { errorDetailFrom } from '../../services/shared/src';
 import { insecure, stack, unary } from '../support/stack';
@@ -62,11 +62,11 @@ describe('Tern services of three DCs', () => {
   });
 
   it('an RPC not built yet answers UNIMPLEMENTED at once', async () => {
-    // The channel service's contract exists before its code: every RPC answers this way today.
+    // messages.migrateChat's contract exists before its code (services/channel/README.md).
     const c = new ChannelServiceClient(s.dcs[0]!.services.channel, insecure);
     clients.push(c);
     const started = Date.now();
-    const err = (await unary(c, 'createChannel', CreateChannelRequest.fromPartial({}), new Metadata()).catch(
+    const err = (await unary(c, 'migrateChat', MigrateChatRequest.fromPartial({}), new Metadata()).catch(
       (e: unknown) => e,
     )) as ServiceError;
     expect(err.code).toBe(status.UNIMPLEMENTED);

@@ -4,7 +4,11 @@
  * messages use it to skip the client's MTProto round trips; everything behind the gateway (the
  * sender's box, cross-DC delivery, the recipient's log, NATS) is the same code a client reaches.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
+import {
+  AuthServiceClient,
+  type LookupPhoneResponse,
+} from '../../../services/shared/src/gen/tern/auth/v1/auth';
 import type { RequestContext } from '../../../services/shared/src/gen/tern/common/v1/context';
 import {
   MessagingServiceClient,
@@ -99,4 +103,23 @@ export async function pool<T>(n: number, concurrency: number, task: (i: number) 
   );
   if (failed) throw failed;
   return out;
+}
+
+/**
+ * A test number of DC `dc` (99966XYYYY) that nobody has signed up with yet, for tests that must see
+ * a sign-up. Each DC has only 10,000 test numbers and benches and earlier runs leave accounts
+ * behind, so a random one is checked against the directory (auth LookupPhone) until one is free.
+ */
+export async function unusedTestNumber(s: TestStack, dc: number): Promise<string> {
+  const auth = new AuthServiceClient(s.dcs[dc - 1]!.services.auth, insecure);
+  try {
+    for (let tries = 0; tries < 50; tries++) {
+      const phone = `99966${dc}${String(randomInt(0, 10_000)).padStart(4, '0')}`;
+      const found = await unary<object, LookupPhoneResponse>(auth, 'lookupPhone', { phoneNumbers: [phone] });
+      if (found.entries.length === 0) return phone;
+    }
+    throw new Error(`no unused test number of DC ${dc} found in 50 tries`);
+  } finally {
+    auth.close();
+  }
 }
