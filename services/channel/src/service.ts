@@ -156,7 +156,6 @@ export const channelService = defineService({
       ...channels,
       ...messages,
       ...members,
-      migrateChat: () => Promise.reject(errors.notImplemented('MigrateChat')),
     } satisfies AsyncImplOf<typeof ChannelServiceService>;
     return routeChannels(ChannelServiceService, impl, {
       dcId: ctx.dcId,

@@ -242,6 +242,7 @@ export const messagingService = defineService({
       addChatUser: (req, call) => groups.addChatUser(req, call),
       deleteChatUser: (req, call) => groups.deleteChatUser(req, call),
       editChatTitle: (req, call) => groups.editChatTitle(req, call),
+      markChatMigrated: (req, call) => groups.markChatMigrated(req, call),
       getChats: (req, call) => groups.getChats(req, call),
       getFullChat: (req, call) => groups.getFullChat(req, call),
       // Push devices and notification settings

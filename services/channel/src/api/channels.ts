@@ -46,6 +46,7 @@ import {
   channelIdCandidate,
   createKey,
   newAccessHash,
+  migrationRandomId,
   newInviteHash,
 } from '../storage/ids';
 import type { ChannelRow, InviteRow, ParticipantRow } from '../storage/store';
@@ -73,6 +74,7 @@ type Handlers = Pick<
   | 'exportChannelInvite'
   | 'checkChannelInvite'
   | 'importChannelInvite'
+  | 'migrateChat'
 >;
 
 /** Candidate ids tried before createChannel gives up (a collision needs a 29-bit hash clash). */
@@ -217,127 +219,165 @@ export function channelHandlers(core: ChannelCore): Handlers {
     return mine.filter((c): c is Channel => c !== undefined);
   }
 
+  /** What a new channel starts as (createChannel, migrateChat). */
+  interface NewChannel {
+    title: string;
+    about: string;
+    megagroup: boolean;
+    /** With the creator, identifies the call: a retry finds the channel its first attempt made. */
+    randomId: bigint;
+    /** The action of message 1. */
+    first: NonNullable<NonNullable<Message['action']>['kind']>;
+    migratedFrom?: { chatId: bigint; maxId: number };
+  }
+
+  /**
+   * Makes a channel owned by this DC with its creator and message 1, and tells the creator's home
+   * DC. Idempotent: a retry (same creator and randomId) lands on the same channel.
+   */
+  async function create(ctx: RequestContext, creator: bigint, spec: NewChannel) {
+    const key = createKey(creator, spec.randomId);
+    const now = core.now();
+    let row: ChannelRow | undefined;
+    let retry = false;
+    for (let attempt = 0; attempt < CREATE_ATTEMPTS && !row; attempt++) {
+      const candidate: ChannelRow = {
+        id: channelIdCandidate(creator, spec.randomId, d.dcId, attempt),
+        accessHash: newAccessHash(),
+        megagroup: spec.megagroup,
+        title: spec.title,
+        about: spec.about,
+        username: '',
+        creatorId: creator,
+        date: now,
+        signatures: false,
+        slowmodeSeconds: 0,
+        pinnedMsgId: 0,
+        participantsCount: 1,
+        adminsCount: 1,
+        kickedCount: 0,
+        bannedCount: 0,
+        deleted: false,
+        migratedFromChatId: spec.migratedFrom?.chatId ?? 0n,
+        migratedFromMaxId: spec.migratedFrom?.maxId ?? 0,
+        logFloor: 0,
+        invites: new Map(),
+        createKey: key,
+      };
+      const got = await d.store.create(candidate);
+      if (got.createKey === key) {
+        row = got;
+        retry = got !== candidate;
+      }
+    }
+    if (!row) throw errors.internal(new Error('no free channel id'));
+    // Nobody else knows the id yet, so the first writes need no owner: the creator, message 1
+    // and the log's first row, in one batch. A retry rewrites them only if nothing followed.
+    const creatorRow: ParticipantRow = {
+      userId: creator,
+      p: ChannelParticipant.create({
+        userId: creator,
+        role: ChannelParticipant_Role.CREATOR,
+        date: row.date,
+        adminRights: ALL_RIGHTS,
+      }),
+      version: BigInt(row.date) * 1_000_000n,
+      recentKey: BigInt(row.date) * 1_000_000n,
+    };
+    const first = serviceMessage(row, creator, 1, row.date, spec.first);
+    const newMessage: Update = {
+      pts: 1,
+      ptsCount: 1,
+      kind: { $case: 'newChannelMessage', value: { message: first } },
+    };
+    if (!retry || (await d.store.headHint(row.id)).pts === 0) {
+      await d.store.db.batch(
+        [
+          ...d.store.participantStmts(row.id, undefined, creatorRow),
+          d.store.logStmt(
+            row.id,
+            {
+              pts: 1,
+              ptsCount: 1,
+              type: 'new',
+              update: {
+                ...newMessage,
+                kind: { $case: 'newChannelMessage', value: { message: Message.create({ id: 1 }) } },
+              },
+              topId: 1,
+              date: row.date,
+            },
+            0n,
+          ),
+          d.store.headStmt(row.id, { pts: 1, topId: 1 }),
+          d.store.messageStmt(row.id, first, creator),
+        ],
+        { prepare: true, logged: true },
+      );
+    }
+    await core.recordMembership(ctx.dcId || d.dcId, row, creatorRow, ctx.authKeyId);
+    const channel = core.view(row, creatorRow);
+    const users = await d.profiles.users(creator, [creator]);
+    const updates = core.updates(
+      [
+        core.updateChannel(row.id),
+        {
+          ...newMessage,
+          kind: { $case: 'newChannelMessage', value: { message: core.present(first, creator) } },
+        },
+      ],
+      [channel],
+      users,
+    );
+    return { row, creatorRow, channel, updates };
+  }
+
   return {
     async createChannel(req) {
       const creator = requireUser(req.context);
       const title = checkTitle(req.title);
       if (req.about.length > MAX_ABOUT) throw errors.badRequest('CHAT_ABOUT_TOO_LONG');
-      const megagroup = req.megagroup && !req.broadcast;
-      const key = createKey(creator, req.randomId);
-      const now = core.now();
-      let row: ChannelRow | undefined;
-      let retry = false;
-      for (let attempt = 0; attempt < CREATE_ATTEMPTS && !row; attempt++) {
-        const candidate: ChannelRow = {
-          id: channelIdCandidate(creator, req.randomId, d.dcId, attempt),
-          accessHash: newAccessHash(),
-          megagroup,
-          title,
-          about: req.about,
-          username: '',
-          creatorId: creator,
-          date: now,
-          signatures: false,
-          slowmodeSeconds: 0,
-          pinnedMsgId: 0,
-          participantsCount: 1,
-          adminsCount: 1,
-          kickedCount: 0,
-          bannedCount: 0,
-          deleted: false,
-          migratedFromChatId: 0n,
-          migratedFromMaxId: 0,
-          logFloor: 0,
-          invites: new Map(),
-          createKey: key,
-        };
-        const got = await d.store.create(candidate);
-        if (got.createKey === key) {
-          row = got;
-          retry = got !== candidate;
-        }
+      const made = await create(req.context!, creator, {
+        title,
+        about: req.about,
+        megagroup: req.megagroup && !req.broadcast,
+        randomId: req.randomId,
+        first: { $case: 'channelCreate', value: { title } },
+      });
+      return { updates: made.updates, channel: made.channel };
+    },
+
+    async migrateChat(req) {
+      // The messaging service of the chat's owner checks the creator again when it closes the chat
+      // (MarkChatMigrated); here the gateway has read the members as the creator sees them.
+      const creator = requireUser(req.context);
+      if (req.memberIds[0] !== creator) throw errors.badRequest('CHAT_ADMIN_REQUIRED');
+      const made = await create(req.context!, creator, {
+        title: checkTitle(req.title),
+        about: '',
+        megagroup: true,
+        randomId: migrationRandomId(req.chatId),
+        first: { $case: 'channelMigrateFrom', value: { title: req.title, chatId: req.chatId } },
+        migratedFrom: { chatId: req.chatId, maxId: req.migratedFromMaxId },
+      });
+      // Every other member joins as invited by the creator, on the channel's writer (this DC's
+      // channel service routes the call to the owner replica); one whose home is unknown (deleted)
+      // or who is at the channel limit is left out.
+      const others = [...new Set(req.memberIds.slice(1))].filter((u) => u !== creator);
+      if (others.length > 0) {
+        const home = d.channelOf.forDc(d.dcId);
+        await unary(home.inviteToChannel.bind(home), {
+          context: req.context,
+          channel: { channelId: made.row.id, accessHash: made.row.accessHash },
+          users: others.map((userId) => ({
+            kind: { $case: 'user' as const, value: { userId, accessHash: 0n } },
+          })),
+          migration: true,
+        });
       }
-      if (!row) throw errors.internal(new Error('no free channel id'));
-      // Nobody else knows the id yet, so the first writes need no owner: the creator, message 1
-      // and the log's first row, in one batch. A retry rewrites them only if nothing followed.
-      const creatorRow: ParticipantRow = {
-        userId: creator,
-        p: ChannelParticipant.create({
-          userId: creator,
-          role: ChannelParticipant_Role.CREATOR,
-          date: row.date,
-          adminRights: ALL_RIGHTS,
-        }),
-        version: BigInt(row.date) * 1_000_000n,
-        recentKey: BigInt(row.date) * 1_000_000n,
-      };
-      const first: Message = {
-        id: 1,
-        peer: channelPeer(row.id),
-        ...(row.megagroup ? { from: userPeer(creator) } : {}),
-        out: false,
-        date: row.date,
-        message: '',
-        entities: [],
-        replyToMsgId: 0,
-        editDate: 0,
-        action: { kind: { $case: 'channelCreate', value: { title: row.title } } },
-        mentioned: false,
-        mediaUnread: false,
-        silent: false,
-        post: !row.megagroup,
-        origin: { authorUserId: creator, authorMessageId: 1 },
-        views: 0,
-        postAuthor: '',
-        pinned: false,
-      };
-      const newMessage: Update = {
-        pts: 1,
-        ptsCount: 1,
-        kind: { $case: 'newChannelMessage', value: { message: first } },
-      };
-      if (!retry || (await d.store.headHint(row.id)).pts === 0) {
-        await d.store.db.batch(
-          [
-            ...d.store.participantStmts(row.id, undefined, creatorRow),
-            d.store.logStmt(
-              row.id,
-              {
-                pts: 1,
-                ptsCount: 1,
-                type: 'new',
-                update: {
-                  ...newMessage,
-                  kind: { $case: 'newChannelMessage', value: { message: Message.create({ id: 1 }) } },
-                },
-                topId: 1,
-                date: row.date,
-              },
-              0n,
-            ),
-            d.store.headStmt(row.id, { pts: 1, topId: 1 }),
-            d.store.messageStmt(row.id, first, creator),
-          ],
-          { prepare: true, logged: true },
-        );
-      }
-      await core.recordMembership(req.context!.dcId || d.dcId, row, creatorRow, req.context!.authKeyId);
-      const channel = core.view(row, creatorRow);
-      const users = await d.profiles.users(creator, [creator]);
-      return {
-        updates: core.updates(
-          [
-            core.updateChannel(row.id),
-            {
-              ...newMessage,
-              kind: { $case: 'newChannelMessage', value: { message: core.present(first, creator) } },
-            },
-          ],
-          [channel],
-          users,
-        ),
-        channel,
-      };
+      const row = (await d.store.channel(made.row.id)) ?? made.row;
+      const channel = core.view(row, made.creatorRow);
+      return { updates: { ...made.updates, channels: [channel] }, channel };
     },
 
     async getChannels(req) {
@@ -440,7 +480,9 @@ export function channelHandlers(core: ChannelCore): Handlers {
         }
         if (prev?.p.role === ChannelParticipant_Role.BANNED && !mayUnban)
           throw errors.badRequest('USER_KICKED');
-        await checkChannelCount(id, homes.get(id)!, 'USER_CHANNELS_TOO_MUCH');
+        if (req.migration) {
+          if ((await core.members.count(id, homes.get(id)!)) >= MAX_CHANNELS_PER_USER) continue;
+        } else await checkChannelCount(id, homes.get(id)!, 'USER_CHANNELS_TOO_MUCH');
         await setParticipant(
           req.context!,
           a,
@@ -462,7 +504,7 @@ export function channelHandlers(core: ChannelCore): Handlers {
       // The invitees' gateways follow the channel from the membership notice sent above, so the
       // service message usually reaches them live too; if it beats their subscription, it is in
       // their history and their next getChannelDifference.
-      if (a.row.megagroup && added.length > 0) {
+      if (a.row.megagroup && added.length > 0 && !req.migration) {
         const posted = await d.writer.run(a.row.id, (tx) =>
           tx.post({
             senderId: a.viewer,

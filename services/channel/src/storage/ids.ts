@@ -44,6 +44,14 @@ export function createKey(creator: bigint, randomId: bigint): bigint {
   return createHash('sha256').update(`create-channel:${creator}:${randomId}`).digest().readBigInt64LE(0);
 }
 
+/**
+ * The createChannel random_id standing for messages.migrateChat of basic group `chatId`: the same
+ * chat always becomes the same supergroup, so a retried migration finds the channel it made.
+ */
+export function migrationRandomId(chatId: bigint): bigint {
+  return createHash('sha256').update(`migrate-chat:${chatId}`).digest().readBigInt64LE(0);
+}
+
 export const messageBucket = (id: number): number => Math.floor(id / MESSAGE_BUCKET);
 export const logBucket = (pts: number): number => Math.floor(pts / LOG_BUCKET);
 

@@ -163,6 +163,8 @@ describe('method table', () => {
       'channels.updateUsername': 'username',
       'messages.checkChatInvite': 'username',
       'messages.importChatInvite': 'username',
+      // Creates a channel, like channels.createChannel.
+      'messages.migrateChat': 'send',
     };
     const declared = Object.fromEntries(
       Object.entries(METHODS).flatMap(([name, m]) => (m.limit ? [[name, m.limit]] : [])),

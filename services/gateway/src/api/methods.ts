@@ -73,6 +73,7 @@ import {
   updateUsername as updateChannelUsername,
 } from './channels/channels';
 import { checkChatInvite, exportChatInvite, importChatInvite } from './channels/invites';
+import { migrateChat } from './channels/migrate';
 import {
   deleteMessages as deleteChannelMessages,
   getAdminLog,
@@ -189,6 +190,7 @@ export const METHODS: Readonly<Record<string, Method>> = {
   'messages.getMessagesViews': { run: getMessagesViews, needs: 'user' },
   'messages.getPeerDialogs': { run: getPeerDialogs, needs: 'user' },
   'messages.importChatInvite': { run: importChatInvite, needs: 'user', limit: 'username' },
+  'messages.migrateChat': { run: migrateChat, needs: 'user', limit: 'send' },
   'messages.readHistory': { run: readHistory, needs: 'user' },
   'messages.search': { run: search, needs: 'user' },
   'messages.sendMedia': { run: sendMedia, needs: 'user', limit: 'send' },

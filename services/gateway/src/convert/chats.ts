@@ -25,6 +25,15 @@ export function tlChat(c: Chat): TlObject {
     participants_count: c.participantsCount,
     date: c.date,
     version: c.version,
+    ...(c.migratedToChannelId !== 0n
+      ? {
+          migrated_to: {
+            _: 'inputChannel',
+            channel_id: c.migratedToChannelId,
+            access_hash: c.migratedToAccessHash,
+          },
+        }
+      : {}),
   };
 }
 

@@ -36,6 +36,7 @@ import {
   unary,
   type AsyncService,
   type DcClients,
+  type UnaryMethod,
 } from '../../../shared/src';
 import type { Chat, ChatFull, ChatParticipant } from '../../../shared/src/gen/tern/common/v1/chat';
 import type { RequestContext } from '../../../shared/src/gen/tern/common/v1/context';
@@ -57,7 +58,13 @@ import type { ChatSendExtras } from './private-messages';
 
 type Handlers = Pick<
   AsyncService<MessagingServiceServer>,
-  'createChat' | 'addChatUser' | 'deleteChatUser' | 'editChatTitle' | 'getChats' | 'getFullChat'
+  | 'createChat'
+  | 'addChatUser'
+  | 'deleteChatUser'
+  | 'editChatTitle'
+  | 'markChatMigrated'
+  | 'getChats'
+  | 'getFullChat'
 >;
 
 export interface ChatModule {
@@ -121,6 +128,8 @@ function plainView(row: ChatRow): Chat {
     left: false,
     kicked: false,
     deactivated: row.deactivated,
+    migratedToChannelId: row.migratedToChannelId,
+    migratedToAccessHash: row.migratedToAccessHash,
   };
 }
 
@@ -367,6 +376,19 @@ export function chatModule(core: BoxCore, store: Chats, directory: ChatReads): C
     throw errors.internal(new Error(`chat ${chatId} changed ${CHANGE_ATTEMPTS} times under one change`));
   }
 
+  /**
+   * A change of a chat owned by another DC, passed on there with the client's context (undefined
+   * when the chat is owned here). A call already passed on once is never passed on again.
+   */
+  function atOwner<Req extends { chatId: bigint; context?: RequestContext }, Res>(
+    req: Req,
+    method: (owner: MessagingServiceClient) => UnaryMethod<Req, Res>,
+  ): Promise<Res> | undefined {
+    if (chatDc(req.chatId) === core.dcId) return undefined;
+    if (forwarded(req.context)) throw errors.badRequest('CHAT_ID_INVALID');
+    return unary(method(ownerOf(req.chatId)), req);
+  }
+
   /** Only current members change a chat; a former member gets CHAT_WRITE_FORBIDDEN. */
   function requireMember(row: ChatRow, actor: bigint): void {
     if (!row.members.some((p) => p.userId === actor)) throw errors.forbidden('CHAT_WRITE_FORBIDDEN');
@@ -425,6 +447,8 @@ export function chatModule(core: BoxCore, store: Chats, directory: ChatReads): C
           left: [],
           kicked: [],
           deactivated: false,
+          migratedToChannelId: 0n,
+          migratedToAccessHash: 0n,
           createKey: key,
         };
         const row = await store.create(candidate);
@@ -444,11 +468,8 @@ export function chatModule(core: BoxCore, store: Chats, directory: ChatReads): C
 
     async addChatUser(req) {
       const actor = await caller(req.context);
-      if (chatDc(req.chatId) !== core.dcId) {
-        if (forwarded(req.context)) throw errors.badRequest('CHAT_ID_INVALID');
-        const owner = ownerOf(req.chatId);
-        return unary(owner.addChatUser.bind(owner), req);
-      }
+      const passed = atOwner(req, (o) => o.addChatUser.bind(o));
+      if (passed) return passed;
       const [target] = await resolveUsers(actor, [req.user]);
       const updates = await change(req.context!, actor, req.chatId, (row) => {
         if (row.members.some((p) => p.userId === target)) throw errors.badRequest('USER_ALREADY_PARTICIPANT');
@@ -482,11 +503,8 @@ export function chatModule(core: BoxCore, store: Chats, directory: ChatReads): C
 
     async deleteChatUser(req) {
       const actor = await caller(req.context);
-      if (chatDc(req.chatId) !== core.dcId) {
-        if (forwarded(req.context)) throw errors.badRequest('CHAT_ID_INVALID');
-        const owner = ownerOf(req.chatId);
-        return unary(owner.deleteChatUser.bind(owner), req);
-      }
+      const passed = atOwner(req, (o) => o.deleteChatUser.bind(o));
+      if (passed) return passed;
       const [target] = await resolveUsers(actor, [req.user]);
       const updates = await change(req.context!, actor, req.chatId, (row) => {
         const member = row.members.find((p) => p.userId === target);
@@ -513,11 +531,8 @@ export function chatModule(core: BoxCore, store: Chats, directory: ChatReads): C
 
     async editChatTitle(req) {
       const actor = await caller(req.context);
-      if (chatDc(req.chatId) !== core.dcId) {
-        if (forwarded(req.context)) throw errors.badRequest('CHAT_ID_INVALID');
-        const owner = ownerOf(req.chatId);
-        return unary(owner.editChatTitle.bind(owner), req);
-      }
+      const passed = atOwner(req, (o) => o.editChatTitle.bind(o));
+      if (passed) return passed;
       const title = checkTitle(req.title);
       const updates = await change(req.context!, actor, req.chatId, (row) => {
         requireMember(row, actor);
@@ -528,6 +543,34 @@ export function chatModule(core: BoxCore, store: Chats, directory: ChatReads): C
         });
       });
       return { updates };
+    },
+
+    async markChatMigrated(req) {
+      const actor = await caller(req.context);
+      const passed = atOwner(req, (o) => o.markChatMigrated.bind(o));
+      if (passed) return passed;
+      if (req.channelId === 0n) throw errors.badRequest('CHANNEL_INVALID');
+      for (let i = 0; i < CHANGE_ATTEMPTS; i++) {
+        const { row } = await localChat(req.chatId, actor);
+        if (row.migratedToChannelId === req.channelId) return { updates: undefined }; // a retry
+        if (row.deactivated) throw errors.badRequest('CHAT_ID_INVALID');
+        if (row.creatorId !== actor || !row.members.some((p) => p.userId === actor))
+          throw errors.badRequest('CHAT_ADMIN_REQUIRED');
+        const next: ChatRow = {
+          ...row,
+          version: row.version + 1,
+          deactivated: true,
+          migratedToChannelId: req.channelId,
+          migratedToAccessHash: req.channelAccessHash,
+        };
+        if (await store.replace(next)) {
+          const action: MessageAction = { kind: { $case: 'chatMigrateTo', value: req.channelId } };
+          return { updates: await announceChange(req.context!, actor, next, action, []) };
+        }
+      }
+      throw errors.internal(
+        new Error(`chat ${req.chatId} changed ${CHANGE_ATTEMPTS} times under a migration`),
+      );
     },
 
     async getChats(req) {

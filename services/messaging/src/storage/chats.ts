@@ -63,11 +63,14 @@ export interface ChatRow {
   /** Former members who were removed. */
   kicked: bigint[];
   deactivated: boolean;
+  /** The supergroup this chat became (messages.migrateChat); 0n when not migrated. */
+  migratedToChannelId: bigint;
+  migratedToAccessHash: bigint;
   createKey: bigint;
 }
 
 const COLUMNS =
-  'chat_id, title, creator_id, date, version, members, left_ids, kicked_ids, deactivated, create_key';
+  'chat_id, title, creator_id, date, version, members, left_ids, kicked_ids, deactivated, create_key, migrated_to_channel_id, migrated_to_access_hash';
 
 function toRow(r: { get(name: string): unknown }): ChatRow {
   const members = r.get('members') as Buffer | null;
@@ -83,6 +86,8 @@ function toRow(r: { get(name: string): unknown }): ChatRow {
     kicked: ids('kicked_ids'),
     deactivated: r.get('deactivated') === true,
     createKey: fromLong(r.get('create_key')),
+    migratedToChannelId: fromLong(r.get('migrated_to_channel_id')),
+    migratedToAccessHash: fromLong(r.get('migrated_to_access_hash')),
   };
 }
 
@@ -100,7 +105,7 @@ export class Chats {
    */
   async create(row: ChatRow): Promise<ChatRow> {
     const rs = await this.db.execute(
-      `INSERT INTO chats (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS`,
+      `INSERT INTO chats (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS`,
       [
         toLong(row.id),
         row.title,
@@ -112,6 +117,8 @@ export class Chats {
         row.kicked.map(toLong),
         row.deactivated,
         toLong(row.createKey),
+        toLong(row.migratedToChannelId),
+        toLong(row.migratedToAccessHash),
       ],
       { prepare: true },
     );
@@ -141,12 +148,13 @@ export class Chats {
   }
 
   /**
-   * Replaces title and membership with `next` if the stored version is still `next.version - 1`.
-   * False when another change won (the caller rereads and decides again).
+   * Replaces title, membership and migration state with `next` if the stored version is still
+   * `next.version - 1`. False when another change won (the caller rereads and decides again).
    */
   async replace(next: ChatRow): Promise<boolean> {
     const rs = await this.db.execute(
-      `UPDATE chats SET title = ?, version = ?, members = ?, left_ids = ?, kicked_ids = ?
+      `UPDATE chats SET title = ?, version = ?, members = ?, left_ids = ?, kicked_ids = ?, deactivated = ?,
+          migrated_to_channel_id = ?, migrated_to_access_hash = ?
         WHERE chat_id = ? IF version = ?`,
       [
         next.title,
@@ -154,6 +162,9 @@ export class Chats {
         encodeMembers(next),
         next.left.map(toLong),
         next.kicked.map(toLong),
+        next.deactivated,
+        toLong(next.migratedToChannelId),
+        toLong(next.migratedToAccessHash),
         toLong(next.id),
         next.version - 1,
       ],

@@ -91,6 +91,7 @@ export async function inviteToChannel(
     context: await requestContext(ctx, d.auth, d.dcId),
     channel: inputChannel(call.channel),
     users: ((call.users as unknown[] | undefined) ?? []).map(requiredUser),
+    migration: false,
   });
   const updates = tlUpdates(res.updates);
   if (d.tl.resultType(ctx.layer, 'channels.inviteToChannel') !== 'messages.InvitedUsers') return updates;
