@@ -304,6 +304,7 @@ describe('a broadcast channel on DC 1 with subscribers on three DCs', () => {
     const ref = refs.get(linked)!;
     const lastSeen = channelPtsUpdates(linked, chan).at(-1)!;
     expect(lastSeen.pts).toBe(posts[4]!.pts);
+    const state = await linked.g.client.invoke(new linked.g.Api.updates.GetState());
     const session = linked.g.session.save();
     await linked.g.client.destroy();
 
@@ -313,6 +314,17 @@ describe('a broadcast channel on DC 1 with subscribers on three DCs', () => {
 
     linked = await watch(await reconnect('telegram', s.dcs, 2, session), 'telegram', 2, linked.phone);
     refs.set(linked, ref); // the reconnected client knows the channel as before
+    // updates.getDifference from the state before going offline names the channel to catch up
+    // with (updateChannelTooLong with its pts), as Telegram's does.
+    const diff = (await linked.g.client.invoke(
+      new linked.g.Api.updates.GetDifference({ pts: state.pts, date: state.date, qts: state.qts }),
+    )) as unknown as Obj;
+    expect(cls(diff)).toBe('updates.Difference');
+    const tooLong = (diff.otherUpdates as Obj[]).filter(
+      (u) => cls(u) === 'UpdateChannelTooLong' && str(u.channelId) === chan,
+    );
+    expect(tooLong.map((u) => u.pts)).toEqual([missed[2]!.pts]);
+    expect(channelIn(diff.chats as unknown[], chan)).toBeDefined();
     const d = await channelDifference(linked.g, ref, lastSeen.pts as number, 100);
     expect(cls(d)).toBe('updates.ChannelDifference');
     expect(d.final).toBe(true);
