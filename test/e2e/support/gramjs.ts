@@ -8,7 +8,13 @@ import bigInt from 'big-integer';
 
 /** GramJS and teleproto, older GramJS releases and the newest teleproto under npm aliases (other layers). */
 export type Lib =
-  'telegram' | 'teleproto' | 'teleproto-layer-229' | 'telegram-layer-145' | 'telegram-layer-174';
+  | 'telegram'
+  | 'teleproto'
+  | 'teleproto-layer-229'
+  | 'telegram-layer-145'
+  | 'telegram-layer-158'
+  | 'telegram-layer-174'
+  | 'telegram-layer-181';
 export type GramConnection = 'full' | 'abridged' | 'obfuscated' | 'websocket';
 
 /* eslint-disable @typescript-eslint/no-require-imports -- the two libraries are loaded by name */

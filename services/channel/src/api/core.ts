@@ -18,7 +18,7 @@ import {
 import type { Channel } from '../../../shared/src/gen/tern/common/v1/chat';
 import type { RequestContext } from '../../../shared/src/gen/tern/common/v1/context';
 import type { InputMedia, MessageMedia } from '../../../shared/src/gen/tern/common/v1/media';
-import type { Message } from '../../../shared/src/gen/tern/common/v1/message';
+import { MessageEntity_Type, type Message } from '../../../shared/src/gen/tern/common/v1/message';
 import type { InputPeer, InputUser, Peer } from '../../../shared/src/gen/tern/common/v1/peer';
 import type { Update, Updates } from '../../../shared/src/gen/tern/common/v1/update';
 import type { User } from '../../../shared/src/gen/tern/common/v1/user';
@@ -122,6 +122,9 @@ export function usersOfMessage(m: Message): bigint[] {
   const a = m.action?.kind;
   if (a?.$case === 'chatAddUser') out.push(...a.value.userIds);
   if (a?.$case === 'chatDeleteUser') out.push(a.value.userId);
+  // Users named by messageEntityMentionName: a client must find them in `users`.
+  for (const e of m.entities)
+    if (e.type === MessageEntity_Type.MENTION_NAME && e.userId > 0n) out.push(e.userId);
   return out;
 }
 

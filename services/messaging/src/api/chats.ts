@@ -53,7 +53,15 @@ import type {
   SendMessageResponse,
 } from '../../../shared/src/gen/tern/messaging/v1/messaging';
 import { Chats, chatDc, chatIdCandidate, createKey, type ChatRow } from '../storage/chats';
-import { deliveryKey, now, userPeer, usersOfMessage, type BoxCore, type ChatDirectory } from './core';
+import {
+  deliveryKey,
+  needsUsers,
+  now,
+  userPeer,
+  usersOfMessage,
+  type BoxCore,
+  type ChatDirectory,
+} from './core';
 import type { ChatSendExtras } from './private-messages';
 
 type Handlers = Pick<
@@ -402,7 +410,7 @@ export function chatModule(core: BoxCore, store: Chats, directory: ChatReads): C
     const owner = req.ownerUserId;
     const { message, chat, excludeAuthKeyId } = req.op.value;
     // Plain text goes out as updateShortChatMessage, which needs no users vector.
-    const mentioned: User[] = message.action ? await core.users(owner, usersOfMessage(message)) : [];
+    const mentioned: User[] = needsUsers(message) ? await core.users(owner, usersOfMessage(message)) : [];
     const r = await core.store(
       owner,
       message,
@@ -640,7 +648,7 @@ export function chatModule(core: BoxCore, store: Chats, directory: ChatReads): C
       { ...base, out: true, replyToMsgId: req.replyToMsgId },
       req.randomId,
       ctx.authKeyId,
-      [],
+      needsUsers(base) ? await core.users(sender, usersOfMessage(base)) : [],
       [chat],
     );
     const origin = { authorUserId: sender, authorMessageId: mine.message.id };

@@ -13,7 +13,7 @@ import { errors, requireUser, unary, type DcClients } from '../../../shared/src'
 import type { AuthServiceClient } from '../../../shared/src/gen/tern/auth/v1/auth';
 import type { DirectoryCache, ProfileCache } from '../internal/directory-cache';
 import type { RequestContext } from '../../../shared/src/gen/tern/common/v1/context';
-import { Message } from '../../../shared/src/gen/tern/common/v1/message';
+import { Message, MessageEntity_Type } from '../../../shared/src/gen/tern/common/v1/message';
 import type { Chat } from '../../../shared/src/gen/tern/common/v1/chat';
 import type { InputPeer, Peer } from '../../../shared/src/gen/tern/common/v1/peer';
 import { Update } from '../../../shared/src/gen/tern/common/v1/update';
@@ -115,8 +115,19 @@ export function usersOfMessage(m: Message): bigint[] {
   if (a?.$case === 'chatCreate') ids.push(...a.value.userIds);
   if (a?.$case === 'chatAddUser') ids.push(...a.value.userIds);
   if (a?.$case === 'chatDeleteUser') ids.push(a.value.userId);
-  return ids;
+  return [...ids, ...mentionedUsers(m)];
 }
+
+/** Users named by messageEntityMentionName in `m` (a client must find them in `users`). */
+export const mentionedUsers = (m: Message): bigint[] =>
+  m.entities.flatMap((e) => (e.type === MessageEntity_Type.MENTION_NAME && e.userId > 0n ? [e.userId] : []));
+
+/**
+ * Whether the live update of a group message needs a users vector: a plain text message goes out
+ * as updateShortChatMessage (sender id only); anything naming other users or carrying media does not.
+ */
+export const needsUsers = (m: Message): boolean =>
+  m.action !== undefined || m.fwdFrom !== undefined || m.media !== undefined || mentionedUsers(m).length > 0;
 
 /** Basic groups as other modules see them (chats.ts `chatDirectory`). */
 export interface ChatDirectory {

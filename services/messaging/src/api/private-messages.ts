@@ -76,7 +76,8 @@ export function privateHandlers(
       ? ((await core.boxes.byOrigin(owner, [replyTo])).values().next().value ?? 0)
       : 0;
     const m: Message = { ...message!, replyToMsgId };
-    const mentioned = await core.users(owner, [req.actorUserId]);
+    // The sender, and whoever a forward or a mention names.
+    const mentioned = await core.users(owner, [req.actorUserId, ...usersOfMessage(m)]);
     const r = await core.store(owner, m, deliveryKey(req.actorUserId, req.opId), 0n, mentioned);
     return {
       messageId: r.message.id,

@@ -17,7 +17,16 @@ import { requestContext, type ChannelDeps, type MediaDeps, type MessagingDeps } 
 
 const num = (v: unknown): number => Number(v ?? 0);
 
+/**
+ * Scheduled messages are not built: a send with schedule_date is refused with the error Telegram
+ * gives for a date it cannot schedule, never sent at once as if the date were absent.
+ */
+function refuseScheduled(call: TlObject): void {
+  if (call.schedule_date !== undefined) throw errors.badRequest('SCHEDULE_DATE_INVALID');
+}
+
 export async function sendMessage(call: TlObject, ctx: CallContext, d: ChannelDeps): Promise<TlObject> {
+  refuseScheduled(call);
   const channel = channelOfPeer(call.peer);
   if (channel) return sendToChannel(call, ctx, d, channel);
   const context = await requestContext(ctx, d.auth, d.dcId);
@@ -52,6 +61,7 @@ export async function sendMedia(
   ctx: CallContext,
   d: MediaDeps & ChannelDeps,
 ): Promise<TlObject> {
+  refuseScheduled(call);
   const channel = channelOfPeer(call.peer);
   if (channel) return sendToChannel(call, ctx, d, channel, call.media);
   const context = await requestContext(ctx, d.auth, d.dcId);
@@ -97,6 +107,7 @@ export async function uploadMedia(call: TlObject, ctx: CallContext, d: MediaDeps
  * here from the messages read where they live (api/channels/messages.ts).
  */
 export async function forwardMessages(call: TlObject, ctx: CallContext, d: ChannelDeps): Promise<TlObject> {
+  refuseScheduled(call);
   const to = channelOfPeer(call.to_peer);
   const from = channelOfPeer(call.from_peer);
   if (to) return forwardToChannel(call, ctx, d, to, from);
