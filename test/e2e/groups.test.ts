@@ -212,6 +212,24 @@ describe('basic groups across DCs (GramJS)', () => {
     }
   });
 
+  it('keeps a reply in every member’s copy, pointing at that member’s own copy of the message', async () => {
+    // Box ids are per member; a note to Saved Messages moves Alice's on by one, so a reply id copied
+    // from Carol's box instead of resolved in Alice's would point at the wrong message there.
+    await alice.g.client.sendMessage('me', { message: 'a note to myself' });
+    const peer = new carol.g.Api.InputPeerChat({ chatId: big(chatId) });
+    const original = await carol.g.client.sendMessage(peer, { message: 'worth a reply' });
+    await carol.g.client.sendMessage(peer, { message: 'replying to myself', replyTo: original.id });
+    const targets = new Set<number>();
+    for (const m of [alice, bob, carol]) {
+      const h = await history(m, chatId);
+      const target = h.find((x) => x.message === 'worth a reply')!;
+      const reply = h.find((x) => x.message === 'replying to myself')!;
+      expect((reply.replyTo as Obj | undefined)?.replyToMsgId).toBe(target.id);
+      targets.add(target.id as number);
+    }
+    expect(targets.size).toBeGreaterThan(1);
+  });
+
   it('forwards a group message into the group with its author in the header; edits and revokes reach every member', async () => {
     const bobChat = new bob.g.Api.InputPeerChat({ chatId: big(chatId) });
     const original = await carol.g.client.sendMessage(

@@ -408,7 +408,12 @@ export function chatModule(core: BoxCore, store: Chats, directory: ChatReads): C
     if (req.op?.$case !== 'chatMessage' || !req.op.value.message)
       throw errors.badRequest('OPERATION_NOT_SUPPORTED');
     const owner = req.ownerUserId;
-    const { message, chat, excludeAuthKeyId } = req.op.value;
+    const { message: sent, chat, excludeAuthKeyId, replyTo } = req.op.value;
+    // The replied-to message as the owner's own copy (absent: deleted there, or never delivered).
+    const replyToMsgId = replyTo
+      ? ((await core.boxes.byOrigin(owner, [replyTo])).values().next().value ?? 0)
+      : sent.replyToMsgId;
+    const message: Message = { ...sent, replyToMsgId };
     // Plain text goes out as updateShortChatMessage, which needs no users vector.
     const mentioned: User[] = needsUsers(message) ? await core.users(owner, usersOfMessage(message)) : [];
     const r = await core.store(
@@ -641,8 +646,8 @@ export function chatModule(core: BoxCore, store: Chats, directory: ChatReads): C
       ...(fwdFrom ? { fwdFrom } : {}),
       ...(media ? { media } : {}),
     };
-    // The reply (checked by the caller against the sender's box) is kept on the sender's copy only:
-    // BoxChatMessage has no field to carry its origin to the other members' boxes yet.
+    // The reply was checked by the caller against the sender's box; every other member's box finds
+    // its own copy of the replied-to message from its origin (extras.replyTo).
     const mine = await core.store(
       sender,
       { ...base, out: true, replyToMsgId: req.replyToMsgId },
@@ -666,6 +671,7 @@ export function chatModule(core: BoxCore, store: Chats, directory: ChatReads): C
             message: { ...base, date: mine.message.date, origin },
             chat: { ...plain, creator: members.some((p) => p.userId === owner && p.creator) },
             excludeAuthKeyId: 0n,
+            ...(extras.replyTo ? { replyTo: extras.replyTo } : {}),
           },
         },
       }),

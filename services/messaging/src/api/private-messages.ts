@@ -52,6 +52,8 @@ export function checkText(text: string): void {
 export interface ChatSendExtras {
   fwdFrom?: MessageFwdHeader;
   media?: MediaFor;
+  /** The replied-to message (checked in the sender's copy of the chat), for every member's copy. */
+  replyTo?: MessageOrigin;
 }
 
 /**
@@ -186,9 +188,11 @@ export function privateHandlers(
       if (req.peer?.kind?.$case === 'chat') {
         // The reply must be in the sender's copy of that chat (a non-member has none).
         const key = `c${req.peer.kind.value.chatId}`;
-        if (req.replyToMsgId)
-          await replyTarget(sender, key, req.replyToMsgId, core.boxes.get.bind(core.boxes));
         const extras: ChatSendExtras = {};
+        if (req.replyToMsgId) {
+          const t = await replyTarget(sender, key, req.replyToMsgId, core.boxes.get.bind(core.boxes));
+          extras.replyTo = originOf(sender, messageOf(t));
+        }
         if (mediaFor) extras.media = mediaFor;
         if (req.fwdFrom) extras.fwdFrom = req.fwdFrom;
         return sendToChat({ ...req, entities }, sender, extras);
