@@ -6,7 +6,8 @@
  * spans carry the CQL text).
  *
  * Everything here goes straight to the services over gRPC, with the context a gateway builds, so
- * that hundreds of members join in seconds; N is TERN_CHANNEL_COST_SUBSCRIBERS (default 1000).
+ * that hundreds of members join in seconds; N is TERN_CHANNEL_COST_SUBSCRIBERS (default 1000; 10000
+ * takes about 5 minutes, mostly sign-ups and joins, and is recorded in docs/benchmarks.md).
  */
 import { randomInt } from 'node:crypto';
 import {
