@@ -19,6 +19,7 @@ import {
   parseHostPort,
   toLong,
 } from '../../services/shared/src';
+import { unusedTestNumber } from './support/direct';
 import { gramClient, loggedInClient, rawSend, testNumber, trustKey } from './support/gramjs';
 import { mtcuteProbe } from './support/mtcute';
 
@@ -49,26 +50,20 @@ describe.each(['telegram', 'teleproto'] as const)(
       moved.client.floodSleepThreshold = 0;
       try {
         await old.client.connect();
-        // Test numbers have 10,000 per DC and the stack keeps every account: draw until the
-        // number is new, since this test signs a new user up.
-        let phone = '';
-        let sent: GramApi.auth.SentCode | undefined;
-        for (let attempt = 0; attempt < 5 && !sent; attempt++) {
-          phone = `999662${String(randomInt(0, 10_000)).padStart(4, '0')}`;
-          const code = (await old.client.invoke(
-            new old.Api.auth.SendCode({ phoneNumber: phone, ...API, settings: new old.Api.CodeSettings({}) }),
-          )) as GramApi.auth.SentCode;
-          const signIn = await old.client.invoke(
-            new old.Api.auth.SignIn({
-              phoneNumber: phone,
-              phoneCodeHash: code.phoneCodeHash,
-              phoneCode: '22222',
-            }),
-          );
-          if (signIn.className === 'auth.AuthorizationSignUpRequired') sent = code;
-          else await old.client.invoke(new old.Api.auth.LogOut());
-        }
-        if (!sent) throw new Error('no new test number in 5 draws');
+        // Test numbers have 10,000 per DC and the stack keeps every account: this test signs a new
+        // user up, so it takes a number nobody holds (auth LookupPhone).
+        const phone = await unusedTestNumber(s, 2);
+        const sent = (await old.client.invoke(
+          new old.Api.auth.SendCode({ phoneNumber: phone, ...API, settings: new old.Api.CodeSettings({}) }),
+        )) as GramApi.auth.SentCode;
+        const signIn = await old.client.invoke(
+          new old.Api.auth.SignIn({
+            phoneNumber: phone,
+            phoneCodeHash: sent.phoneCodeHash,
+            phoneCode: '22222',
+          }),
+        );
+        expect(signIn.className).toBe('auth.AuthorizationSignUpRequired');
         const me = (
           (await old.client.invoke(
             new old.Api.auth.SignUp({
@@ -133,7 +128,7 @@ describe.each(['telegram', 'teleproto'] as const)(
 
 describe('moving a user between DCs (operator command), mtcute', () => {
   it('signs in again after the move and lands on the new home DC with profile and username', async () => {
-    const phone = `999662${String(randomInt(0, 10_000)).padStart(4, '0')}`;
+    const phone = await unusedTestNumber(s, 2); // the test expects a sign-up
     const name = `mm_${randomInt(0, 1e9).toString(36)}x`;
     const before = await mtcuteProbe(s, 1, {
       login: { phone, code: '22222', firstName: 'Mt' },

@@ -17,6 +17,7 @@ import {
   DcClients,
   defineService,
   optionalHostPort,
+  requireUser,
   type AsyncImplOf,
   type HostPort,
   type SpecOf,
@@ -44,6 +45,8 @@ import { editHandlers } from './api/edits';
 import { historyHandlers } from './api/history';
 import { receiptHandlers } from './api/receipts';
 import { typingHandlers } from './api/typing';
+import { draftModule } from './api/drafts';
+import { Drafts } from './storage/drafts';
 import { privateHandlers } from './api/private-messages';
 import { syncHandlers } from './api/sync';
 import { Outbox } from './consumers/outbox';
@@ -197,6 +200,7 @@ export const messagingService = defineService({
     const receipts = receiptHandlers(core);
     const edits = editHandlers(core);
     const typing = typingHandlers(core);
+    const drafts = draftModule(core, new Drafts(db));
     const transfer = boxTransferHandlers(core, new BoxTransfer(db, log));
     const contacts = contactHandlers(
       core,
@@ -213,17 +217,24 @@ export const messagingService = defineService({
 
     const impl = {
       // Messages
-      sendMessage: (req, call) => privates.sendMessage(req, call),
+      sendMessage: async (req, call) => {
+        const sent = await privates.sendMessage(req, call);
+        if (req.clearDraft) await drafts.clearAfterSend(requireUser(req.context), sent.message?.peer);
+        return sent;
+      },
       forwardMessages: (req, call) => privates.forwardMessages(req, call),
       editMessage: (req, call) => edits.editMessage(req, call),
       deleteMessages: (req, call) => edits.deleteMessages(req, call),
       readHistory: (req, call) => receipts.readHistory(req, call),
       setTyping: (req, call) => typing.setTyping(req, call),
+      saveDraft: (req, call) => drafts.handlers.saveDraft(req, call),
+      getAllDrafts: (req, call) => drafts.handlers.getAllDrafts(req, call),
+      clearAllDrafts: (req, call) => drafts.handlers.clearAllDrafts(req, call),
       // Reading the box
       getHistory: (req, call) => history.getHistory(req, call),
       getMessages: (req, call) => history.getMessages(req, call),
       search: (req, call) => history.search(req, call),
-      getDialogs: (req, call) => history.getDialogs(req, call),
+      getDialogs: async (req, call) => drafts.withDrafts(req.context, await history.getDialogs(req, call)),
       getPeerDialogs: (req, call) => history.getPeerDialogs(req, call),
       toggleDialogPin: (req, call) => history.toggleDialogPin(req, call),
       // Sync

@@ -26,3 +26,4 @@ export * from './files/file-ids';
 export * from './concurrency/limit';
 export * from './auth/require-user';
 export * from './ownership';
+export * from './peers/peer-key';

@@ -74,6 +74,7 @@ import {
 } from './channels/channels';
 import { checkChatInvite, exportChatInvite, importChatInvite } from './channels/invites';
 import { migrateChat } from './channels/migrate';
+import { clearAllDrafts, getAllDrafts, saveDraft } from './messages/drafts';
 import {
   deleteMessages as deleteChannelMessages,
   getAdminLog,
@@ -175,6 +176,7 @@ export const METHODS: Readonly<Record<string, Method>> = {
   'help.getNearestDc': { run: getNearestDc, needs: 'none' },
   'messages.addChatUser': { run: addChatUser, needs: 'user' },
   'messages.checkChatInvite': { run: checkChatInvite, needs: 'user', limit: 'username' },
+  'messages.clearAllDrafts': { run: clearAllDrafts, needs: 'user' },
   'messages.createChat': { run: createChat, needs: 'user' },
   'messages.deleteChatUser': { run: deleteChatUser, needs: 'user' },
   'messages.deleteMessages': { run: deleteMessages, needs: 'user' },
@@ -182,6 +184,7 @@ export const METHODS: Readonly<Record<string, Method>> = {
   'messages.editMessage': { run: editMessage, needs: 'user', limit: 'send' },
   'messages.exportChatInvite': { run: exportChatInvite, needs: 'user' },
   'messages.forwardMessages': { run: forwardMessages, needs: 'user', limit: 'send' },
+  'messages.getAllDrafts': { run: getAllDrafts, needs: 'user' },
   'messages.getChats': { run: getChats, needs: 'user' },
   'messages.getDialogs': { run: getDialogs, needs: 'user' },
   'messages.getFullChat': { run: getFullChat, needs: 'user' },
@@ -192,6 +195,7 @@ export const METHODS: Readonly<Record<string, Method>> = {
   'messages.importChatInvite': { run: importChatInvite, needs: 'user', limit: 'username' },
   'messages.migrateChat': { run: migrateChat, needs: 'user', limit: 'send' },
   'messages.readHistory': { run: readHistory, needs: 'user' },
+  'messages.saveDraft': { run: saveDraft, needs: 'user' },
   'messages.search': { run: search, needs: 'user' },
   'messages.sendMedia': { run: sendMedia, needs: 'user', limit: 'send' },
   'messages.sendMessage': { run: sendMessage, needs: 'user', limit: 'send' },

@@ -5,14 +5,15 @@
 import { errors } from '../../../shared/src';
 import type { GetChannelDifferenceResponse } from '../../../shared/src/gen/tern/channel/v1/channel';
 import type { Dialog } from '../../../shared/src/gen/tern/common/v1/chat';
-import type { MessagesPage } from '../../../shared/src/gen/tern/common/v1/message';
+import type { DraftMessage, MessagesPage } from '../../../shared/src/gen/tern/common/v1/message';
 import type { TlObject } from '../mtproto/tl-types';
 import { tlChatsAndChannels } from './channels';
 import { tlPeer } from './peers';
-import { tlMessage, tlUpdate, tlUsers } from './updates';
+import { tlDraft, tlMessage, tlUpdate, tlUsers } from './updates';
 
 /** A dialog; a channel's carries the channel pts the viewer has seen (clients start from it). */
-export function tlDialog(d: Dialog): TlObject {
+/** A dialog, with the viewer's draft in it when there is one. */
+export function tlDialog(d: Dialog, draft?: DraftMessage): TlObject {
   return {
     _: 'dialog',
     pinned: d.pinned,
@@ -25,6 +26,7 @@ export function tlDialog(d: Dialog): TlObject {
     unread_reactions_count: 0,
     notify_settings: { _: 'peerNotifySettings' },
     pts: d.peer?.kind?.$case === 'channelId' ? d.pts : undefined,
+    ...(draft ? { draft: tlDraft(draft) } : {}),
   };
 }
 

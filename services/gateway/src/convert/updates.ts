@@ -3,6 +3,7 @@
  * each client's layer.
  */
 import type {
+  DraftMessage,
   Message,
   MessageEntity,
   MessageFwdHeader,
@@ -230,6 +231,8 @@ export function tlUpdate(u: Update): TlObject | undefined {
       return { _: 'updateChannel', channel_id: k.value.channelId };
     case 'channelTooLong':
       return { _: 'updateChannelTooLong', channel_id: k.value.channelId, pts: k.value.pts || undefined };
+    case 'draftMessage':
+      return { _: 'updateDraftMessage', peer: tlPeer(k.value.peer), draft: tlDraft(k.value.draft) };
     case 'pinnedChannelMessages':
       return tlPinnedChannelMessages(k.value.channelId, k.value.messages, k.value.pinned, u.pts, u.ptsCount);
     case 'readChannelInbox':
@@ -243,6 +246,21 @@ export function tlUpdate(u: Update): TlObject | undefined {
     default:
       return undefined;
   }
+}
+
+/**
+ * TL DraftMessage; draftMessageEmpty when cleared. The reply a draft keeps is stored but not shown
+ * yet: layers name it differently (reply_to_msg_id, then reply_to with an InputReplyTo).
+ */
+export function tlDraft(d: DraftMessage | undefined): TlObject {
+  if (!d) return { _: 'draftMessageEmpty' };
+  return {
+    _: 'draftMessage',
+    no_webpage: d.noWebpage,
+    message: d.message,
+    entities: tlEntities(d.entities),
+    date: d.date,
+  };
 }
 
 /** updatePinnedChannelMessages (channel pts): the `pinnedChannelMessages` variant of an Update. */

@@ -203,7 +203,8 @@ export function historyHandlers(core: BoxCore): Handlers {
               : true),
       );
       const r = await dialogsOf(viewer, [...pinned, ...rest].slice(0, limit));
-      return { ...r, channels: [], count: all.length, notModified: false };
+      // Drafts are added by the drafts module (service.ts).
+      return { ...r, channels: [], count: all.length, notModified: false, drafts: [] };
     },
 
     async toggleDialogPin(req) {

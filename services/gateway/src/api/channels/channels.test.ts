@@ -322,6 +322,12 @@ describe('channel handlers', () => {
           channels: [],
           count: 1,
           notModified: false,
+          drafts: [
+            {
+              peer: user,
+              draft: { message: 'not sent yet', entities: [], replyToMsgId: 0, noWebpage: false, date: 99 },
+            },
+          ],
         },
       },
     );
@@ -333,6 +339,13 @@ describe('channel handlers', () => {
       { _: 'peerUser', user_id: 8n },
     ]);
     expect((answer.dialogs as TlObject[])[0]!.pts).toBe(9);
+    // The box's draft sits in its dialog; the channel's dialog has none.
+    expect((answer.dialogs as TlObject[])[1]!.draft).toMatchObject({
+      _: 'draftMessage',
+      message: 'not sent yet',
+      date: 99,
+    });
+    expect((answer.dialogs as TlObject[])[0]!.draft).toBeUndefined();
     expect((answer.chats as TlObject[]).map((c) => c._)).toEqual(['channel']);
     expect(tl.encodeApi(tl.newestLayer, answer, 'messages.getDialogs').length).toBeGreaterThan(0);
   });

@@ -1,7 +1,8 @@
 import type { Dialog } from '../../../../shared/src/gen/tern/common/v1/chat';
 import type { Message } from '../../../../shared/src/gen/tern/common/v1/message';
 import type { Peer } from '../../../../shared/src/gen/tern/common/v1/peer';
-import { mergeDialogs, peerKey, type DialogsPart } from './dialogs';
+import { peerKey } from '../../../../shared/src';
+import { mergeDialogs, type DialogsPart } from './dialogs';
 
 const user = (id: bigint): Peer => ({ kind: { $case: 'userId', value: id } });
 const chan = (id: bigint): Peer => ({ kind: { $case: 'channelId', value: id } });

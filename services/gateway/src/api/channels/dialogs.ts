@@ -3,6 +3,7 @@
  * (messaging), channels in the user's channel memberships (the channel service). messages.getDialogs
  * asks both and merges the two pages here, newest top message first, as one list.
  */
+import { peerKey } from '../../../../shared/src';
 import type { Channel, Chat, Dialog } from '../../../../shared/src/gen/tern/common/v1/chat';
 import type { Message } from '../../../../shared/src/gen/tern/common/v1/message';
 import type { Peer } from '../../../../shared/src/gen/tern/common/v1/peer';
@@ -18,20 +19,6 @@ export interface DialogsPart {
   channels: Channel[];
   /** Total dialogs of the source (its page may be shorter). */
   count: number;
-}
-
-/** A peer as a map key (`u5`, `c7`, `h9`). */
-export function peerKey(p: Peer | undefined): string {
-  switch (p?.kind?.$case) {
-    case 'userId':
-      return `u${p.kind.value}`;
-    case 'chatId':
-      return `c${p.kind.value}`;
-    case 'channelId':
-      return `h${p.kind.value}`;
-    default:
-      return '';
-  }
 }
 
 const messageKey = (peer: Peer | undefined, id: number): string => `${peerKey(peer)}:${id}`;

@@ -10,7 +10,9 @@ import { channelOfPeer, tlChatsAndChannels } from '../../convert/channels';
 import { tlDialog } from '../../convert/dialogs';
 import { inputPeer } from '../../convert/peers';
 import { tlMessage, tlState, tlUsers } from '../../convert/updates';
+import { peerKey } from '../../../../shared/src';
 import { mergeDialogs, type DialogsPart } from '../channels/dialogs';
+import type { DraftMessage } from '../../../../shared/src/gen/tern/common/v1/message';
 import { requestContext, type ChannelDeps, type MessagingDeps } from '../context';
 
 const num = (v: unknown): number => Number(v ?? 0);
@@ -18,10 +20,13 @@ const num = (v: unknown): number => Number(v ?? 0);
 /** Telegram's largest page of dialogs (and what a limit of 0 asks for). */
 const MAX_DIALOGS = 100;
 
-/** messages.dialogs, or messages.dialogsSlice when the merged page is not everything. */
-function tlDialogs(p: DialogsPart): TlObject {
+/**
+ * messages.dialogs, or messages.dialogsSlice when the merged page is not everything; each dialog
+ * with the caller's draft in it (`drafts`, by peerKey).
+ */
+function tlDialogs(p: DialogsPart, drafts: ReadonlyMap<string, DraftMessage> = new Map()): TlObject {
   const body = {
-    dialogs: p.dialogs.map(tlDialog),
+    dialogs: p.dialogs.map((x) => tlDialog(x, drafts.get(peerKey(x.peer)))),
     messages: p.messages.map(tlMessage),
     chats: tlChatsAndChannels(p.chats, p.channels),
     users: tlUsers(p.users),
@@ -63,7 +68,8 @@ export async function getDialogs(call: TlObject, ctx: CallContext, d: ChannelDep
         chats: [],
       }
     : { dialogs: [], messages: [], users: [], chats: [], channels: [], count: 0 };
-  return tlDialogs(mergeDialogs(box, fromChannels, limit));
+  const drafts = new Map(box.drafts.flatMap((x) => (x.draft ? [[peerKey(x.peer), x.draft] as const] : [])));
+  return tlDialogs(mergeDialogs(box, fromChannels, limit), drafts);
 }
 
 /**
@@ -102,7 +108,9 @@ export async function getPeerDialogs(call: TlObject, ctx: CallContext, d: Channe
   ]);
   return {
     _: 'messages.peerDialogs',
-    dialogs: [...box.dialogs.filter((x) => x.topMessage > 0), ...(channels?.dialogs ?? [])].map(tlDialog),
+    dialogs: [...box.dialogs.filter((x) => x.topMessage > 0), ...(channels?.dialogs ?? [])].map((x) =>
+      tlDialog(x),
+    ),
     messages: [...box.messages, ...(channels?.messages ?? [])].map(tlMessage),
     chats: tlChatsAndChannels(box.chats, channels?.channels ?? []),
     users: tlUsers([...box.users, ...(channels?.users ?? [])]),
