@@ -4,8 +4,16 @@
 #   build    proto → TypeScript, TL schemas → generated/tl, tsc → dist/
 #   dev      build + sources, for Tilt's live update (npm run build inside the container)
 #   runtime  (default) production dependencies, dist/, generated/tl and migrations; non-root
+#
+# BASE_IMAGE (the runtime's) and BUILD_BASE_IMAGE (where npm ci and the build run) are Debian
+# bookworm images with Node 20 and npm on the PATH; both default to the official one (Tilt on kind,
+# CI registries). tools/k8s passes local images made with debootstrap where no registry is
+# reachable; its build image adds python3, make and g++, because without GitHub, native modules
+# of the dev dependencies (better-sqlite3) cannot download their prebuilt binaries and compile.
+ARG BASE_IMAGE=node:20-bookworm-slim
+ARG BUILD_BASE_IMAGE=node:20-bookworm-slim
 
-FROM node:20-bookworm-slim AS deps
+FROM ${BUILD_BASE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 # npm ci first; registries whose mirrors lack other platforms' optional packages make npm ci
@@ -29,12 +37,12 @@ USER 10001:10001
 ENTRYPOINT ["node", "dist/services/main.js"]
 CMD ["gateway"]
 
-FROM node:20-bookworm-slim AS prod-deps
+FROM ${BASE_IMAGE} AS prod-deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN (npm ci --omit=dev --no-audit --no-fund || npm install --omit=dev --no-audit --no-fund --no-save) && npm cache clean --force
 
-FROM node:20-bookworm-slim AS runtime
+FROM ${BASE_IMAGE} AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 RUN groupadd --system --gid 10001 tern && useradd --system --uid 10001 --gid tern --home-dir /app tern

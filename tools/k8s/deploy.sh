@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Installs Tern into the local cluster as a user would (deploy/README.md): the tern-infra release,
+# then one release of deploy/helm/tern per DC in namespaces tern-dc1..3 with values-dcN.yaml and the
+# local overlay (values-local.yaml). `helm upgrade --install`, so a second run upgrades in place.
+# `deploy.sh [infra] [dc…]` (default: infra 1 2 3).
+source "$(dirname "$0")/lib.sh"
+
+SECRETS="$K8S_STATE/secrets"
+HELM=""
+helm_() {
+  [ -n "$HELM" ] || HELM=$(sed -n 's/^helm=//p' <<<"$("$REPO_ROOT/node_modules/.bin/tsx" "$K8S_TOOLS/stack-tools.ts" helm)")
+  "$HELM" --kubeconfig "$KUBECONFIG_FILE" "$@"
+}
+
+# The deployment's secrets, made once and kept in the cluster's state directory.
+make_secrets() {
+  mkdir -p "$SECRETS" && chmod 700 "$SECRETS"
+  [ -f "$SECRETS/rsa.pem" ] || (cd "$REPO_ROOT" && node_modules/.bin/tsx tools/keys/rsa.ts "$SECRETS/rsa.pem" >/dev/null 2>&1)
+  [ -f "$SECRETS/file-reference.key" ] || node -e "process.stdout.write(require('crypto').randomBytes(32).toString('hex'))" >"$SECRETS/file-reference.key"
+  [ -f "$SECRETS/minio.env" ] || node -e "const r = () => require('crypto').randomBytes(18).toString('hex'); console.log('MINIO_USER=tern-' + r().slice(0, 8) + '\nMINIO_PASSWORD=' + r())" >"$SECRETS/minio.env"
+  # shellcheck disable=SC1091
+  source "$SECRETS/minio.env"
+}
+
+apply_secret() { kubectl_ create secret generic "$@" --dry-run=client -o yaml | kubectl_ apply -f - >/dev/null; }
+
+image() { bash "$K8S_TOOLS/images.sh" name "$1"; }
+
+install_infra() {
+  local t0
+  t0=$(now)
+  say "helm install infra (tern-infra): NATS, Cassandra, MinIO, Jaeger"
+  helm_ upgrade --install infra "$REPO_ROOT/deploy/helm/tern-infra" -n tern-infra --create-namespace \
+    -f "$K8S_TOOLS/values-infra.yaml" \
+    --set "nats.image=$(image nats)" --set "cassandra.image=$(image cassandra)" \
+    --set "minio.image=$(image minio)" --set "jaeger.image=$(image jaeger)" \
+    --set "minio.rootUser=$MINIO_USER" --set "minio.rootPassword=$MINIO_PASSWORD" \
+    --wait --timeout 10m >>"$K8S_LOG/helm-infra.log" 2>&1 ||
+    { tail -n 20 "$K8S_LOG/helm-infra.log" >&2; kubectl_ -n tern-infra get pods >&2; die "helm install of tern-infra failed"; }
+  say "tern-infra ready in $(($(now) - t0)) s"
+}
+
+install_dc() {
+  local dc=$1 ns="tern-dc$1" t0
+  t0=$(now)
+  kubectl_ create namespace "$ns" --dry-run=client -o yaml | kubectl_ apply -f - >/dev/null
+  apply_secret tern-rsa -n "$ns" --from-file=rsa.pem="$SECRETS/rsa.pem"
+  apply_secret tern-file-reference -n "$ns" --from-file=file-reference.key="$SECRETS/file-reference.key"
+  apply_secret tern-credentials -n "$ns" --from-literal=minio-access-key="$MINIO_USER" \
+    --from-literal=minio-secret-key="$MINIO_PASSWORD"
+  local tag
+  tag=$(image tern)
+  tag=${tag##*:}
+  say "helm install $ns (image tern.local/tern:$tag)"
+  helm_ upgrade --install "$ns" "$REPO_ROOT/deploy/helm/tern" -n "$ns" \
+    -f "$REPO_ROOT/deploy/helm/tern/values-dc$dc.yaml" -f "$K8S_TOOLS/values-local.yaml" \
+    --set "image.tag=$tag" \
+    --set "services.gateway.exposure.nodePorts.tcp=$(k8s_gateway_tcp_port "$dc")" \
+    --set "services.gateway.exposure.nodePorts.ws=$(k8s_gateway_ws_port "$dc")" \
+    --set "services.gateway.exposure.externalIPs={$(k8s_gateway_ip "$dc")}" \
+    --wait --timeout 10m >>"$K8S_LOG/helm-$ns.log" 2>&1 ||
+    { tail -n 20 "$K8S_LOG/helm-$ns.log" >&2; kubectl_ -n "$ns" get pods >&2; die "helm install of $ns failed"; }
+  say "$ns ready in $(($(now) - t0)) s"
+}
+
+make_secrets
+targets=("$@")
+[ ${#targets[@]} -eq 0 ] && targets=(infra 1 2 3)
+for t in "${targets[@]}"; do
+  if [ "$t" = infra ]; then install_infra; else install_dc "$t"; fi
+done
