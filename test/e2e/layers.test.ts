@@ -51,7 +51,8 @@ import { inputPeer, resolveUser, setUsername, userIdOf } from './support/users';
 
 const s = stack();
 const fingerprint = rsaFingerprint(createPublicKey(s.rsaPublicKey));
-for (const lib of new Set<Lib>(['telegram', ...LAYER_CLIENTS.map((c) => c.lib)]))
+// telegram-layer-181 for the refused-layer case at the end.
+for (const lib of new Set<Lib>(['telegram', 'telegram-layer-181', ...LAYER_CLIENTS.map((c) => c.lib)]))
   trustKey(lib, s.rsaPublicKey, fingerprint);
 
 const PARTNER: LayerClient = { lib: 'telegram', layer: 198, what: 'GramJS 2.26.22 (the partner)' };
