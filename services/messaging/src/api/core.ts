@@ -73,25 +73,12 @@ export interface CoreDeps {
 export type DeliveryOp = NonNullable<DeliverToBoxRequest['op']>['$case'];
 export type DeliveryHandler = (req: DeliverToBoxRequest) => Promise<DeliverToBoxResponse>;
 
-/** The dialog key of a peer in a box: 'u<user id>' or 'c<chat id>'. */
-export function peerKey(p: Peer | undefined): string {
-  switch (p?.kind?.$case) {
-    case 'userId':
-      return `u${p.kind.value}`;
-    case 'chatId':
-      return `c${p.kind.value}`;
-    default:
-      return '';
-  }
-}
-
-/** The peer of a dialog key (inverse of peerKey). */
-export function peerOfKey(key: string): Peer {
-  const id = BigInt(key.slice(1));
-  return key.startsWith('c')
-    ? { kind: { $case: 'chatId', value: id } }
-    : { kind: { $case: 'userId', value: id } };
-}
+/**
+ * The dialog key of a peer in a box ('u<user id>' or 'c<chat id>'; boxes hold no channels) and its
+ * inverse: the shared peer keys.
+ */
+import { peerKey, peerOfKey } from '../../../shared/src';
+export { peerKey, peerOfKey };
 
 export const userPeer = (id: bigint): Peer => ({ kind: { $case: 'userId', value: id } });
 export const now = (): number => Math.floor(Date.now() / 1000);
