@@ -43,10 +43,12 @@ import { ContactStore } from './storage/contacts';
 import { boxCore, lookupHomes } from './api/core';
 import { editHandlers } from './api/edits';
 import { historyHandlers } from './api/history';
+import { pinHandlers } from './api/pins';
 import { receiptHandlers } from './api/receipts';
 import { typingHandlers } from './api/typing';
 import { draftModule } from './api/drafts';
 import { Drafts } from './storage/drafts';
+import { Pins } from './storage/pins';
 import { privateHandlers } from './api/private-messages';
 import { syncHandlers } from './api/sync';
 import { Outbox } from './consumers/outbox';
@@ -195,10 +197,12 @@ export const messagingService = defineService({
         ctx.topology.dcs.map((dc) => dc.id),
       ),
     );
-    const history = historyHandlers(core);
+    const pins = new Pins(db);
+    const history = historyHandlers(core, pins);
     const sync = syncHandlers(core);
     const receipts = receiptHandlers(core);
     const edits = editHandlers(core);
+    const pinning = pinHandlers(core, pins, (req, sender, extras) => chats.send(req, sender, extras));
     const typing = typingHandlers(core);
     const drafts = draftModule(core, new Drafts(db));
     const transfer = boxTransferHandlers(core, new BoxTransfer(db, log));
@@ -225,6 +229,8 @@ export const messagingService = defineService({
       forwardMessages: (req, call) => privates.forwardMessages(req, call),
       editMessage: (req, call) => edits.editMessage(req, call),
       deleteMessages: (req, call) => edits.deleteMessages(req, call),
+      updatePinnedMessage: (req, call) => pinning.updatePinnedMessage(req, call),
+      unpinAllMessages: (req, call) => pinning.unpinAllMessages(req, call),
       readHistory: (req, call) => receipts.readHistory(req, call),
       setTyping: (req, call) => typing.setTyping(req, call),
       saveDraft: (req, call) => drafts.handlers.saveDraft(req, call),

@@ -78,6 +78,8 @@ function matchesFilter(m: Message, filter: MessagesFilter): boolean {
       return mime.startsWith('audio/') && mime !== 'audio/ogg';
     case MessagesFilter.MENTIONS:
       return m.mentioned;
+    case MessagesFilter.PINNED:
+      return m.pinned;
     default:
       return true;
   }

@@ -75,13 +75,13 @@ import {
 import { checkChatInvite, exportChatInvite, importChatInvite } from './channels/invites';
 import { migrateChat } from './channels/migrate';
 import { clearAllDrafts, getAllDrafts, saveDraft } from './messages/drafts';
+import { unpinAllMessages, updatePinnedMessage } from './messages/pins';
 import {
   deleteMessages as deleteChannelMessages,
   getAdminLog,
   getMessages as getChannelMessages,
   getMessagesViews,
   readHistory as readChannelHistory,
-  updatePinnedMessage,
 } from './channels/messages';
 import { editAdmin, editBanned, getParticipant, getParticipants } from './channels/participants';
 import { deleteContacts, getContacts, importContacts, resolveUsername } from './contacts';
@@ -201,6 +201,7 @@ export const METHODS: Readonly<Record<string, Method>> = {
   'messages.sendMessage': { run: sendMessage, needs: 'user', limit: 'send' },
   'messages.setTyping': { run: setTyping, needs: 'user' },
   'messages.toggleDialogPin': { run: toggleDialogPin, needs: 'user' },
+  'messages.unpinAllMessages': { run: unpinAllMessages, needs: 'user' },
   'messages.updatePinnedMessage': { run: updatePinnedMessage, needs: 'user' },
   'messages.uploadMedia': { run: uploadMedia, needs: 'user', limit: 'send' },
   'photos.deletePhotos': { run: deletePhotos, needs: 'user' },

@@ -5,7 +5,11 @@
  * (services/messaging/src/internal/entities.ts), which owns those rules.
  */
 import { errors } from '../../../shared/src';
-import { MessageEntity_Type, type MessageEntity } from '../../../shared/src/gen/tern/common/v1/message';
+import {
+  MessageEntity_Type,
+  type MessageEntity,
+  type ReplyQuote,
+} from '../../../shared/src/gen/tern/common/v1/message';
 import type { TlObject } from '../mtproto/tl-types';
 import { inputPeer } from './peers';
 
@@ -112,8 +116,8 @@ function samePeer(a: unknown, b: unknown): boolean {
 /**
  * The id (in the caller's box, for the dialog `call.peer`) of the message a send replies to; 0 for
  * none. Reads the layer's `reply_to` (inputReplyToMessage) or older layers' `reply_to_msg_id`.
- * Replies to stories and other chats are refused (REPLY_MESSAGE_ID_INVALID); a quote
- * (quote_text, quote_offset) is accepted and not kept: the proto has no field for it.
+ * Replies to stories and other chats are refused (REPLY_MESSAGE_ID_INVALID); a quote is read by
+ * `replyQuoteOf`.
  */
 export function replyToMsgIdOf(call: TlObject): number {
   const r = call.reply_to as TlObject | undefined;
@@ -124,4 +128,19 @@ export function replyToMsgIdOf(call: TlObject): number {
   const id = int(r.reply_to_msg_id);
   if (id <= 0) throw errors.badRequest('REPLY_MESSAGE_ID_INVALID');
   return id;
+}
+
+/**
+ * The quote of a reply (inputReplyToMessage's quote_text, quote_entities, quote_offset), for the
+ * messaging service to check against the replied-to message; undefined without one.
+ */
+export function replyQuoteOf(call: TlObject, self: bigint): ReplyQuote | undefined {
+  const r = call.reply_to as TlObject | undefined;
+  if (r?._ !== 'inputReplyToMessage' || typeof r.quote_text !== 'string') return undefined;
+  return {
+    text: r.quote_text,
+    entities: inputEntities(r.quote_entities, self),
+    // Unset: the service finds the quote's first occurrence.
+    offset: r.quote_offset === undefined ? -1 : int(r.quote_offset),
+  };
 }

@@ -75,8 +75,21 @@ function tlFwdHeader(f: MessageFwdHeader): TlObject {
 /** The author; a broadcast post never names one (Telegram shows the channel), whoever wrote it. */
 const fromOf = (m: Message): TlObject | undefined => (m.from && !m.post ? tlPeer(m.from) : undefined);
 
-const replyHeader = (id: number): TlObject | undefined =>
-  id ? { _: 'messageReplyHeader', reply_to_msg_id: id } : undefined;
+/** messageReplyHeader of a reply (with its quote, if any); none when the message replies to nothing. */
+const replyHeader = (m: Pick<Message, 'replyToMsgId' | 'replyQuote'>): TlObject | undefined => {
+  if (!m.replyToMsgId) return undefined;
+  const q = m.replyQuote;
+  return q
+    ? {
+        _: 'messageReplyHeader',
+        reply_to_msg_id: m.replyToMsgId,
+        quote: true,
+        quote_text: q.text,
+        quote_entities: q.entities.length > 0 ? tlEntities(q.entities) : undefined,
+        quote_offset: q.offset,
+      }
+    : { _: 'messageReplyHeader', reply_to_msg_id: m.replyToMsgId };
+};
 
 /**
  * A stored message as its box owner (or a channel's viewer) sees it: TL message, or
@@ -99,7 +112,7 @@ export function tlMessage(m: Message): TlObject {
       from_id: fromOf(m),
       peer_id: tlPeer(m.peer),
       // messageActionPinMessage names the pinned message here.
-      reply_to: replyHeader(m.replyToMsgId),
+      reply_to: replyHeader(m),
       date: m.date,
       action: tlAction(m.action),
     };
@@ -116,7 +129,7 @@ export function tlMessage(m: Message): TlObject {
     from_id: fromOf(m),
     peer_id: tlPeer(m.peer),
     fwd_from: m.fwdFrom ? tlFwdHeader(m.fwdFrom) : undefined,
-    reply_to: replyHeader(m.replyToMsgId),
+    reply_to: replyHeader(m),
     date: m.date,
     message: m.message,
     media: tlMessageMedia(m.media),
@@ -233,6 +246,15 @@ export function tlUpdate(u: Update): TlObject | undefined {
       return { _: 'updateChannelTooLong', channel_id: k.value.channelId, pts: k.value.pts || undefined };
     case 'draftMessage':
       return { _: 'updateDraftMessage', peer: tlPeer(k.value.peer), draft: tlDraft(k.value.draft) };
+    case 'pinnedMessages':
+      return {
+        _: 'updatePinnedMessages',
+        pinned: k.value.pinned,
+        peer: tlPeer(k.value.peer),
+        messages: [...k.value.messages],
+        pts: u.pts,
+        pts_count: u.ptsCount,
+      };
     case 'pinnedChannelMessages':
       return tlPinnedChannelMessages(k.value.channelId, k.value.messages, k.value.pinned, u.pts, u.ptsCount);
     case 'readChannelInbox':
@@ -308,7 +330,7 @@ export function tlLiveUpdates(e: UserUpdateEvent): TlObject | undefined {
         pts_count: u.ptsCount,
         date: m.date,
         entities: tlEntities(m.entities),
-        reply_to: m.replyToMsgId ? { _: 'messageReplyHeader', reply_to_msg_id: m.replyToMsgId } : undefined,
+        reply_to: replyHeader(m),
       };
     // The same for plain text in a basic group: the client knows the chat from its dialogs.
     if (
@@ -332,7 +354,7 @@ export function tlLiveUpdates(e: UserUpdateEvent): TlObject | undefined {
         pts_count: u.ptsCount,
         date: m.date,
         entities: tlEntities(m.entities),
-        reply_to: m.replyToMsgId ? { _: 'messageReplyHeader', reply_to_msg_id: m.replyToMsgId } : undefined,
+        reply_to: replyHeader(m),
       };
   }
   const update = tlUpdate(u);

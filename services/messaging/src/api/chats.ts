@@ -645,6 +645,8 @@ export function chatModule(core: BoxCore, store: Chats, directory: ChatReads): C
       pinned: false,
       ...(fwdFrom ? { fwdFrom } : {}),
       ...(media ? { media } : {}),
+      ...(extras.action ? { action: extras.action } : {}),
+      ...(req.replyQuote ? { replyQuote: req.replyQuote } : {}),
     };
     // The reply was checked by the caller against the sender's box; every other member's box finds
     // its own copy of the replied-to message from its origin (extras.replyTo).

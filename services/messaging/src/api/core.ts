@@ -13,7 +13,11 @@ import { errors, requireUser, unary, type DcClients } from '../../../shared/src'
 import type { AuthServiceClient } from '../../../shared/src/gen/tern/auth/v1/auth';
 import type { DirectoryCache, ProfileCache } from '../internal/directory-cache';
 import type { RequestContext } from '../../../shared/src/gen/tern/common/v1/context';
-import { Message, MessageEntity_Type } from '../../../shared/src/gen/tern/common/v1/message';
+import {
+  Message,
+  MessageEntity_Type,
+  type MessageOrigin,
+} from '../../../shared/src/gen/tern/common/v1/message';
 import type { Chat } from '../../../shared/src/gen/tern/common/v1/chat';
 import type { InputPeer, Peer } from '../../../shared/src/gen/tern/common/v1/peer';
 import { Update } from '../../../shared/src/gen/tern/common/v1/update';
@@ -185,7 +189,10 @@ export interface BoxCore extends Readonly<CoreDeps> {
     ptsCount: number,
     excludeAuthKeyId: bigint,
     mentioned: User[],
+    chats?: Chat[],
   ): Promise<Update>;
+  /** The owner's copies of the messages `origins` name (absent ones are skipped). */
+  copiesOf(owner: bigint, origins: MessageOrigin[]): Promise<BoxMessage[]>;
   /** Announces an update that is not in any log (typing, status): pts 0, at most once. */
   announce(owner: bigint, kind: Update['kind'], mentioned: User[]): Promise<void>;
   /** Applies an operation to a box in DC `toDc` (here, or over gRPC). */
@@ -285,12 +292,17 @@ export function boxCore(d: CoreDeps): BoxCore {
       return { message, update, duplicate: stored.duplicate };
     },
 
-    async append(owner, type, kind, ptsCount, excludeAuthKeyId, mentioned) {
+    async append(owner, type, kind, ptsCount, excludeAuthKeyId, mentioned, chats = []) {
       const payload = Buffer.from(Update.encode({ pts: 0, ptsCount, kind }).finish());
       const a = await d.writer.append(owner, ptsCount, type, payload);
       const update: Update = { pts: a.pts, ptsCount: a.ptsCount, kind };
-      await d.publisher.userUpdate(owner, update, mentioned, excludeAuthKeyId);
+      await d.publisher.userUpdate(owner, update, mentioned, excludeAuthKeyId, chats);
       return update;
+    },
+
+    async copiesOf(owner, origins) {
+      const ids = await d.boxes.byOrigin(owner, origins);
+      return d.boxes.get(owner, [...new Set(ids.values())]);
     },
 
     async announce(owner, kind, mentioned) {

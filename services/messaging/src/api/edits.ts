@@ -109,12 +109,6 @@ export function editHandlers(core: BoxCore): Handlers {
     return { pts: update.pts, ptsCount: update.ptsCount };
   }
 
-  /** The owner's copies of `origins`. */
-  async function copiesOf(owner: bigint, origins: MessageOrigin[]): Promise<BoxMessage[]> {
-    const ids = await core.boxes.byOrigin(owner, origins);
-    return core.boxes.get(owner, [...new Set(ids.values())]);
-  }
-
   /** Sends one operation to every other party of `dialog`, each on its home DC. */
   async function toOtherParties(
     actor: bigint,
@@ -136,7 +130,7 @@ export function editHandlers(core: BoxCore): Handlers {
     // Only the author edits, and the target names the author's own copy.
     if (!target || target.authorUserId !== req.actorUserId)
       throw errors.badRequest('MESSAGE_AUTHOR_REQUIRED');
-    const [copy] = await copiesOf(req.ownerUserId, [target]);
+    const [copy] = await core.copiesOf(req.ownerUserId, [target]);
     if (!copy) return { messageId: 0, pts: 0, ptsCount: 0, duplicate: true };
     const r = await applyEdit(req.ownerUserId, messageOf(copy), { message, entities, editDate }, 0n);
     return r
@@ -147,7 +141,7 @@ export function editHandlers(core: BoxCore): Handlers {
   core.onDeliver('deleteMessages', async (req) => {
     if (req.op?.$case !== 'deleteMessages') throw errors.badRequest('OPERATION_NOT_SUPPORTED');
     const targets = req.op.value.targets.slice(0, DELETE_MAX);
-    const copies = await copiesOf(req.ownerUserId, targets);
+    const copies = await core.copiesOf(req.ownerUserId, targets);
     // In a private chat either side may revoke any message of the chat; in a group only the
     // author its own (there are no group admins yet).
     const actorKey = `u${req.actorUserId}`;

@@ -13,6 +13,7 @@ import {
 import type { User } from '../../../shared/src/gen/tern/common/v1/user';
 import type { MessagingServiceServer } from '../../../shared/src/gen/tern/messaging/v1/messaging';
 import type { Dialog } from '../storage/dialogs';
+import type { Pins } from '../storage/pins';
 import { messageOf, now, peerOfKey, usersOfMessage, type BoxCore, type ResolvedPeer } from './core';
 
 type Handlers = Pick<
@@ -35,7 +36,7 @@ const SEARCH_SCAN = 2000;
 const clampLimit = (limit: number | undefined, max: number, fallback: number): number =>
   Math.min(Math.max(limit || fallback, 1), max);
 
-export function historyHandlers(core: BoxCore): Handlers {
+export function historyHandlers(core: BoxCore, pins: Pins): Handlers {
   /** The users and chats a set of messages mentions (plus the viewer), minus those known. */
   async function entities(
     viewer: bigint,
@@ -152,6 +153,19 @@ export function historyHandlers(core: BoxCore): Handlers {
     async search(req) {
       const viewer = await core.ownBox(req.context);
       const q = req.q.trim().toLowerCase();
+      if (req.filter === MessagesFilter.PINNED) {
+        // The dialog's pin index, newest first (a pin is per dialog: no peer, no pins).
+        if (!req.peer) return { page: await page(viewer, [], 0) };
+        const dialog = await core.resolvePeer(viewer, req.peer);
+        const limit = clampLimit(req.window?.limit, HISTORY_MAX, 20);
+        const ids = await pins.of(viewer, dialog.key, limit, req.window?.offsetId ?? 0);
+        const messages = (await core.boxes.get(viewer, ids))
+          .filter((m) => m.peer === dialog.key)
+          .map(messageOf)
+          .filter((m) => m.pinned)
+          .sort((a, b) => b.id - a.id);
+        return { page: await page(viewer, messages, messages.length, dialog) };
+      }
       // Only text search for now: media, links, voice and mentions are not indexed, so those
       // filters match nothing rather than everything.
       if (req.filter !== MessagesFilter.EMPTY && req.filter !== MessagesFilter.UNSPECIFIED)

@@ -12,8 +12,10 @@ import { errors, type AsyncService } from '../../../shared/src';
 import type { Chat } from '../../../shared/src/gen/tern/common/v1/chat';
 import type {
   Message,
+  MessageAction,
   MessageFwdHeader,
   MessageOrigin,
+  ReplyQuote,
 } from '../../../shared/src/gen/tern/common/v1/message';
 import type { Update } from '../../../shared/src/gen/tern/common/v1/update';
 import type { User } from '../../../shared/src/gen/tern/common/v1/user';
@@ -22,7 +24,7 @@ import type {
   SendMessageRequest,
   SendMessageResponse,
 } from '../../../shared/src/gen/tern/messaging/v1/messaging';
-import { checkedEntities, originOf, replyTarget } from '../internal/entities';
+import { checkedEntities, checkedQuote, originOf, replyTarget } from '../internal/entities';
 import {
   deliveryKey,
   messageOf,
@@ -54,6 +56,80 @@ export interface ChatSendExtras {
   media?: MediaFor;
   /** The replied-to message (checked in the sender's copy of the chat), for every member's copy. */
   replyTo?: MessageOrigin;
+  /** A service message (a pin): the action it records; the text is then empty. */
+  action?: MessageAction;
+}
+
+/** The content of a new private message (text, a forwarded copy's content, or a service action). */
+export type Content = Pick<Message, 'message' | 'entities' | 'silent'> &
+  Partial<Pick<Message, 'fwdFrom' | 'media' | 'action' | 'replyQuote'>>;
+
+/** The message replied to: its id in the sender's box, and its origin for the recipient's box. */
+export interface Reply {
+  id: number;
+  origin: MessageOrigin;
+}
+
+/**
+ * Stores a private message in the sender's box and delivers the recipient's copy. Always
+ * delivered (idempotent per random_id), so a retry completes a send cut off after the sender's
+ * copy was stored.
+ */
+export async function sendPrivate(
+  core: BoxCore,
+  sender: bigint,
+  recipient: User,
+  content: Content,
+  randomId: bigint,
+  authKeyId: bigint,
+  reply?: Reply,
+): Promise<StoreResult> {
+  const base: Omit<Message, 'peer' | 'out'> = {
+    id: 0,
+    from: userPeer(sender),
+    date: now(),
+    replyToMsgId: 0,
+    editDate: 0,
+    mentioned: false,
+    mediaUnread: false,
+    post: false,
+    views: 0,
+    postAuthor: '',
+    pinned: false,
+    ...content,
+  };
+  const mine = await core.store(
+    sender,
+    { ...base, peer: userPeer(recipient.id), out: true, replyToMsgId: reply?.id ?? 0 },
+    randomId,
+    authKeyId,
+    [recipient],
+  );
+  if (recipient.id !== sender)
+    await core.deliver(
+      {
+        ownerUserId: recipient.id,
+        actorUserId: sender,
+        opId: randomId,
+        originDcId: core.dcId,
+        op: {
+          $case: 'newMessage',
+          value: {
+            message: {
+              ...base,
+              date: mine.message.date,
+              peer: userPeer(sender),
+              out: false,
+              origin: { authorUserId: sender, authorMessageId: mine.message.id },
+            },
+            // The recipient's box maps it to its own copy of the replied-to message.
+            ...(reply ? { replyTo: reply.origin } : {}),
+          },
+        },
+      },
+      recipient.dcId,
+    );
+  return mine;
 }
 
 /**
@@ -89,77 +165,6 @@ export function privateHandlers(
     };
   });
 
-  /** The content of a new private message (text, or a forwarded copy's content). */
-  type Content = Pick<Message, 'message' | 'entities' | 'silent'> &
-    Partial<Pick<Message, 'fwdFrom' | 'media'>>;
-
-  /** The message replied to: its id in the sender's box, and its origin for the recipient's box. */
-  interface Reply {
-    id: number;
-    origin: MessageOrigin;
-  }
-
-  /**
-   * Stores a private message in the sender's box and delivers the recipient's copy. Always
-   * delivered (idempotent per random_id), so a retry completes a send cut off after the sender's
-   * copy was stored.
-   */
-  async function sendPrivate(
-    sender: bigint,
-    recipient: User,
-    content: Content,
-    randomId: bigint,
-    authKeyId: bigint,
-    reply?: Reply,
-  ): Promise<StoreResult> {
-    const base: Omit<Message, 'peer' | 'out'> = {
-      id: 0,
-      from: userPeer(sender),
-      date: now(),
-      replyToMsgId: 0,
-      editDate: 0,
-      mentioned: false,
-      mediaUnread: false,
-      post: false,
-      views: 0,
-      postAuthor: '',
-      pinned: false,
-      ...content,
-    };
-    const mine = await core.store(
-      sender,
-      { ...base, peer: userPeer(recipient.id), out: true, replyToMsgId: reply?.id ?? 0 },
-      randomId,
-      authKeyId,
-      [recipient],
-    );
-    if (recipient.id !== sender)
-      await core.deliver(
-        {
-          ownerUserId: recipient.id,
-          actorUserId: sender,
-          opId: randomId,
-          originDcId: core.dcId,
-          op: {
-            $case: 'newMessage',
-            value: {
-              message: {
-                ...base,
-                date: mine.message.date,
-                peer: userPeer(sender),
-                out: false,
-                origin: { authorUserId: sender, authorMessageId: mine.message.id },
-              },
-              // The recipient's box maps it to its own copy of the replied-to message.
-              ...(reply ? { replyTo: reply.origin } : {}),
-            },
-          },
-        },
-        recipient.dcId,
-      );
-    return mine;
-  }
-
   /** The Updates a send answers with: updateMessageID, then the sender's updateNewMessage. */
   const sentUpdates = (sent: { result: StoreResult; randomId: bigint }[], users: User[], chats: Chat[]) => ({
     updates: sent.flatMap(({ result, randomId }): Update[] => [
@@ -180,40 +185,52 @@ export function privateHandlers(
       else if (req.message.length > MAX_CAPTION) throw errors.badRequest('MEDIA_CAPTION_TOO_LONG');
       const input = req.media;
       if (input && !files) throw errors.badRequest('MEDIA_INVALID');
-      const entities = await checkedEntities(sender, req.message, req.entities, (v, ids) =>
-        core.users(v, ids),
-      );
+      const profiles = (v: bigint, ids: bigint[]) => core.users(v, ids);
+      const entities = await checkedEntities(sender, req.message, req.entities, profiles);
       const mediaFor: MediaFor | undefined =
         input && ((holders) => files!.attach(req.context!, input, holders));
       if (req.peer?.kind?.$case === 'chat') {
         // The reply must be in the sender's copy of that chat (a non-member has none).
         const key = `c${req.peer.kind.value.chatId}`;
         const extras: ChatSendExtras = {};
+        let replyQuote: ReplyQuote | undefined;
         if (req.replyToMsgId) {
-          const t = await replyTarget(sender, key, req.replyToMsgId, core.boxes.get.bind(core.boxes));
-          extras.replyTo = originOf(sender, messageOf(t));
+          const t = messageOf(
+            await replyTarget(sender, key, req.replyToMsgId, core.boxes.get.bind(core.boxes)),
+          );
+          extras.replyTo = originOf(sender, t);
+          replyQuote = req.replyQuote && (await checkedQuote(sender, req.replyQuote, t, profiles));
         }
         if (mediaFor) extras.media = mediaFor;
         if (req.fwdFrom) extras.fwdFrom = req.fwdFrom;
-        return sendToChat({ ...req, entities }, sender, extras);
+        return sendToChat({ ...req, entities, replyQuote }, sender, extras);
       }
       const recipient = await core.privatePeer(sender, req.peer);
-      const reply: Reply | undefined = req.replyToMsgId
-        ? await replyTarget(
-            sender,
-            `u${recipient.id}`,
-            req.replyToMsgId,
-            core.boxes.get.bind(core.boxes),
-          ).then((t) => ({ id: t.id, origin: originOf(sender, messageOf(t)) }))
+      const replied = req.replyToMsgId
+        ? messageOf(
+            await replyTarget(sender, `u${recipient.id}`, req.replyToMsgId, core.boxes.get.bind(core.boxes)),
+          )
         : undefined;
+      const reply: Reply | undefined = replied && { id: replied.id, origin: originOf(sender, replied) };
+      const replyQuote =
+        replied && req.replyQuote && (await checkedQuote(sender, req.replyQuote, replied, profiles));
       // Completes the upload and grants the recipient the file before either copy exists. Both
       // copies name the same file, which stays in this DC; the recipient's client fetches it here
       // (FILE_MIGRATE_X elsewhere).
       const stored = mediaFor && (await mediaFor([recipient.id]));
       const content: Content = { message: req.message, entities, silent: req.silent };
       if (stored) content.media = stored;
+      if (replyQuote) content.replyQuote = replyQuote;
       if (req.fwdFrom) content.fwdFrom = req.fwdFrom;
-      const mine = await sendPrivate(sender, recipient, content, req.randomId, req.context!.authKeyId, reply);
+      const mine = await sendPrivate(
+        core,
+        sender,
+        recipient,
+        content,
+        req.randomId,
+        req.context!.authKeyId,
+        reply,
+      );
       // Every user the answer mentions, the sender included: clients resolve each user of an
       // answer and fail the send when one is missing (a message to oneself names one user).
       const users =
@@ -274,7 +291,7 @@ export function privateHandlers(
         const content: Content = { message: m.message, entities: m.entities, silent: req.silent };
         if (fwdFrom) content.fwdFrom = fwdFrom;
         if (mediaFor) content.media = await mediaFor([recipient.id]);
-        const result = await sendPrivate(sender, recipient, content, randomId, req.context!.authKeyId);
+        const result = await sendPrivate(core, sender, recipient, content, randomId, req.context!.authKeyId);
         sent.push({ result, randomId });
       }
       // The forwarded headers name the original authors: the users vector must carry them.

@@ -12,6 +12,7 @@ import {
   type Message,
   type MessageEntity,
   type MessageOrigin,
+  type ReplyQuote,
 } from '../../../shared/src/gen/tern/common/v1/message';
 import type { User } from '../../../shared/src/gen/tern/common/v1/user';
 import type { BoxMessage } from '../storage/boxes';
@@ -143,6 +144,29 @@ export async function replyTarget(
 }
 
 /** The origin of a copy in `owner`'s box: its own, or (for the author's copy) the owner and its id. */
+/** A quote's length limit (appConfig's quote_length_max on Telegram). */
+export const MAX_QUOTE = 1024;
+
+/**
+ * A reply's quote, checked against the replied-to message: its text must occur in that message's
+ * text (at `offset` when the client gave one that matches, else at its first occurrence, which
+ * becomes the offset), and its entities are checked like a message's. QUOTE_TEXT_INVALID otherwise.
+ */
+export async function checkedQuote(
+  sender: bigint,
+  quote: ReplyQuote,
+  target: Pick<Message, 'message'>,
+  users: (viewer: bigint, ids: bigint[]) => Promise<User[]>,
+): Promise<ReplyQuote> {
+  const { text } = quote;
+  if (!text.trim() || text.length > MAX_QUOTE) throw errors.badRequest('QUOTE_TEXT_INVALID');
+  const source = target.message;
+  const given = Number.isInteger(quote.offset) && quote.offset >= 0 ? quote.offset : -1;
+  const offset = given >= 0 && source.startsWith(text, given) ? given : source.indexOf(text);
+  if (offset < 0) throw errors.badRequest('QUOTE_TEXT_INVALID');
+  return { text, offset, entities: await checkedEntities(sender, text, quote.entities, users) };
+}
+
 export const originOf = (owner: bigint, m: Pick<Message, 'id' | 'origin'>): MessageOrigin =>
   m.origin ?? { authorUserId: owner, authorMessageId: m.id };
 

@@ -151,6 +151,8 @@ export const TRANSFER_TABLES: readonly TransferTable[] = [
   { table: 'user_status', partitions: byUser() },
   { table: 'push_devices', partitions: byUser() },
   { table: 'notify_settings', partitions: byUser() },
+  { table: 'drafts', partitions: byUser() },
+  { table: 'pinned_messages', partitions: byUser() },
 ];
 
 /** Where an export continues: group, partition within it, the driver's page state inside that. */

@@ -478,14 +478,3 @@ export async function getMessagesViews(call: TlObject, ctx: CallContext, d: Chan
   const ids = (call.id as unknown[] | undefined) ?? [];
   return { _: 'messages.messageViews', views: ids.map(() => ({ _: 'messageViews' })), chats: [], users: [] };
 }
-
-/** messages.updatePinnedMessage: pins are kept for channels and supergroups only, so far. */
-export async function updatePinnedMessage(
-  call: TlObject,
-  ctx: CallContext,
-  d: ChannelDeps,
-): Promise<TlObject> {
-  const channel = channelOfPeer(call.peer);
-  if (!channel) throw errors.notImplemented('messages.updatePinnedMessage');
-  return pinInChannel(call, ctx, d, channel);
-}

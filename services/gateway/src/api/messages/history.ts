@@ -63,6 +63,7 @@ const FILTERS: Record<string, MessagesFilter> = {
   inputMessagesFilterVoice: MessagesFilter.VOICE,
   inputMessagesFilterMusic: MessagesFilter.MUSIC,
   inputMessagesFilterMyMentions: MessagesFilter.MENTIONS,
+  inputMessagesFilterPinned: MessagesFilter.PINNED,
 };
 
 export async function search(call: TlObject, ctx: CallContext, d: ChannelDeps): Promise<TlObject> {

@@ -7,7 +7,7 @@ import { errors, unary } from '../../../../shared/src';
 import type { CallContext } from '../../mtproto/invocation';
 import type { TlObject } from '../../mtproto/tl-types';
 import { inputMediaOf, tlMessageMedia } from '../../convert/media';
-import { inputEntities, replyToMsgIdOf } from '../../convert/entities';
+import { inputEntities, replyQuoteOf, replyToMsgIdOf } from '../../convert/entities';
 import { inputPeer } from '../../convert/peers';
 import { tlEntities, tlUpdates, typingActionOf } from '../../convert/updates';
 import { text } from '../../convert/users';
@@ -37,6 +37,7 @@ export async function sendMessage(call: TlObject, ctx: CallContext, d: ChannelDe
     randomId: call.random_id as bigint,
     entities: inputEntities(call.entities, context.userId),
     replyToMsgId: replyToMsgIdOf(call),
+    replyQuote: replyQuoteOf(call, context.userId),
     silent: call.silent === true,
     noWebpage: call.no_webpage === true,
     clearDraft: call.clear_draft === true,
@@ -74,6 +75,7 @@ export async function sendMedia(
       randomId: call.random_id as bigint,
       entities: inputEntities(call.entities, context.userId),
       replyToMsgId: replyToMsgIdOf(call),
+      replyQuote: replyQuoteOf(call, context.userId),
       silent: call.silent === true,
       noWebpage: true,
       clearDraft: call.clear_draft === true,
