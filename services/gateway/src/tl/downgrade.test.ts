@@ -235,6 +235,19 @@ describe('downgrade to older layers', () => {
     });
   });
 
+  it('tells a between-layer client whose draftMessage is not proven that there is no draft', () => {
+    // GramJS 2.22.2 announces layers up to 183; held are 181 and 184, whose draftMessage differ.
+    const layer = 183;
+    const draft = { _: 'draftMessage', message: 'half-written', date: 1_700_000_000 };
+    const update = { _: 'updateDraftMessage', peer: { _: 'peerUser', user_id: 5n }, draft };
+    expect(registry.unproven(layer)).toContain('draftMessage');
+    const bytes = encodeForLayer(update, layer);
+    expect(registry.forClientLayer(layer).decode(bytes)).toMatchObject({
+      _: 'updateDraftMessage',
+      draft: { _: 'draftMessageEmpty', date: 1_700_000_000 },
+    });
+  });
+
   it('keeps the table small and documented', () => {
     expect(Object.keys(CONSTRUCTOR_FALLBACKS).length + Object.keys(TYPE_FALLBACKS).length).toBeLessThan(25);
     // every replacement a fallback names exists in the oldest served layer

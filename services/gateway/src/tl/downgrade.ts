@@ -63,6 +63,10 @@ export const CONSTRUCTOR_FALLBACKS: Readonly<Record<string, TlFallback>> = {
   },
   // Before help.AppConfig (layers up to 152), help.getAppConfig answered the JSON value alone.
   'help.appConfig': (o) => (o.config as TlObject | undefined) ?? DROP,
+  // A draft in a layer where its definition is not proven (between two held layers whose
+  // draftMessage differs, e.g. 182–183): the device is told there is no draft rather than sent
+  // bytes it may misread. The draft stays on the device that wrote it and in every later read.
+  draftMessage: (o) => ({ _: 'draftMessageEmpty', date: o.date }),
 };
 
 /** Per boxed type, for any of its constructors the target lacks (checked second). */
