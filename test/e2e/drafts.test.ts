@@ -71,6 +71,18 @@ describe('drafts across a user’s devices (GramJS)', () => {
     return (res.updates as Obj[]).filter((u) => cls(u) === 'UpdateDraftMessage');
   };
 
+  /** The first 50 dialogs `m` lists (messages.getDialogs). */
+  const dialogsOf = async (m: Sub): Promise<Obj> =>
+    (await m.g.client.invoke(
+      new m.g.Api.messages.GetDialogs({
+        offsetDate: 0,
+        offsetId: 0,
+        offsetPeer: new m.g.Api.InputPeerEmpty(),
+        limit: 50,
+        hash: big(0),
+      }),
+    )) as unknown as Obj;
+
   it('a draft saved on one device reaches the other live, and is in getAllDrafts and getDialogs', async () => {
     const text = `half-written ${run}`;
     const ok = await alice.g.client.invoke(
@@ -93,15 +105,7 @@ describe('drafts across a user’s devices (GramJS)', () => {
     const mine = all.find((u) => str((u.peer as Obj).userId) === str(bob.id));
     expect((mine?.draft as Obj | undefined)?.message).toBe(text);
 
-    const dialogs = (await alice2.g.client.invoke(
-      new alice2.g.Api.messages.GetDialogs({
-        offsetDate: 0,
-        offsetId: 0,
-        offsetPeer: new alice2.g.Api.InputPeerEmpty(),
-        limit: 50,
-        hash: big(0),
-      }),
-    )) as unknown as Obj;
+    const dialogs = await dialogsOf(alice2);
     const withBob = (dialogs.dialogs as Obj[]).find((x) => str((x.peer as Obj).userId) === str(bob.id));
     expect(((withBob?.draft as Obj | undefined) ?? {}).message).toBe(text);
     // Bob's own drafts know nothing of it.
@@ -150,6 +154,47 @@ describe('drafts across a user’s devices (GramJS)', () => {
       'group draft cleared',
     );
     expect(await draftsOf(alice)).toEqual([]);
+  });
+
+  it('keeps a draft’s reply, and a channel dialog carries its draft in getDialogs', async () => {
+    const sent = (await alice.g.client.invoke(
+      new alice.g.Api.messages.SendMessage({
+        peer: bobPeer(),
+        message: `reply to me ${run}`,
+        randomId: big(randomLong()),
+      }),
+    )) as unknown as Obj;
+    const repliedId = Number(sent.id);
+    await alice.g.client.invoke(
+      new alice.g.Api.messages.SaveDraft({
+        peer: bobPeer(),
+        message: `replying ${run}`,
+        replyTo: new alice.g.Api.InputReplyToMessage({ replyToMsgId: repliedId }),
+      }),
+    );
+    const live = await waitFor(
+      alice2,
+      draftUpdate(str(bob.id), (d) => d.message === `replying ${run}`),
+      'draft with a reply',
+    );
+    expect(((live.draft as Obj).replyTo as Obj).replyToMsgId).toBe(repliedId);
+
+    const created = (await alice.g.client.invoke(
+      new alice.g.Api.channels.CreateChannel({ title: `Drafts ${run}`, about: '', broadcast: true }),
+    )) as unknown as { chats: Obj[] };
+    const channel = created.chats[0]!;
+    const channelPeer = new alice.g.Api.InputPeerChannel({
+      channelId: big(str(channel.id)),
+      accessHash: big(str(channel.accessHash)),
+    });
+    await alice.g.client.invoke(
+      new alice.g.Api.messages.SaveDraft({ peer: channelPeer, message: `post ${run}` }),
+    );
+    const dialogs = await dialogsOf(alice2);
+    const inChannel = (dialogs.dialogs as Obj[]).find(
+      (x) => str((x.peer as Obj).channelId) === str(channel.id),
+    );
+    expect(((inChannel?.draft as Obj | undefined) ?? {}).message).toBe(`post ${run}`);
   });
 
   it('refuses a peer the user cannot address and a text over the limit', async () => {

@@ -26,6 +26,15 @@ export function inputPeer(v: unknown): InputPeer {
       };
     case 'inputPeerChat':
       return { kind: { $case: 'chat', value: { chatId: long(p.chat_id) } } };
+    // Only where a box keeps something of its own about a channel (a draft): channel messages go
+    // to the channel service, which checks the access hash (channelOfPeer before this).
+    case 'inputPeerChannel':
+      return {
+        kind: {
+          $case: 'channel',
+          value: { channelId: long(p.channel_id), accessHash: p.access_hash as bigint },
+        },
+      };
     default:
       throw errors.badRequest('PEER_ID_INVALID');
   }

@@ -271,14 +271,18 @@ export function tlUpdate(u: Update): TlObject | undefined {
 }
 
 /**
- * TL DraftMessage; draftMessageEmpty when cleared. The reply a draft keeps is stored but not shown
- * yet: layers name it differently (reply_to_msg_id, then reply_to with an InputReplyTo).
+ * TL DraftMessage; draftMessageEmpty when cleared. The reply a draft keeps is written both ways
+ * layers name it (reply_to_msg_id, then reply_to with an inputReplyToMessage): each layer's
+ * encoder writes only the fields its own definition has.
  */
 export function tlDraft(d: DraftMessage | undefined): TlObject {
   if (!d) return { _: 'draftMessageEmpty' };
+  const reply = d.replyToMsgId > 0 ? d.replyToMsgId : undefined;
   return {
     _: 'draftMessage',
     no_webpage: d.noWebpage,
+    reply_to_msg_id: reply,
+    reply_to: reply ? { _: 'inputReplyToMessage', reply_to_msg_id: reply } : undefined,
     message: d.message,
     entities: tlEntities(d.entities),
     date: d.date,

@@ -285,7 +285,8 @@ export function boxCore(d: CoreDeps): BoxCore {
         kind: { $case: 'newMessage', value: { message } },
       };
       if (!stored.duplicate) {
-        if (!m.out) await d.dialogs.countIncoming(owner, peer);
+        if (m.out) await d.dialogs.countOutgoing(owner, peer);
+        else await d.dialogs.countIncoming(owner, peer);
         await d.publisher.userUpdate(owner, update, mentioned, excludeAuthKeyId, chats);
         if (!m.out) await d.push?.incoming(owner, message, mentioned);
       }

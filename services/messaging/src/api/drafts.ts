@@ -14,7 +14,7 @@ import type {
 } from '../../../shared/src/gen/tern/messaging/v1/messaging';
 import { checkedEntities } from '../internal/entities';
 import type { Drafts } from '../storage/drafts';
-import { now, type BoxCore } from './core';
+import { now, peerKey, type BoxCore } from './core';
 import { checkText } from './private-messages';
 
 type Handlers = Pick<AsyncService<MessagingServiceServer>, 'saveDraft' | 'getAllDrafts' | 'clearAllDrafts'>;
@@ -109,9 +109,11 @@ export function draftModule(core: BoxCore, store: Drafts): DraftModule {
 
     async withDrafts(context, page) {
       const owner = await core.ownBox(context);
-      const drafts = await store.of(
-        owner,
-        page.dialogs.flatMap((d) => (d.peer ? [d.peer] : [])),
+      // The page's dialogs, and every channel's: the gateway merges the caller's channel dialogs
+      // (from the channel service) into the page and finds their drafts here. One partition read.
+      const onPage = new Set(page.dialogs.flatMap((d) => (d.peer ? [peerKey(d.peer)] : [])));
+      const drafts = (await store.all(owner)).filter(
+        (d) => d.peer?.kind?.$case === 'channelId' || onPage.has(peerKey(d.peer)),
       );
       return { ...page, drafts };
     },

@@ -96,6 +96,7 @@ export function editHandlers(core: BoxCore): Handlers {
         ids.has(dialog.topMessageId) ? dialog.topMessageId : undefined,
         newTop,
         unreadGone,
+        gone.length,
       );
     }
     const update = await core.append(

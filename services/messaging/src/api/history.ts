@@ -138,9 +138,13 @@ export function historyHandlers(core: BoxCore, pins: Pins): Handlers {
     async getHistory(req) {
       const viewer = await core.ownBox(req.context);
       const dialog = await core.resolvePeer(viewer, req.peer);
-      const ids = await windowIds(viewer, dialog.key, req.window);
+      const [ids, counted] = await Promise.all([
+        windowIds(viewer, dialog.key, req.window),
+        core.dialogs.messageCount(viewer, dialog.key),
+      ]);
       const messages = (await core.boxes.get(viewer, ids)).map(messageOf);
-      return { page: await page(viewer, messages, messages.length, dialog) };
+      // Never less than the page shows (dialogs from before the count began count from then on).
+      return { page: await page(viewer, messages, Math.max(counted, messages.length), dialog) };
     },
 
     async getMessages(req) {

@@ -47,19 +47,41 @@ export class Dialogs {
     private readonly owner: BoxOwner,
   ) {}
 
-  /** An incoming message arrived in `peer`'s dialog: one more unread there and in total. */
+  /** An incoming message arrived in `peer`'s dialog: one more there, unread, and in the total unread. */
   async countIncoming(userId: bigint, peer: string): Promise<void> {
     const u = toLong(userId);
     await this.db.batch(
       [
         {
-          query: 'UPDATE dialog_unread SET unread = unread + 1 WHERE user_id = ? AND peer = ?',
+          query:
+            'UPDATE dialog_unread SET unread = unread + 1, messages = messages + 1 WHERE user_id = ? AND peer = ?',
           params: [u, peer],
         },
         { query: 'UPDATE user_counters SET unread = unread + 1 WHERE user_id = ?', params: [u] },
       ],
       { prepare: true, counter: true },
     );
+  }
+
+  /** The owner's own copy of a message (sent, or a service message of theirs) joined `peer`'s dialog. */
+  async countOutgoing(userId: bigint, peer: string): Promise<void> {
+    await this.db.execute(
+      'UPDATE dialog_unread SET messages = messages + 1 WHERE user_id = ? AND peer = ?',
+      [toLong(userId), peer],
+      { prepare: true },
+    );
+  }
+
+  /** How many messages `peer`'s dialog holds (0 for dialogs older than the count, or none). */
+  async messageCount(userId: bigint, peer: string): Promise<number> {
+    const row = (
+      await this.db.execute(
+        'SELECT messages FROM dialog_unread WHERE user_id = ? AND peer = ?',
+        [toLong(userId), peer],
+        { prepare: true },
+      )
+    ).first();
+    return row ? Math.max(0, count(row.get('messages') ?? 0)) : 0;
   }
 
   /**
@@ -116,10 +138,17 @@ export class Dialogs {
     deletedTop: number | undefined,
     newTop: { id: number; date: number },
     unreadGone: number,
+    gone: number,
   ): Promise<void> {
     return this.owner.withBox(userId, async () => {
       const dialog = await this.get(userId, peer);
       if (!dialog) return;
+      if (gone > 0)
+        await this.db.execute(
+          'UPDATE dialog_unread SET messages = messages - ? WHERE user_id = ? AND peer = ?',
+          [toLong(BigInt(gone)), toLong(userId), peer],
+          { prepare: true },
+        );
       if (deletedTop !== undefined && dialog.topMessageId === deletedTop)
         await this.db.execute(
           'UPDATE dialogs SET top_message_id = ?, top_date = ? WHERE user_id = ? AND peer = ?',

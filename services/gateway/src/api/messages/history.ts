@@ -7,10 +7,9 @@ import { unary } from '../../../../shared/src';
 import { MessagesFilter } from '../../../../shared/src/gen/tern/common/v1/message';
 import type { CallContext } from '../../mtproto/invocation';
 import type { TlObject } from '../../mtproto/tl-types';
-import { channelOfPeer, tlChatsAndChannels } from '../../convert/channels';
+import { channelOfPeer } from '../../convert/channels';
 import { tlMessages } from '../../convert/dialogs';
 import { inputPeer } from '../../convert/peers';
-import { tlMessage, tlUsers } from '../../convert/updates';
 import { text } from '../../convert/users';
 import { channelHistory, readChannelAsMessages, searchChannel } from '../channels/messages';
 import { requestContext, type ChannelDeps, type MessagingDeps } from '../context';
@@ -34,13 +33,8 @@ export async function getHistory(call: TlObject, ctx: CallContext, d: ChannelDep
     },
     hash: 0n,
   });
-  const page = res.page!;
-  return {
-    _: 'messages.messages',
-    messages: page.messages.map(tlMessage),
-    chats: tlChatsAndChannels(page.chats, page.channels),
-    users: tlUsers(page.users),
-  };
+  // messages.messagesSlice with the dialog's count when the page is not all of it.
+  return tlMessages(res.page);
 }
 
 export async function getMessages(call: TlObject, ctx: CallContext, d: MessagingDeps): Promise<TlObject> {
