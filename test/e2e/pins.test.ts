@@ -9,6 +9,7 @@
  * - In a basic group a member's pin reaches every member's copy.
  * - A reply quoting part of the replied-to message carries the quote to the recipient
  *   (messageReplyHeader quote_text / quote_offset); a quote not in that message is QUOTE_TEXT_INVALID.
+ * - unpinAllMessages in a supergroup unpins each of its pins.
  * - Refusals: a message of another dialog (MESSAGE_ID_INVALID).
  */
 import { createPublicKey, randomInt } from 'node:crypto';
@@ -266,6 +267,34 @@ describe('pinned messages and quoted replies (GramJS, across DCs)', () => {
     await expect(send(bob, aliceForBob(), `nope ${run}`, wrong as unknown as Obj)).rejects.toEqual(
       rpcError('QUOTE_TEXT_INVALID'),
     );
+  });
+
+  it('unpins every pinned message of a supergroup with unpinAllMessages', async () => {
+    const created = (await alice.g.client.invoke(
+      new alice.g.Api.channels.CreateChannel({ title: `Pins ${run}`, about: '', megagroup: true }),
+    )) as unknown as { chats: Obj[] };
+    const ch = created.chats[0]!;
+    const peer = new alice.g.Api.InputPeerChannel({
+      channelId: big(str(ch.id)),
+      accessHash: big(str(ch.accessHash)),
+    });
+    const ids: number[] = [];
+    for (const text of [`first ${run}`, `second ${run}`]) {
+      const res = (await alice.g.client.invoke(
+        new alice.g.Api.messages.SendMessage({ peer, message: text, randomId: big(randomLong()) }),
+      )) as unknown as Obj;
+      const upd = (res.updates as Obj[]).find((u) => cls(u) === 'UpdateNewChannelMessage')!;
+      ids.push(Number((upd.message as Obj).id));
+    }
+    for (const id of ids) await pin(alice, peer, id, { silent: true });
+    expect((await pinnedIds(alice, peer)).sort()).toEqual([...ids].sort());
+    const affected = (await alice.g.client.invoke(
+      new alice.g.Api.messages.UnpinAllMessages({ peer }),
+    )) as unknown as Obj;
+    expect(cls(affected)).toBe('messages.AffectedHistory');
+    expect(affected.ptsCount).toBe(2);
+    expect(affected.offset).toBe(0);
+    expect(await pinnedIds(alice, peer)).toEqual([]);
   });
 
   it('refuses a message of another dialog', async () => {
