@@ -164,6 +164,8 @@ describe('channel service (real Cassandra and NATS)', () => {
   let api: ReturnType<typeof channelHandlers> &
     ReturnType<typeof messageHandlers> &
     ReturnType<typeof memberHandlers>;
+  /** The message handlers of a replica that has just started (nothing in memory yet). */
+  let restarted: ReturnType<typeof messageHandlers>;
   const channelEvents: ChannelUpdateEvent[] = [];
   const userEvents: UserUpdateEvent[] = [];
   const subs: Subscription[] = [];
@@ -230,6 +232,7 @@ describe('channel service (real Cassandra and NATS)', () => {
       },
     });
     const handlers = { ...channelHandlers(core), ...messageHandlers(core), ...memberHandlers(core) };
+    restarted = messageHandlers(core);
     // Every answer goes through the wire encoder, as over gRPC: a half-filled message fails here.
     api = Object.fromEntries(
       Object.entries(handlers).map(([name, fn]) => [
@@ -280,26 +283,24 @@ describe('channel service (real Cassandra and NATS)', () => {
     return name;
   }
 
-  const send = (
+  const sendRequest = (
     user: bigint,
     input: InputChannel,
     text: string,
     randomId = randomBytes(8).readBigInt64LE(),
-  ) =>
-    api.sendChannelMessage(
-      {
-        context: ctxOf(user),
-        channel: input,
-        message: text,
-        randomId,
-        entities: [],
-        replyToMsgId: 0,
-        silent: false,
-        noWebpage: false,
-        postAuthor: 'Author',
-      },
-      call,
-    );
+  ) => ({
+    context: ctxOf(user),
+    channel: input,
+    message: text,
+    randomId,
+    entities: [],
+    replyToMsgId: 0,
+    silent: false,
+    noWebpage: false,
+    postAuthor: 'Author',
+  });
+  const send = (user: bigint, input: InputChannel, text: string, randomId?: bigint) =>
+    api.sendChannelMessage(sendRequest(user, input, text, randomId), call);
 
   const ptsOf = (r: Awaited<ReturnType<typeof send>>) =>
     r.updates!.updates.find((u) => u.kind?.$case === 'newChannelMessage')!.pts;
@@ -680,6 +681,9 @@ describe('channel service (real Cassandra and NATS)', () => {
     await api.joinChannel({ context: ctxOf(other), channel: g }, call);
     await send(other, g, 'first');
     expect(await failure(send(other, g, 'second'))).toMatch(/^SLOWMODE_WAIT_\d+$/);
+    // The wait holds on a replica that knows nothing of the first post (restart, takeover).
+    const again = restarted.sendChannelMessage(sendRequest(other, g, 'third'), call);
+    expect(await failure(again)).toMatch(/^SLOWMODE_WAIT_\d+$/);
     // The admin log recorded the changes.
     const adminLog = await api.getAdminLog(
       { context: ctxOf(owner), channel: g, q: '', maxId: 0n, minId: 0n, limit: 50 },

@@ -89,8 +89,26 @@ export function messageHandlers(core: ChannelCore, differenceWindow = TOO_LONG_G
   const { d } = core;
   const lastPost = new Map<string, number>();
 
+  /**
+   * When the caller last posted in a slow-mode supergroup: this replica's memory (it owns the
+   * channel's writes), else the table a post records it in (after a restart or a takeover).
+   */
+  async function lastPostOf(a: Access): Promise<number> {
+    const key = `${a.row.id}:${a.viewer}`;
+    const known = lastPost.get(key);
+    if (known !== undefined) return known;
+    const stored = await d.store.lastPost(a.row.id, a.viewer);
+    remember(key, stored);
+    return stored;
+  }
+
+  function remember(key: string, date: number): void {
+    lastPost.set(key, date);
+    if (lastPost.size > MAX_SLOWMODE_ENTRIES) lastPost.delete(lastPost.keys().next().value!);
+  }
+
   /** May the caller post here now? CHAT_ADMIN_REQUIRED, CHAT_WRITE_FORBIDDEN, USER_BANNED_IN_CHANNEL... */
-  function checkPost(a: Access, media: boolean): void {
+  async function checkPost(a: Access, media: boolean): Promise<void> {
     if (!a.row.megagroup) {
       if (!hasRight(a.me, 'postMessages')) throw errors.badRequest('CHAT_ADMIN_REQUIRED');
       return;
@@ -100,11 +118,8 @@ export function messageHandlers(core: ChannelCore, differenceWindow = TOO_LONG_G
     const bans = activeBans(a.me, core.now());
     if (bans?.sendMessages) throw errors.badRequest('USER_BANNED_IN_CHANNEL');
     if (media && bans?.sendMedia) throw errors.forbidden('CHAT_SEND_MEDIA_FORBIDDEN');
-    const wait = slowmodeWait(
-      a.row.slowmodeSeconds,
-      lastPost.get(`${a.row.id}:${a.viewer}`) ?? 0,
-      core.now(),
-    );
+    if (a.row.slowmodeSeconds <= 0) return;
+    const wait = slowmodeWait(a.row.slowmodeSeconds, await lastPostOf(a), core.now());
     if (wait > 0) throw slowmode(wait);
   }
 
@@ -190,7 +205,7 @@ export function messageHandlers(core: ChannelCore, differenceWindow = TOO_LONG_G
   return {
     async sendChannelMessage(req) {
       const a = await core.access(req.context, req.channel, { member: true });
-      checkPost(a, req.media !== undefined);
+      await checkPost(a, req.media !== undefined);
       const text = req.message;
       if (text.trim() === '' && !req.media) throw errors.badRequest('MESSAGE_EMPTY');
       if (text.length > MESSAGE_MAX) throw errors.badRequest('MESSAGE_TOO_LONG');
@@ -232,9 +247,9 @@ export function messageHandlers(core: ChannelCore, differenceWindow = TOO_LONG_G
           }),
         }),
       );
-      if (a.row.megagroup && a.row.slowmodeSeconds > 0 && !posted.duplicate) {
-        lastPost.set(`${a.row.id}:${a.viewer}`, date);
-        if (lastPost.size > MAX_SLOWMODE_ENTRIES) lastPost.delete(lastPost.keys().next().value!);
+      if (a.row.megagroup && a.row.slowmodeSeconds > 0 && !posted.duplicate && !isAdmin(a.me)) {
+        remember(`${a.row.id}:${a.viewer}`, date);
+        await d.store.recordPost(a.row.id, a.viewer, date, a.row.slowmodeSeconds);
       }
       const update: Update = {
         pts: posted.pts,

@@ -595,6 +595,26 @@ export class ChannelStore {
     return r ? toInvite(r) : undefined;
   }
 
+  // ---- slow mode ------------------------------------------------------------------------------
+
+  /** When `userId` last posted in slow-mode channel `id` (0: not within the slow mode window). */
+  async lastPost(id: bigint, userId: bigint): Promise<number> {
+    const [r] = await this.rows(
+      'SELECT last_post FROM channel_slowmode WHERE channel_id = ? AND user_id = ?',
+      [toLong(id), toLong(userId)],
+    );
+    return (r?.get('last_post') as number | null) ?? 0;
+  }
+
+  /** Records a post in a slow-mode channel; the row lasts as long as the wait it imposes. */
+  async recordPost(id: bigint, userId: bigint, date: number, seconds: number): Promise<void> {
+    await this.db.execute(
+      'INSERT INTO channel_slowmode (channel_id, user_id, last_post) VALUES (?, ?, ?) USING TTL ?',
+      [toLong(id), toLong(userId), date, Math.max(1, seconds)],
+      { prepare: true },
+    );
+  }
+
   // ---- admin log ------------------------------------------------------------------------------
 
   adminLogStmt(id: bigint, e: AdminLogEvent): Stmt {
