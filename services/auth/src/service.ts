@@ -157,6 +157,7 @@ export const authService = defineService({
       revokeImportedAuthorizations: sessions.revokeImportedAuthorizations,
       saveAuthKey: keyHandlers.saveAuthKey,
       getAuthKey: keyHandlers.getAuthKey,
+      setAuthKeyLayer: keyHandlers.setAuthKeyLayer,
       bindTempAuthKey: keyHandlers.bindTempAuthKey,
       bindAuthKeyUser: sessions.bindAuthKeyUser,
       getAuthKeyUser: sessions.getAuthKeyUser,

@@ -62,6 +62,7 @@ describe('generated contracts', () => {
       'SaveAuthKey',
       'GetAuthKey',
       'BindTempAuthKey',
+      'SetAuthKeyLayer',
       'BindAuthKeyUser',
       'GetAuthKeyUser',
       'DestroyAuthKey',

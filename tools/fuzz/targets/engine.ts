@@ -85,6 +85,7 @@ export function engineTarget(): FuzzTarget {
         load: (id) =>
           Promise.resolve(id === keyId ? { key: authKey, temporary: false, expiresAt: 0 } : undefined),
         save: () => Promise.resolve('created'),
+        saveLayer: () => Promise.resolve(),
         destroy: () => Promise.resolve(true),
       };
       const refusal = (call: TlObject) => errors.notImplemented(call._);

@@ -6,12 +6,17 @@ import { errors, type AsyncService } from '../../../shared/src';
 import type { AuthServiceServer } from '../../../shared/src/gen/tern/auth/v1/auth';
 import type { AuthKeyStore } from '../storage/auth-keys';
 
+/** Far above any TL layer yet (229 in 2026); a bound on what is stored, not a list of layers. */
+const MAX_LAYER = 10_000;
 /** auth_key is 2048 bits; anything else is a gateway bug or a forged call. */
 const AUTH_KEY_BYTES = 256;
 
 export function authKeyHandlers(
   store: AuthKeyStore,
-): Pick<AsyncService<AuthServiceServer>, 'saveAuthKey' | 'getAuthKey' | 'bindTempAuthKey'> {
+): Pick<
+  AsyncService<AuthServiceServer>,
+  'saveAuthKey' | 'getAuthKey' | 'bindTempAuthKey' | 'setAuthKeyLayer'
+> {
   return {
     async saveAuthKey(req) {
       if (req.authKey.length !== AUTH_KEY_BYTES)
@@ -48,14 +53,26 @@ export function authKeyHandlers(
     },
 
     async getAuthKey(req) {
-      const key = await store.get(req.authKeyId);
+      const [key, layer] = await Promise.all([store.get(req.authKeyId), store.layer(req.authKeyId)]);
       if (!key) throw errors.unauthorized('AUTH_KEY_UNREGISTERED');
       return {
         authKey: key.authKey,
         temporary: key.temporary,
         expiresAt: key.expiresAt,
         permAuthKeyId: key.permAuthKeyId,
+        layer,
       };
+    },
+
+    async setAuthKeyLayer(req) {
+      if (!Number.isInteger(req.layer) || req.layer <= 0 || req.layer > MAX_LAYER)
+        throw errors.badRequest('CONNECTION_LAYER_INVALID');
+      const key = await store.get(req.authKeyId);
+      if (!key) throw errors.unauthorized('AUTH_KEY_UNREGISTERED');
+      const now = Math.floor(Date.now() / 1000);
+      if (key.temporary && key.expiresAt <= now) throw errors.unauthorized('AUTH_KEY_UNREGISTERED');
+      await store.setLayer(req.authKeyId, req.layer, key.temporary ? key.expiresAt - now : 0);
+      return {};
     },
   };
 }

@@ -70,10 +70,32 @@ export class AuthKeyStore {
     };
   }
 
-  /** Forgets the key (destroy_auth_key). */
+  /** Forgets the key (destroy_auth_key), and the layer kept with it. */
   async delete(authKeyId: bigint): Promise<void> {
     await this.db.execute('DELETE FROM auth_keys WHERE auth_key_id = ?', [toLong(authKeyId)], {
       prepare: true,
     });
+    await this.db.execute('DELETE FROM auth_key_layers WHERE auth_key_id = ?', [toLong(authKeyId)], {
+      prepare: true,
+    });
+  }
+
+  /** The layer last announced on the key; 0 when none was. */
+  async layer(authKeyId: bigint): Promise<number> {
+    const row = (
+      await this.db.execute('SELECT layer FROM auth_key_layers WHERE auth_key_id = ?', [toLong(authKeyId)], {
+        prepare: true,
+      })
+    ).first();
+    return (row?.get('layer') as number | null) ?? 0;
+  }
+
+  /** Keeps `layer` with the key; `ttlSeconds` > 0 for a temporary key (its remaining lifetime). */
+  async setLayer(authKeyId: bigint, layer: number, ttlSeconds: number): Promise<void> {
+    await this.db.execute(
+      'INSERT INTO auth_key_layers (auth_key_id, layer) VALUES (?, ?) USING TTL ?',
+      [toLong(authKeyId), layer, Math.max(0, ttlSeconds)],
+      { prepare: true },
+    );
   }
 }

@@ -19,6 +19,7 @@ export function grpcKeyStore(auth: AuthServiceClient): KeyStore {
           temporary: res.temporary,
           expiresAt: res.expiresAt,
           permAuthKeyId: res.permAuthKeyId === 0n ? undefined : res.permAuthKeyId,
+          layer: res.layer || undefined,
         };
       } catch (err) {
         const detail = errorDetailFrom(err as ServiceError);
@@ -26,6 +27,9 @@ export function grpcKeyStore(auth: AuthServiceClient): KeyStore {
           return undefined;
         throw err;
       }
+    },
+    async saveLayer(id, layer) {
+      await unary(auth.setAuthKeyLayer.bind(auth), { authKeyId: id, layer }, { deadlineMs: DEADLINE_MS });
     },
     async destroy(id) {
       const res = await unary(auth.destroyAuthKey.bind(auth), { authKeyId: id }, { deadlineMs: DEADLINE_MS });

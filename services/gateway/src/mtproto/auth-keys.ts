@@ -11,7 +11,11 @@ import type { AuthKeyEntry, SessionStore } from './sessions';
 export interface KeyStore {
   load(
     id: bigint,
-  ): Promise<{ key: Buffer; temporary: boolean; expiresAt: number; permAuthKeyId?: bigint } | undefined>;
+  ): Promise<
+    { key: Buffer; temporary: boolean; expiresAt: number; permAuthKeyId?: bigint; layer?: number } | undefined
+  >;
+  /** Keeps the layer a client announced on key `id`, for every later connection to any gateway. */
+  saveLayer(id: bigint, layer: number): Promise<void>;
   save(key: NewAuthKey): Promise<'created' | 'exists'>;
   /** destroy_auth_key: forgets the key and its login; false when it was unknown. */
   destroy(id: bigint): Promise<boolean>;
@@ -39,6 +43,7 @@ export class AuthKeys {
         temporary: stored.temporary,
         expiresAt: stored.expiresAt,
         permAuthKeyId: stored.permAuthKeyId,
+        ...(stored.layer ? { layer: stored.layer } : {}),
       };
       this.sessions.putKey(entry);
     }
@@ -65,6 +70,16 @@ export class AuthKeys {
         firstSalt: { salt: k.firstSalt, until: Date.now() + FIRST_SALT_VALID_MS },
       });
     return result;
+  }
+
+  /**
+   * The client announced `layer` on `entry` (invokeWithLayer): kept at once for this process, and
+   * stored when it changed, since clients announce it once per key and reconnect to any gateway.
+   */
+  async announceLayer(entry: AuthKeyEntry, layer: number): Promise<void> {
+    if (entry.layer === layer) return;
+    entry.layer = layer;
+    await this.store.saveLayer(entry.id, layer);
   }
 
   /** destroy_auth_key: the auth service deletes the key and its login; false when it was unknown. */

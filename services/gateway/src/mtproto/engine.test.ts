@@ -34,6 +34,7 @@ const keys: KeyStore = {
       id === keyId && !destroyed.has(id) ? { key: authKey, temporary: false, expiresAt: 0 } : undefined,
     ),
   save: () => Promise.resolve('created'),
+  saveLayer: () => Promise.resolve(),
   destroy: (id) => {
     const existed = id === keyId && !destroyed.has(id);
     destroyed.add(id);

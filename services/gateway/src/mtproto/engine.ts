@@ -86,7 +86,12 @@ export class MtprotoEngine implements PacketHandler {
     this.outbox = new Outbox(deps.tl, this.salts);
     const shared = { tl: deps.tl, sessions: this.sessions, outbox: this.outbox, log: deps.log };
     this.service = new ServiceMessages({ ...shared, salts: this.salts, keys: this.keys });
-    this.calls = new Invocations({ ...shared, api: deps.api, presence: deps.presence });
+    this.calls = new Invocations({
+      ...shared,
+      api: deps.api,
+      presence: deps.presence,
+      announceLayer: (key, layer) => this.keys.announceLayer(key, layer),
+    });
   }
 
   onPacket(conn: TransportConnection, payload: Buffer, quickAck: boolean): void {

@@ -30,6 +30,8 @@ export type ApiHandler = (call: TlObject, ctx: CallContext) => Promise<ApiResult
 export interface InvocationDeps {
   tl: TlRuntime;
   api: ApiHandler;
+  /** Keeps a layer a client announced with its key (AuthKeys.announceLayer). */
+  announceLayer?: (key: AuthKeyEntry, layer: number) => Promise<void>;
   sessions: SessionStore;
   outbox: Outbox;
   log: Logger;
@@ -77,7 +79,17 @@ export class Invocations {
         if (!tl.serves(asked)) throw errors.badRequest('CONNECTION_LAYER_INVALID');
         layer = asked;
         session.layer = asked;
-        session.authKey.layer = asked;
+        if (session.authKey.layer !== asked) {
+          // Stored before the call runs: the client may next reach another gateway process, and
+          // will not announce the layer again (GramJS does so on its first connect only).
+          if (this.d.announceLayer)
+            await this.d
+              .announceLayer(session.authKey, asked)
+              .catch((err: unknown) =>
+                this.d.log.warn({ err, layer: asked }, 'layer not stored with its key'),
+              );
+          else session.authKey.layer = asked;
+        }
         body = body.subarray(8);
       }
       let call: TlObject;
