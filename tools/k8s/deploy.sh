@@ -2,7 +2,11 @@
 # Installs Tern into the local cluster as a user would (deploy/README.md): the tern-infra release,
 # then one release of deploy/helm/tern per DC in namespaces tern-dc1..3 with values-dcN.yaml and the
 # local overlay (values-local.yaml). `helm upgrade --install`, so a second run upgrades in place.
-# `deploy.sh [infra] [dc…]` (default: infra 1 2 3).
+#   deploy.sh [infra] [dc…]        install or upgrade (default: infra 1 2 3)
+#   deploy.sh retag <dc>           Tern's image under another tag (containerd only, the same image),
+#                                  then `helm upgrade` of that DC onto it: a rollout of every pod
+#                                  with nothing else changed (smoke.ts); the next `up` rolls back
+#   deploy.sh uninstall <dc>       `helm uninstall` of that DC's release (smoke.ts); `up` reinstalls
 source "$(dirname "$0")/lib.sh"
 
 SECRETS="$K8S_STATE/secrets"
@@ -48,9 +52,11 @@ install_dc() {
   apply_secret tern-file-reference -n "$ns" --from-file=file-reference.key="$SECRETS/file-reference.key"
   apply_secret tern-credentials -n "$ns" --from-literal=minio-access-key="$MINIO_USER" \
     --from-literal=minio-secret-key="$MINIO_PASSWORD"
-  local tag
-  tag=$(image tern)
-  tag=${tag##*:}
+  local tag=${TERN_K8S_TERN_TAG:-}
+  if [ -z "$tag" ]; then
+    tag=$(image tern)
+    tag=${tag##*:}
+  fi
   say "helm install $ns (image tern.local/tern:$tag)"
   helm_ upgrade --install "$ns" "$REPO_ROOT/deploy/helm/tern" -n "$ns" \
     -f "$REPO_ROOT/deploy/helm/tern/values-dc$dc.yaml" -f "$K8S_TOOLS/values-local.yaml" \
@@ -63,7 +69,49 @@ install_dc() {
   say "$ns ready in $(($(now) - t0)) s"
 }
 
+# retag <dc>: the same image under tern.local/tern:<built tag>-rollout-a (or -b, whichever the DC
+# does not run now) in the cluster's containerd, where the kubelet finds it (IfNotPresent), and the
+# DC's release upgraded onto that tag. Prints the tag.
+retag() {
+  local dc=$1 src tag running
+  src=$(image tern)
+  running=$(kubectl_ -n "tern-dc$dc" get deployment gateway -o 'jsonpath={.spec.template.spec.containers[0].image}')
+  tag="${src##*:}-rollout-a"
+  [ "$running" = "tern.local/tern:$tag" ] && tag="${src##*:}-rollout-b"
+  ctr_ images tag --force "$src" "tern.local/tern:$tag" >/dev/null
+  say "tagged $src as tern.local/tern:$tag in containerd (was running $running)"
+  TERN_K8S_TERN_TAG=$tag install_dc "$dc"
+  echo "$tag"
+}
+
+uninstall_dc() {
+  local dc=$1 ns="tern-dc$1" t0
+  t0=$(now)
+  say "helm uninstall $ns"
+  helm_ uninstall "$ns" -n "$ns" --wait --timeout 5m >>"$K8S_LOG/helm-$ns.log" 2>&1 ||
+    { tail -n 20 "$K8S_LOG/helm-$ns.log" >&2; die "helm uninstall of $ns failed"; }
+  # helm waits for what it deleted (Deployments, Services, …), not for the ReplicaSets' pods,
+  # which the garbage collector removes after it; uninstalled means no pod left.
+  if [ -n "$(kubectl_ -n "$ns" get pods -o name)" ]; then
+    kubectl_ -n "$ns" wait --for=delete pod --all --timeout=2m >/dev/null ||
+      { kubectl_ -n "$ns" get pods >&2; die "pods of $ns still there 2 minutes after helm uninstall"; }
+  fi
+  say "$ns uninstalled in $(($(now) - t0)) s"
+}
+
 make_secrets
+case "${1:-}" in
+  retag)
+    [ $# -eq 2 ] || die "usage: deploy.sh retag <dc>"
+    retag "$2"
+    exit 0
+    ;;
+  uninstall)
+    [ $# -eq 2 ] || die "usage: deploy.sh uninstall <dc>"
+    uninstall_dc "$2"
+    exit 0
+    ;;
+esac
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=(infra 1 2 3)
 for t in "${targets[@]}"; do

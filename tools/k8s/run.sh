@@ -3,7 +3,8 @@
 #   run.sh up      install what is missing (cached), build and load the images, start the cluster,
 #                  helm install tern-infra and the three DC releases; idempotent
 #   run.sh down    stop the cluster's processes and pods (state and caches kept)
-#   run.sh test    up, then the smoke scenario from outside the cluster (smoke.ts)
+#   run.sh test    up, then the smoke scenario from outside the cluster (smoke.ts); it ends with a
+#                  rollout of tern-dc3 and tern-dc1 uninstalled, which the next `up` puts back
 #   run.sh status  what runs, and the pods
 #   run.sh kubectl …   kubectl against the cluster (or: export KUBECONFIG=$(run.sh kubeconfig))
 # Runs beside the local stack (tools/stack) without touching its ports or .stack/.
