@@ -28,8 +28,8 @@ import { UpdateLog } from '../../services/messaging/src/storage/update-log';
 import { Message } from '../../services/shared/src/gen/tern/common/v1/message';
 import { boxOwnershipBucketsFor } from '../../services/shared/src/nats/subjects';
 import { stack, stackCassandra } from '../support/stack';
-import { directSender, randomLong, type DirectSender } from './support/direct';
-import { testNumber, trustKey } from './support/gramjs';
+import { directSender, randomLong, unusedTestNumber, type DirectSender } from './support/direct';
+import { trustKey } from './support/gramjs';
 import { loggedInWith, resolveUser, setUsername, userIdOf } from './support/users';
 
 const s = stack();
@@ -122,13 +122,15 @@ describe('messaging replicas: a kill -9 under load loses and duplicates nothing'
     const replicas = s.dcs[DC - 1]!.messagingReplicas;
     expect(replicas.length).toBeGreaterThanOrEqual(2);
 
-    const recipientClient = await loggedInWith('telegram', s.dcs, DC, testNumber(DC), 'Rita');
+    // Fresh numbers: the stack keeps its data between suites, and a number another suite used
+    // brings that suite's messages into the boxes this test reads whole.
+    const recipientClient = await loggedInWith('telegram', s.dcs, DC, await unusedTestNumber(s, DC), 'Rita');
     const recipient = await userIdOf(recipientClient);
     const username = await setUsername(recipientClient, 'rita');
     await recipientClient.client.destroy();
     const senders: { id: bigint; to: { userId: bigint; accessHash: bigint }; direct: DirectSender }[] = [];
     for (let k = 0; k < SENDERS; k++) {
-      const g = await loggedInWith('telegram', s.dcs, DC, testNumber(DC), `Sam${k}`);
+      const g = await loggedInWith('telegram', s.dcs, DC, await unusedTestNumber(s, DC), `Sam${k}`);
       const id = await userIdOf(g);
       const to = await resolveUser(g, username);
       await g.client.destroy();
