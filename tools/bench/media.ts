@@ -15,7 +15,9 @@
  * RSS of the DC's gateway and media processes is sampled every 250 ms (media-memory.ts).
  *
  * Options: --dc 1 (the DC), --mb 50 (file size of section 2), --seconds 3 (per ceiling level),
- * --big <MiB>, --samples <file.csv> (with --big: every RSS sample).
+ * --big <MiB>, --samples <file.csv> (with --big: every RSS sample), --profile (CPU profiles of the
+ * gateway and media over the 4-worker upload and the 4-in-flight getFile windows, summarized;
+ * profile.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,6 +39,7 @@ import {
   writeContent,
 } from './media-client';
 import { memoryRun } from './media-memory';
+import { formatSummary, profileWindow, readProfile, summarizeProfile } from './profile';
 import { rawMinio } from './media-raw';
 
 function option(name: string, fallback: string): string {
@@ -50,6 +53,7 @@ const SETTINGS = {
   dc: Number(option('dc', '1')),
   fileMiB: Number(option('mb', '50')),
   bigMiB: Number(option('big', '0')),
+  profile: process.argv.includes('--profile'),
   ceilingMs: Number(option('seconds', '3')) * 1000,
   sizes: [128 * KiB, 512 * KiB],
   inFlight: [1, 4, 16],
@@ -72,6 +76,32 @@ async function timed(fn: () => Promise<unknown>, pids: Record<string, number | u
   await fn();
   const seconds = (performance.now() - start) / 1000;
   return { seconds, cpu: stop() };
+}
+
+/** Profiles printed at the end (--profile): the window's label and each process's file. */
+const profiles: Array<{ label: string; files: Map<string, string> }> = [];
+
+/** `timed`, with the DC's gateway and media profiled over the window when --profile is on. */
+async function profiled(
+  label: string,
+  dc: number,
+  fn: () => Promise<unknown>,
+  pids: Record<string, number | undefined>,
+): Promise<Timed> {
+  if (!SETTINGS.profile) return timed(fn, pids);
+  const stop = profileWindow([
+    { name: 'gateway', pid: pids.gateway!, label: `gateway-dc${dc}` },
+    { name: 'media', pid: pids.media!, label: `media-dc${dc}` },
+  ]);
+  const t = await timed(fn, pids);
+  profiles.push({ label, files: await stop() });
+  return t;
+}
+
+/** CPU milliseconds of the gateway and the media service per MB moved in a window. */
+function cpuPerMb(t: Timed, bytes: number): string {
+  const ms = (name: string) => (1000 * (t.cpu[name] ?? NaN)) / (bytes / 1e6);
+  return `gateway ${ms('gateway').toFixed(1)} + media ${ms('media').toFixed(1)} = ${(ms('gateway') + ms('media')).toFixed(1)} ms per MB`;
 }
 
 async function main(): Promise<void> {
@@ -184,9 +214,11 @@ async function throughput(
   let document: Awaited<ReturnType<typeof sendAsDocument>> | undefined;
   for (const workers of [1, 4]) {
     let file: Awaited<ReturnType<typeof uploadFile>> | undefined;
-    const up = await timed(async () => (file = await uploadFile(client, path, size, workers)), pids);
+    const label = `upload: uploadFile, ${partKiB} KiB parts, ${workers} worker${workers > 1 ? 's' : ''}`;
+    const upload = async () => (file = await uploadFile(client, path, size, workers));
+    const up = workers === 4 ? await profiled(label, dc, upload, pids) : await timed(upload, pids);
     results.push({
-      label: `upload: uploadFile, ${partKiB} KiB parts, ${workers} worker${workers > 1 ? 's' : ''}`,
+      label,
       t: up,
       ceiling: [ceil('PUT', partKiB * KiB, workers), ceil('PUT', 512 * KiB, workers)],
     });
@@ -211,10 +243,12 @@ async function throughput(
   });
   for (const n of [1, 4]) {
     let got = '';
-    const t = await timed(async () => (got = await getFileLoop(client, doc, n)), pids);
+    const label = `download: upload.getFile 1 MiB, ${n} in flight`;
+    const download = async () => (got = await getFileLoop(client, doc, n));
+    const t = n === 4 ? await profiled(label, dc, download, pids) : await timed(download, pids);
     if (got !== sha) throw new Error(`upload.getFile ×${n}: the bytes differ`);
     results.push({
-      label: `download: upload.getFile 1 MiB, ${n} in flight`,
+      label,
       t,
       ceiling: [ceil('GET', 512 * KiB, n)],
     });
@@ -238,6 +272,15 @@ async function throughput(
   );
   say('\nCPU (share of one core) in each window:');
   for (const r of results) say(`  ${r.label}: ${cpuSharesOf(r.t.cpu, r.t.seconds)}`);
+  say('\nCPU per MB moved in each window (the target: gateway + media ≤ 10 ms):');
+  for (const r of results) say(`  ${r.label}: ${cpuPerMb(r.t, size)}`);
+  for (const p of profiles) {
+    say(`\nCPU profile, ${p.label}:`);
+    for (const [name, file] of p.files) {
+      say(`  ${name} (${file}):`);
+      say(formatSummary(summarizeProfile(readProfile(file))));
+    }
+  }
   say(`all downloads SHA-256-identical to the ${fileMiB} MiB uploaded (${sha.slice(0, 16)}…)`);
 }
 

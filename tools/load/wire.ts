@@ -3,14 +3,9 @@
  * (which only decrypts client packets and encrypts server ones): encrypt what a client sends,
  * decrypt what a server sends. Built from the gateway's own key derivation and AES-256-IGE.
  */
-import { randomBytes } from 'node:crypto';
-import { igeDecrypt, igeEncrypt } from '../../services/gateway/src/mtproto/crypto/aes-ige';
-import { plaintextHead } from '../../services/gateway/src/mtproto/envelope';
-import {
-  messageAesKeyIv,
-  messageKey,
-  messageKeyLarge,
-} from '../../services/gateway/src/mtproto/crypto/message-keys';
+import { igeDecrypt } from '../../services/gateway/src/mtproto/crypto/aes-ige';
+import { encryptMessage } from '../../services/gateway/src/mtproto/envelope';
+import { messageAesKeyIv, messageKeyLarge } from '../../services/gateway/src/mtproto/crypto/message-keys';
 
 /** The header fields and body of one message in either direction. */
 export interface PlainMessage {
@@ -23,14 +18,7 @@ export interface PlainMessage {
 
 /** Encrypts a client message under `authKey` (whose id is `authKeyIdBytes`). */
 export function encryptClientMessage(authKey: Buffer, authKeyIdBytes: Buffer, m: PlainMessage): Buffer {
-  const head = plaintextHead(m);
-  // MTProto 2.0 wants 12..1024 bytes of padding, to a multiple of 16.
-  let padding = 16 - ((32 + m.body.length) % 16);
-  if (padding < 12) padding += 16;
-  const plain = Buffer.concat([head, m.body, randomBytes(padding)]);
-  const msgKey = messageKey(authKey, plain, 'client');
-  const { key, iv } = messageAesKeyIv(authKey, msgKey, 'client');
-  return Buffer.concat([authKeyIdBytes, msgKey, igeEncrypt(plain, key, iv)]);
+  return encryptMessage(authKey, authKeyIdBytes, m, 'client');
 }
 
 /**

@@ -3,7 +3,7 @@
  * encrypted envelope of everything else (MTProto 2.0: msg_key over the padded plaintext,
  * AES-256-IGE with keys derived from auth_key and msg_key).
  */
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import { igeDecrypt, igeEncrypt } from './crypto/aes-ige';
 import { messageAesKeyIv, messageKey, messageKeyLarge, quickAckToken } from './crypto/message-keys';
 
@@ -72,38 +72,57 @@ export function decryptClientMessage(received: Buffer, authKey: Buffer): Decrypt
   };
 }
 
+/** The length of the 32 bytes before an MTProto 2.0 message body (the same in both directions). */
+const PLAIN_HEAD = 32;
+
 /**
- * The 32 bytes before an MTProto 2.0 message body, the same in both directions: salt, session id,
- * msg_id, seqno and the body's length.
+ * Writes the 32 bytes before a message body at the start of `into`: salt, session id, msg_id,
+ * seqno and the body's length.
  */
-export function plaintextHead(m: {
-  salt: bigint;
-  sessionId: bigint;
-  msgId: bigint;
-  seqNo: number;
-  body: Buffer;
-}): Buffer {
-  const head = Buffer.alloc(32);
-  head.writeBigInt64LE(m.salt, 0);
-  head.writeBigInt64LE(m.sessionId, 8);
-  head.writeBigInt64LE(m.msgId, 16);
-  head.writeUInt32LE(m.seqNo, 24);
-  head.writeUInt32LE(m.body.length, 28);
-  return head;
+function writePlaintextHead(
+  into: Buffer,
+  m: { salt: bigint; sessionId: bigint; msgId: bigint; seqNo: number; body: Buffer },
+): void {
+  into.writeBigInt64LE(m.salt, 0);
+  into.writeBigInt64LE(m.sessionId, 8);
+  into.writeBigInt64LE(m.msgId, 16);
+  into.writeUInt32LE(m.seqNo, 24);
+  into.writeUInt32LE(m.body.length, 28);
 }
 
-/** Encrypts a server message (random padding of 12..1024 bytes, to a multiple of 16). */
+/**
+ * Encrypts a message as `side` sends it (random padding of 12..1024 bytes, to a multiple of 16):
+ * the gateway encrypts as the server; the load generator (tools/load) as a client. The body is
+ * copied once, into the plaintext, and the ciphertext is written straight into the packet: a
+ * download's 1 MiB answers pass through here.
+ */
+export function encryptMessage(
+  authKey: Buffer,
+  authKeyIdBytes: Buffer,
+  m: { salt: bigint; sessionId: bigint; msgId: bigint; seqNo: number; body: Buffer },
+  side: 'server' | 'client',
+): Buffer {
+  const unpadded = PLAIN_HEAD + m.body.length;
+  let padding = 16 - (unpadded % 16);
+  if (padding < 12) padding += 16;
+  const plain = Buffer.allocUnsafe(unpadded + padding);
+  writePlaintextHead(plain, m);
+  m.body.copy(plain, PLAIN_HEAD);
+  randomFillSync(plain, unpadded, padding);
+  const msgKey = messageKey(authKey, plain, side);
+  const { key, iv } = messageAesKeyIv(authKey, msgKey, side);
+  const packet = Buffer.allocUnsafe(24 + plain.length);
+  authKeyIdBytes.copy(packet, 0);
+  msgKey.copy(packet, 8);
+  igeEncrypt(plain, key, iv, packet.subarray(24));
+  return packet;
+}
+
+/** Encrypts a server message: {@link encryptMessage} as the server. */
 export function encryptServerMessage(
   authKey: Buffer,
   authKeyIdBytes: Buffer,
   m: { salt: bigint; sessionId: bigint; msgId: bigint; seqNo: number; body: Buffer },
 ): Buffer {
-  const head = plaintextHead(m);
-  const unpadded = 32 + m.body.length;
-  let padding = 16 - (unpadded % 16);
-  if (padding < 12) padding += 16;
-  const plain = Buffer.concat([head, m.body, randomBytes(padding)]);
-  const msgKey = messageKey(authKey, plain, 'server');
-  const { key, iv } = messageAesKeyIv(authKey, msgKey, 'server');
-  return Buffer.concat([authKeyIdBytes, msgKey, igeEncrypt(plain, key, iv)]);
+  return encryptMessage(authKey, authKeyIdBytes, m, 'server');
 }

@@ -13,6 +13,7 @@
  * was loaded.
  */
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import type { Server } from '@grpc/grpc-js';
 import type { Client as CassandraClient } from 'cassandra-driver';
 import type { Client as MinioClient } from 'minio';
@@ -28,6 +29,7 @@ import { connectWithRetry, createCassandraClient, keyspacesFor } from '../cassan
 import { assertMigrated, loadMigrations } from '../cassandra/migrate';
 import { createObjectStore, filesBucketFor } from '../storage/objects';
 import { stopTracing } from '../telemetry/tracing';
+import { installProfilerSignal } from '../telemetry/cpu-profile';
 import {
   cassandraSpec,
   commonSpec,
@@ -210,6 +212,7 @@ export async function runService<Extra, N extends Needs, D extends ServiceDefini
 ): Promise<void> {
   const loaded = loadSettings(mod);
   const { settings, topology } = loaded;
+  applyHeapGrowth(settings.TERN_HEAP_GROWING_PERCENT);
   const dc = dcOf(topology, settings.TERN_DC_ID);
   const log = createLogger({
     level: settings.TERN_LOG_LEVEL,
@@ -219,6 +222,12 @@ export async function runService<Extra, N extends Needs, D extends ServiceDefini
   lifecycle.installSignalHandlers();
   process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
   lifecycle.onShutdown('tracing', () => stopTracing());
+  const stopProfiler = installProfilerSignal({
+    dir: settings.TERN_PROFILE_DIR,
+    label: `${mod.name}-dc${settings.TERN_DC_ID}`,
+    log,
+  });
+  lifecycle.onShutdown('cpu profile', stopProfiler);
 
   initMetrics({ service: mod.name, dc: String(settings.TERN_DC_ID) });
   const metricsServer = await serveMetrics(settings.TERN_METRICS_LISTEN ?? { host: '0.0.0.0', port: 9400 });
@@ -275,6 +284,17 @@ export async function runService<Extra, N extends Needs, D extends ServiceDefini
   lifecycle.onShutdown('health', () => health.enter('stopping'));
   health.enter('started');
   log.info({ listen }, 'SERVING');
+}
+
+/**
+ * Lets the old generation grow by `percent` of the live heap after a full GC. With V8's own
+ * factor, a service's ~50 MB heap got a limit only 12–20 MB above it, less than the young
+ * generation can promote, so incremental marking restarted as soon as it ended: under a file
+ * download, 55% of the gateway's CPU went to full GCs that freed under 1 MB each
+ * (docs/decisions/0019-heap-growth.md). The flag is read at run time by V8's heap controller.
+ */
+function applyHeapGrowth(percent: number): void {
+  if (percent > 0) setFlagsFromString(`--heap-growing-percent=${percent}`);
 }
 
 async function openObjectStore(o: ObjectStoreEnv, dcId: number): Promise<ObjectStoreHandle> {

@@ -25,6 +25,8 @@ export interface CommonSettings {
   TERN_LOG_LEVEL: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
   TERN_SHUTDOWN_TIMEOUT_MS: number;
   TERN_PRODUCTION: boolean;
+  TERN_PROFILE_DIR: string;
+  TERN_HEAP_GROWING_PERCENT: number;
 }
 
 export const commonSpec: SpecOf<CommonSettings> = {
@@ -43,6 +45,18 @@ export const commonSpec: SpecOf<CommonSettings> = {
     describe: 'graceful shutdown bound in ms',
   }),
   TERN_PRODUCTION: bool({ default: false, describe: 'production mode (no development conveniences)' }),
+  TERN_HEAP_GROWING_PERCENT: int({
+    default: 100,
+    min: 0,
+    max: 400,
+    describe:
+      'V8 old-generation growth after a full GC, in percent of the live heap (0: V8 decides); docs/decisions/0019-heap-growth.md',
+  }),
+  TERN_PROFILE_DIR: str({
+    default: '/tmp',
+    describe:
+      'where a service writes CPU profiles on SIGUSR2 (the first signal starts one, the second writes it)',
+  }),
 };
 
 export interface CassandraEnv {

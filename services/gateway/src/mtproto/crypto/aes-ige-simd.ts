@@ -338,10 +338,10 @@ export class IgeSimd {
    * y_i = E(m_i ⊕ m_{i-2} ⊕ y_{i-1}), which is CBC encryption of x_i = m_i ⊕ m_{i-2} (m_{-1} = 0,
    * m_0 = iv[16..32)) under the IV y_0 = c_0 = iv[0..16); then c_i = y_i ⊕ m_{i-1}.
    */
-  encrypt(plain: Buffer, key: Buffer, iv: Buffer): Buffer {
+  encrypt(plain: Buffer, key: Buffer, iv: Buffer, into?: Buffer): Buffer {
     const { mem, wasm } = this;
     const cbc = createCipheriv('aes-256-cbc', key, iv.subarray(0, 16)).setAutoPadding(false);
-    const out = Buffer.allocUnsafe(plain.length);
+    const out = into ?? Buffer.allocUnsafe(plain.length);
     mem.fill(0, A, A + 16);
     mem.set(iv.subarray(16, 32), A + 16);
     for (let at = 0; at < plain.length; at += WINDOW) {

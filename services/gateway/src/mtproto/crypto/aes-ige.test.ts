@@ -155,6 +155,24 @@ describe('AES-256-IGE, old and new', () => {
     );
   });
 
+  it('writes into a given buffer exactly what it would return, and nothing around it', () => {
+    for (const blocks of [1, 2, 5, 64, 4097]) {
+      const key = randomBytes(32);
+      const iv = randomBytes(32);
+      const plain = randomBytes(blocks * 16);
+      const packet = randomBytes(24 + plain.length + 7);
+      const before = Buffer.from(packet);
+      const into = packet.subarray(24, 24 + plain.length);
+      expect(igeEncrypt(plain, key, iv, into)).toBe(into);
+      expect(into.equals(igeEncrypt(plain, key, iv))).toBe(true);
+      expect(packet.subarray(0, 24).equals(before.subarray(0, 24))).toBe(true);
+      expect(packet.subarray(24 + plain.length).equals(before.subarray(24 + plain.length))).toBe(true);
+    }
+    expect(() => igeEncrypt(Buffer.alloc(32), Buffer.alloc(32), Buffer.alloc(32), Buffer.alloc(16))).toThrow(
+      RangeError,
+    );
+  });
+
   it.each([
     ['igeEncrypt', igeEncrypt],
     ['igeDecrypt', igeDecrypt],

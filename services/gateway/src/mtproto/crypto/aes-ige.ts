@@ -50,9 +50,20 @@ export function igeEngine(): 'wasm-simd' | 'wasm-relaxed-simd' | 'openssl-only' 
   return e === null ? 'openssl-only' : e.relaxed ? 'wasm-relaxed-simd' : 'wasm-simd';
 }
 
-export function igeEncrypt(plain: Buffer, key: Buffer, iv: Buffer): Buffer {
+/**
+ * Encrypts `plain`; with `into` (of plain's length, not overlapping it), the ciphertext is written
+ * there and `into` returned, which saves a copy when the caller's packet already has room for it.
+ */
+export function igeEncrypt(plain: Buffer, key: Buffer, iv: Buffer, into?: Buffer): Buffer {
   check(plain, key, iv);
-  return engine()?.encrypt(plain, key, iv) ?? igeEncryptPortable(plain, key, iv);
+  if (into && into.length !== plain.length)
+    throw new RangeError('AES-256-IGE output must be as long as the input');
+  const e = engine();
+  if (e) return e.encrypt(plain, key, iv, into);
+  const out = igeEncryptPortable(plain, key, iv);
+  if (!into) return out;
+  out.copy(into);
+  return into;
 }
 
 export function igeDecrypt(cipher: Buffer, key: Buffer, iv: Buffer): Buffer {

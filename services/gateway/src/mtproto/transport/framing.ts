@@ -268,13 +268,14 @@ class Full implements Framing {
     return frames;
   }
   encode(payload: Buffer): Buffer {
-    const head = Buffer.alloc(8);
-    head.writeUInt32LE(payload.length + 12, 0);
-    head.writeUInt32LE(this.outSeq++, 4);
-    const body = Buffer.concat([head, payload]);
-    const tail = Buffer.alloc(4);
-    tail.writeUInt32LE(crc32(body));
-    return Buffer.concat([body, tail]);
+    // One buffer, one copy of the payload: a download's 1 MiB answers pass through here.
+    const len = payload.length + 12;
+    const frame = Buffer.allocUnsafe(len);
+    frame.writeUInt32LE(len, 0);
+    frame.writeUInt32LE(this.outSeq++, 4);
+    payload.copy(frame, 8);
+    frame.writeUInt32LE(crc32(frame.subarray(0, len - 4)), len - 4);
+    return frame;
   }
   encodeQuickAck(): Buffer {
     return Buffer.alloc(0); // the full transport has no quick acks
