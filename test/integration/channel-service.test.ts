@@ -59,6 +59,7 @@ import { channelCore, nextVersion } from '../../services/channel/src/api/core';
 import { memberHandlers } from '../../services/channel/src/api/members';
 import { messageHandlers } from '../../services/channel/src/api/messages';
 import type { Profiles } from '../../services/channel/src/internal/profiles';
+import { NO_BANS } from '../../services/channel/src/internal/rights';
 import { UpdatePublisher } from '../../services/channel/src/producers/updates';
 import { RawClients, routeChannels } from '../../services/channel/src/api/routing';
 import { channelService } from '../../services/channel/src/service';
@@ -160,7 +161,7 @@ describe('channel service (real Cassandra and NATS)', () => {
   let writer: ChannelWriter;
   const batches: { channelId: bigint; stmts: readonly Stmt[] }[] = [];
   const usernames = new Map<string, bigint>();
-  const grants: { media: bigint; userIds: bigint[] }[] = [];
+  const grants: { media: bigint; channelId: bigint }[] = [];
   let api: ReturnType<typeof channelHandlers> &
     ReturnType<typeof messageHandlers> &
     ReturnType<typeof memberHandlers>;
@@ -226,8 +227,8 @@ describe('channel service (real Cassandra and NATS)', () => {
               }),
             )
           : Promise.reject(new TernError('MEDIA_INVALID')),
-      grant: (_ctx, media, userIds) => {
-        grants.push({ media: media.kind?.value?.id ?? 0n, userIds });
+      grant: (_ctx, media, channelId) => {
+        grants.push({ media: media.kind?.value?.id ?? 0n, channelId });
         return Promise.resolve();
       },
     });
@@ -617,20 +618,7 @@ describe('channel service (real Cassandra and NATS)', () => {
           context: ctxOf(actor),
           channel: g,
           participant: { kind: { $case: 'user', value: { userId: target, accessHash: 0n } } },
-          bannedRights: {
-            viewMessages: false,
-            sendMessages: false,
-            sendMedia: false,
-            sendStickers: false,
-            sendGifs: false,
-            embedLinks: false,
-            sendPolls: false,
-            changeInfo: false,
-            inviteUsers: false,
-            pinMessages: false,
-            untilDate: 0,
-            ...r,
-          },
+          bannedRights: { ...NO_BANS, ...r },
         },
         call,
       );
@@ -872,10 +860,39 @@ describe('channel service (real Cassandra and NATS)', () => {
     void id;
   });
 
-  it('posts media: the file is made at its DC and granted to the current members', async () => {
+  it('CanReadChannel: members and, for a public channel, anyone; never the banned or a deleted channel', async () => {
+    const owner = newUser();
+    const stranger = newUser();
+    const { id, input } = await create(owner, false, 'Readers');
+    const readable = async (user: bigint) =>
+      (await api.canReadChannel({ channelId: id, userId: user }, call)).readable;
+    expect(await readable(owner)).toBe(true);
+    expect(await readable(stranger)).toBe(false);
+    await makePublic(owner, input);
+    expect(await readable(stranger)).toBe(true);
+    await api.joinChannel({ context: ctxOf(stranger), channel: input }, call);
+    expect(await readable(stranger)).toBe(true);
+    await api.editBanned(
+      {
+        context: ctxOf(owner),
+        channel: input,
+        participant: { kind: { $case: 'user', value: { userId: stranger, accessHash: 0n } } },
+        bannedRights: { ...NO_BANS, viewMessages: true },
+      },
+      call,
+    );
+    expect(await readable(stranger)).toBe(false); // banned from a public channel
+    await api.deleteChannel({ context: ctxOf(owner), channel: input }, call);
+    expect(await readable(owner)).toBe(false);
+    expect(await failure(api.canReadChannel({ channelId: id + 1n, userId: owner }, call))).toBe(
+      'CHANNEL_INVALID',
+    ); // another DC's id: asked at the wrong DC
+  });
+
+  it('posts media: the file is made at its DC and granted to the channel, once', async () => {
     const owner = newUser();
     const subs = [newUser(), newUser()];
-    const { input } = await create(owner, false, 'Media');
+    const { id, input } = await create(owner, false, 'Media');
     await makePublic(owner, input);
     for (const u of subs) await api.joinChannel({ context: ctxOf(u), channel: input }, call);
     const res = await api.sendChannelMessage(
@@ -894,8 +911,7 @@ describe('channel service (real Cassandra and NATS)', () => {
       call,
     );
     expect(res.message!.media?.kind?.$case).toBe('document');
-    const granted = grants.filter((g) => g.media === 777n).flatMap((g) => g.userIds);
-    expect(new Set(granted)).toEqual(new Set(subs));
+    expect(grants.filter((g) => g.media === 777n)).toEqual([{ media: 777n, channelId: id }]);
   });
 
   it('a post costs the same statements with 10 and with 1000 members', async () => {

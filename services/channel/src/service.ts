@@ -125,11 +125,16 @@ export const channelService = defineService({
       return res.media;
     };
 
-    const grant: Grant = async (context, media, userIds) => {
+    const grant: Grant = async (context, media, channelId) => {
       const k = media.kind;
       if (k?.$case !== 'document' && k?.$case !== 'photo') return;
       const holder = mediaOf.forDc(k.value.dcId);
-      await unary(holder.grantAccess.bind(holder), { context, fileId: k.value.id, userIds });
+      await unary(holder.grantAccess.bind(holder), {
+        context,
+        fileId: k.value.id,
+        userIds: [],
+        channelIds: [channelId],
+      });
     };
 
     const core = channelCore({

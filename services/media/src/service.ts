@@ -3,10 +3,19 @@
  * deduplicated content, download grants and ranged downloads. See README.md for what it owns and
  * src/storage/objects.ts and src/storage/files.ts for the storage layout.
  */
-import { DcClients, fileReferenceSpec, fileReferencesOf, defineService, unary } from '../../shared/src';
+import {
+  DcClients,
+  fileReferenceSpec,
+  fileReferencesOf,
+  defineService,
+  groupHomeDc,
+  unary,
+} from '../../shared/src';
+import { ChannelServiceClient } from '../../shared/src/gen/tern/channel/v1/channel';
 import { AuthServiceClient } from '../../shared/src/gen/tern/auth/v1/auth';
 import { MediaServiceService } from '../../shared/src/gen/tern/media/v1/media';
 import { mediaHandlers, type PeerCheck } from './api/media';
+import { ChannelReaders } from './internal/channel-readers';
 import { FileStore } from './storage/files';
 
 /**
@@ -53,6 +62,15 @@ export const mediaService = defineService({
         return res.users.some((u) => u.id === userId);
       },
     };
+    // Files posted in channels: the channel's home DC says who may read it (CanReadChannel).
+    const channelOf = new DcClients(ChannelServiceClient, ctx.topology, 'channel');
+    ctx.lifecycle.onShutdown('channel-clients', () => channelOf.close());
+    const channels = new ChannelReaders({
+      async ask(channelId, userId) {
+        const c = channelOf.forDc(groupHomeDc(channelId));
+        return (await unary(c.canReadChannel.bind(c), { channelId, userId })).readable;
+      },
+    });
     return mediaHandlers({
       dcId: ctx.dcId,
       dcIds: ctx.topology.dcs.map((dc) => dc.id),
@@ -61,6 +79,7 @@ export const mediaService = defineService({
       bucket,
       references: fileReferencesOf(ctx.settings),
       peers,
+      channels,
       log,
     });
   },

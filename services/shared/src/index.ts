@@ -27,3 +27,4 @@ export * from './concurrency/limit';
 export * from './auth/require-user';
 export * from './ownership';
 export * from './peers/peer-key';
+export * from './peers/group-ids';

@@ -57,10 +57,10 @@ export type SetChannelUsername = (req: {
 export type Attach = (ctx: RequestContext, input: InputMedia) => Promise<MessageMedia>;
 
 /**
- * Lets `userIds` download the file of stored media (media GrantAccess at the file's DC). Media
- * grants are per user today; see messages.ts `grantMembers`.
+ * Lets whoever may read channel `channelId` download the file of stored media (media GrantAccess
+ * at the file's DC, one row per channel; the media service asks CanReadChannel at download time).
  */
-export type Grant = (ctx: RequestContext, media: MessageMedia, userIds: bigint[]) => Promise<void>;
+export type Grant = (ctx: RequestContext, media: MessageMedia, channelId: bigint) => Promise<void>;
 
 export interface CoreDeps {
   dcId: number;

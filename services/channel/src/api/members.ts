@@ -7,22 +7,29 @@
  * of each DC's channels in one GetChannelTops, and unread counts are top id − read_inbox_max_id.
  */
 import { errors, requireUser, unary, type AsyncService } from '../../../shared/src';
-import type {
-  ChannelServiceServer,
-  ChannelTop,
-  GetChannelTopsRequest,
-  GetChannelTopsResponse,
+import {
+  ChannelParticipant_Role,
+  type ChannelServiceServer,
+  type ChannelTop,
+  type GetChannelTopsRequest,
+  type GetChannelTopsResponse,
 } from '../../../shared/src/gen/tern/channel/v1/channel';
 import type { Dialog } from '../../../shared/src/gen/tern/common/v1/chat';
 import type { Message } from '../../../shared/src/gen/tern/common/v1/message';
 import type { User } from '../../../shared/src/gen/tern/common/v1/user';
+import { isMember } from '../internal/rights';
 import { channelDc } from '../storage/ids';
 import type { MembershipRow } from '../storage/store';
 import { channelPeer, type ChannelCore } from './core';
 
 type Handlers = Pick<
   AsyncService<ChannelServiceServer>,
-  'getChannelDialogs' | 'getUserChannels' | 'recordMembership' | 'getChannelTops' | 'readChannelHistory'
+  | 'getChannelDialogs'
+  | 'getUserChannels'
+  | 'recordMembership'
+  | 'getChannelTops'
+  | 'readChannelHistory'
+  | 'canReadChannel'
 >;
 
 const DIALOGS_MAX = 100;
@@ -145,6 +152,19 @@ export function memberHandlers(core: ChannelCore): Handlers {
     },
 
     getChannelTops: (req) => localTops(req),
+
+    /**
+     * Whether a user may read a channel of this DC, for the media service deciding a download of
+     * a file posted in it: a member not banned, or anyone not banned from a public channel.
+     */
+    async canReadChannel(req) {
+      if (channelDc(req.channelId) !== d.dcId) throw errors.badRequest('CHANNEL_INVALID');
+      const row = await d.store.channel(req.channelId);
+      if (!row || row.deleted) return { readable: false };
+      const p = await d.store.participant(row.id, req.userId);
+      if (p?.p.role === ChannelParticipant_Role.BANNED) return { readable: false };
+      return { readable: isMember(p) || row.username !== '' };
+    },
 
     async readChannelHistory(req) {
       const viewer = requireUser(req.context);

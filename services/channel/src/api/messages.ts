@@ -5,7 +5,6 @@
  */
 import { errors, TelegramErrorCode, TernError, type AsyncService } from '../../../shared/src';
 import type { ChannelServiceServer } from '../../../shared/src/gen/tern/channel/v1/channel';
-import type { RequestContext } from '../../../shared/src/gen/tern/common/v1/context';
 import type { MessageMedia } from '../../../shared/src/gen/tern/common/v1/media';
 import {
   Message,
@@ -48,9 +47,6 @@ export const DIFFERENCE_MAX = 100;
 export const TOO_LONG_GAP = 100_000;
 /** Seconds a client waits before polling a channel again. */
 const DIFFERENCE_TIMEOUT = 30;
-/** Members granted a post's file (media GrantAccess takes 1000 users a call). */
-const MEDIA_GRANT_PAGE = 1000;
-const MEDIA_GRANT_MAX = 20_000;
 /** Slow mode: the last post per (channel, member), kept by the owner. */
 const MAX_SLOWMODE_ENTRIES = 100_000;
 
@@ -171,19 +167,6 @@ export function messageHandlers(core: ChannelCore, differenceWindow = TOO_LONG_G
     return [...newer, ...older];
   }
 
-  /**
-   * Stopgap until the media service can grant a file to a channel: the current members (up to
-   * MEDIA_GRANT_MAX, newest first) are granted the file one page at a time. This is the one part of
-   * a post that grows with the channel, and members who join later cannot fetch older files.
-   */
-  async function grantMembers(a: Access, ctx: RequestContext, media: MessageMedia): Promise<void> {
-    for (let offset = 0; offset < MEDIA_GRANT_MAX; offset += MEDIA_GRANT_PAGE) {
-      const ids = (await d.store.recent(a.row.id, offset, MEDIA_GRANT_PAGE)).filter((id) => id !== a.viewer);
-      if (ids.length > 0) await d.grant(ctx, media, ids);
-      if (ids.length < MEDIA_GRANT_PAGE - 1) return;
-    }
-  }
-
   /** Publishes one log event to the channel's subscribers. */
   async function announce(a: Access, update: Update, messages: Message[], excludeAuthKeyId: bigint) {
     const users = await core.usersFor(a.viewer, messages);
@@ -215,7 +198,8 @@ export function messageHandlers(core: ChannelCore, differenceWindow = TOO_LONG_G
         const earlier = await d.store.randomId(a.row.id, a.viewer, req.randomId);
         if (!earlier) {
           media = await d.attach(req.context!, req.media);
-          await grantMembers(a, req.context!, media);
+          // One grant for the channel, whatever its size: members who join later can fetch it too.
+          await d.grant(req.context!, media, a.row.id);
         }
       }
       const date = core.now();

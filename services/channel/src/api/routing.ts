@@ -46,6 +46,8 @@ const LOCAL_CALLS = new Set([
   'getUserChannels',
   'recordMembership',
   'getChannelTops',
+  // A read of the participant store, which any replica of the channel's DC may answer.
+  'canReadChannel',
   // Read state lives at the member's home DC (the DC that received the call).
   'readChannelHistory',
   'migrateChat',

@@ -7,9 +7,10 @@
  * row its first attempt wrote.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { GROUP_ID_DC_BITS, groupHomeDc } from '../../../shared/src/peers/group-ids';
 
-/** Low bits of a channel id that name the home DC (topology DC ids are 1..1000). */
-export const DC_BITS = 10;
+/** Low bits of a channel id that name the home DC (the layout shared with basic groups). */
+export const DC_BITS = GROUP_ID_DC_BITS;
 /**
  * Bits of the per-DC part: ids stay below 2^39, as basic groups' do, so clients that keep ids in
  * doubles or mark them as -100<id> never see an ambiguous or too large value.
@@ -23,7 +24,7 @@ export const LOG_BUCKET = 10_000;
 export const PARTICIPANT_BUCKETS = 64;
 
 /** The DC whose channel service owns `channelId`. */
-export const channelDc = (channelId: bigint): number => Number(channelId & ((1n << BigInt(DC_BITS)) - 1n));
+export const channelDc = (channelId: bigint): number => groupHomeDc(channelId);
 
 /**
  * The `attempt`-th candidate id for a channel created by `creator` with `randomId` on DC `dc`.

@@ -4,7 +4,7 @@
  * the newest layer; the codec writes them in each client's layer). Messages and updates of
  * channels are in updates.ts, which imports this file (never the other way round).
  */
-import { errors } from '../../../shared/src';
+import { errors, groupHomeDc } from '../../../shared/src';
 import {
   ChannelParticipant_Role,
   GetParticipantsRequest_Filter,
@@ -23,11 +23,8 @@ import type { TlObject } from '../mtproto/tl-types';
 import { tlChats } from './chats';
 import { tlPeerNotifySettings } from './notify-settings';
 
-/** The bits of a channel id below which its home DC is written (decision 0018, as chats). */
-const DC_BITS = 10n;
-
-/** The DC whose channel service owns `channelId` (`(n << 10) | dc`). */
-export const channelHomeDc = (channelId: bigint): number => Number(channelId & ((1n << DC_BITS) - 1n));
+/** The DC whose channel service owns `channelId` (`(n << 10) | dc`, shared/src/peers/group-ids.ts). */
+export const channelHomeDc = (channelId: bigint): number => groupHomeDc(channelId);
 
 /**
  * TL InputChannel → proto. `inputPeerChannel` is read as `inputChannel` (the codec already does

@@ -28,7 +28,7 @@ export function grantHandlers(d: GrantDeps): Handlers {
       const user = requireUser(req.context);
       const file = await loadHeld(req.fileId);
       if (!file || !(await d.access.mayRead(file, user))) throw errors.badRequest('FILE_ID_INVALID');
-      await d.access.grant(file.id, file.ownerId, req.userIds);
+      await d.access.grant(file.id, file.ownerId, req.userIds, req.channelIds);
       return {};
     },
   };

@@ -21,7 +21,7 @@
 import type { Client as MinioClient } from 'minio';
 import type { AsyncImplOf, FileReferences, Logger } from '../../../shared/src';
 import type { MediaServiceService } from '../../../shared/src/gen/tern/media/v1/media';
-import { FileAccess, type PeerCheck } from '../internal/access';
+import { FileAccess, type ChannelCheck, type PeerCheck } from '../internal/access';
 import { Completion } from '../internal/completion';
 import { Contents } from '../internal/content';
 import type { FileStore } from '../storage/files';
@@ -33,7 +33,7 @@ import { metadataHandlers } from './metadata';
 import { profilePhotoHandlers } from './profile-photos';
 import { uploadHandlers } from './uploads';
 
-export type { PeerCheck } from '../internal/access';
+export type { ChannelCheck, PeerCheck } from '../internal/access';
 
 export interface MediaDeps {
   dcId: number;
@@ -46,6 +46,8 @@ export interface MediaDeps {
   references: FileReferences;
   /** Whether a caller may address a user (inputPeerPhotoFileLocation): the auth service decides. */
   peers: PeerCheck;
+  /** Whether a user may read a channel a file was posted in: the channel service decides. */
+  channels: ChannelCheck;
   log: Logger;
 }
 
@@ -61,7 +63,14 @@ export function mediaHandlers(d: MediaDeps): MediaHandlers {
   const objects = new FileObjects(d.objects, d.bucket);
   const contents = new Contents(store, objects);
   const completion = new Completion({ dcId, store, objects, contents, log: d.log });
-  const access = new FileAccess({ dcId, dcIds: d.dcIds, store, references: d.references, peers: d.peers });
+  const access = new FileAccess({
+    dcId,
+    dcIds: d.dcIds,
+    store,
+    references: d.references,
+    peers: d.peers,
+    channels: d.channels,
+  });
 
   const uploads = uploadHandlers({ dcId, store, objects, completion });
   const messageMedia = messageMediaHandlers({ dcId, completion, access });

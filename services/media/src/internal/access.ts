@@ -21,6 +21,14 @@ export interface PeerCheck {
   userAddressable(context: RequestContext | undefined, userId: bigint, accessHash: bigint): Promise<boolean>;
 }
 
+/**
+ * Whether a user may read a channel (and so the files posted in it): the channel service of the
+ * channel's home DC decides (CanReadChannel); see channel-readers.ts for the cache in front of it.
+ */
+export interface ChannelCheck {
+  readable(channelId: bigint, userId: bigint): Promise<boolean>;
+}
+
 /** A stored file someone may hold: a document or a photo (same id space, same access rules). */
 export interface Held {
   id: bigint;
@@ -40,6 +48,10 @@ export interface FileRef {
 
 /** Users one GrantAccess call may add (a basic group's size is the largest fan-out today). */
 const MAX_GRANTS = 1000;
+/** Channels one GrantAccess call may add (a post names one). */
+const MAX_CHANNEL_GRANTS = 10;
+/** Channels a download check asks about at most (a file forwarded to more stays readable through the first). */
+const CHANNELS_CHECKED = 20;
 
 /** Whether `user` may download `file` without a grant: the uploader, or anyone for a profile photo. */
 export const openTo = (file: Held, user: bigint): boolean =>
@@ -54,14 +66,22 @@ export interface AccessDeps {
   references: FileReferences;
   /** Whether a caller may address a user (inputPeerPhotoFileLocation): the auth service decides. */
   peers: PeerCheck;
+  /** Whether a user may read a channel a file was posted in. */
+  channels: ChannelCheck;
 }
 
 export class FileAccess {
   constructor(private readonly d: AccessDeps) {}
 
-  /** Whether `user` may read `file`: it is open to them (openTo) or was granted to them. */
+  /**
+   * Whether `user` may read `file`: it is open to them (openTo), was granted to them, or was
+   * posted in a channel they may read.
+   */
   async mayRead(file: Held, user: bigint): Promise<boolean> {
-    return openTo(file, user) || (await this.d.store.granted(file.id, user));
+    if (openTo(file, user) || (await this.d.store.granted(file.id, user))) return true;
+    const channels = await this.d.store.grantedChannels(file.id, CHANNELS_CHECKED);
+    for (const c of channels) if (await this.d.channels.readable(c, user)) return true;
+    return false;
   }
 
   /**
@@ -134,12 +154,21 @@ export class FileAccess {
   }
 
   /**
-   * Lets `users` read a file of `owner` (the uploader needs no grant, user 0 is nobody). At most
-   * MAX_GRANTS users at once (USERS_TOO_MUCH).
+   * Lets `users`, and the readers of `channels`, read a file of `owner` (the uploader needs no
+   * grant, user 0 is nobody). At most MAX_GRANTS users (USERS_TOO_MUCH) and MAX_CHANNEL_GRANTS
+   * channels (CHANNELS_TOO_MUCH) at once.
    */
-  async grant(fileId: bigint, owner: bigint, users: readonly bigint[]): Promise<void> {
+  async grant(
+    fileId: bigint,
+    owner: bigint,
+    users: readonly bigint[],
+    channels: readonly bigint[] = [],
+  ): Promise<void> {
     const others = [...new Set(users)].filter((u) => u !== owner && u !== 0n);
     if (others.length > MAX_GRANTS) throw errors.badRequest('USERS_TOO_MUCH');
+    const chans = [...new Set(channels)].filter((c) => c > 0n);
+    if (chans.length > MAX_CHANNEL_GRANTS) throw errors.badRequest('CHANNELS_TOO_MUCH');
     if (others.length > 0) await this.d.store.grant(fileId, others);
+    if (chans.length > 0) await this.d.store.grantChannels(fileId, chans);
   }
 }

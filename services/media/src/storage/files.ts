@@ -266,6 +266,29 @@ export class FileStore {
     );
   }
 
+  /** Lets the readers of `channelIds` download the file (file_channel_grants). */
+  async grantChannels(fileId: bigint, channelIds: readonly bigint[]): Promise<void> {
+    await Promise.all(
+      channelIds.map((c) =>
+        this.db.execute(
+          'INSERT INTO file_channel_grants (file_id, channel_id) VALUES (?, ?)',
+          [toLong(fileId), toLong(c)],
+          opts,
+        ),
+      ),
+    );
+  }
+
+  /** Up to `limit` channels the file was granted to. */
+  async grantedChannels(fileId: bigint, limit: number): Promise<bigint[]> {
+    const rs = await this.db.execute(
+      'SELECT channel_id FROM file_channel_grants WHERE file_id = ? LIMIT ?',
+      [toLong(fileId), limit],
+      opts,
+    );
+    return rs.rows.map((r) => fromLong(r.channel_id));
+  }
+
   async granted(fileId: bigint, userId: bigint): Promise<boolean> {
     const rs = await this.db.execute(
       'SELECT user_id FROM file_grants WHERE file_id = ? AND user_id = ?',

@@ -72,7 +72,12 @@ export function attachments(
     async share(ctx, media, holders) {
       const file = fileOf(media);
       const service = byDc.forDc(file.dcId);
-      await unary(service.grantAccess.bind(service), { context: ctx, fileId: file.id, userIds: holders });
+      await unary(service.grantAccess.bind(service), {
+        context: ctx,
+        fileId: file.id,
+        userIds: holders,
+        channelIds: [],
+      });
       return media;
     },
   };

@@ -16,9 +16,10 @@ import { createHash } from 'node:crypto';
 import type { Client } from 'cassandra-driver';
 import { fromLong, toLong } from '../../../shared/src';
 import { ChatFull, type ChatParticipant } from '../../../shared/src/gen/tern/common/v1/chat';
+import { GROUP_ID_DC_BITS, groupHomeDc } from '../../../shared/src/peers/group-ids';
 
-/** Low bits of a chat id that name the owning DC (topology DC ids are 1..1000). */
-export const DC_BITS = 10;
+/** Low bits of a chat id that name the owning DC (the layout shared with channels). */
+export const DC_BITS = GROUP_ID_DC_BITS;
 /**
  * Bits of the per-DC part. 29 + 10 keeps ids below 2^39 ≈ 5.5·10^11: under 10^12, the bound
  * clients assume for basic-group ids (a marked chat id -id must not look like a channel's
@@ -27,7 +28,7 @@ export const DC_BITS = 10;
 export const SEQ_BITS = 29;
 
 /** The DC that owns `chatId`. */
-export const chatDc = (chatId: bigint): number => Number(chatId & ((1n << BigInt(DC_BITS)) - 1n));
+export const chatDc = (chatId: bigint): number => groupHomeDc(chatId);
 
 /**
  * The `attempt`-th candidate id for a chat created by `creator` with `randomId` on DC `dc`.
