@@ -1,7 +1,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseTopology } from '../../services/shared/src/config/topology';
-import { breakManifest, chartCases, helmValueArgs, renderedTopologies, topologyProblems } from './cases';
+import {
+  breakManifest,
+  chartCases,
+  helmValueArgs,
+  renderedTopologies,
+  topologyProblems,
+  networkPolicyProblems,
+} from './cases';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -128,5 +135,41 @@ describe('breakManifest', () => {
 
   it('refuses manifests it cannot break', () => {
     expect(() => breakManifest('kind: Service\n')).toThrow('no "  replicas: N" line');
+  });
+});
+
+describe('networkPolicyProblems', () => {
+  const policy = (name: string, rules: string) => `---
+kind: NetworkPolicy
+metadata: { name: p-${name} }
+spec:
+  podSelector: { matchLabels: { app.kubernetes.io/name: ${name} } }
+  ingress:
+${rules}`;
+  const grpcFrom = (namespaces: string[]) => `    - from:
+        - namespaceSelector:
+            matchExpressions:
+              - { key: kubernetes.io/metadata.name, operator: In, values: [${namespaces.join(', ')}] }
+      ports: [{ port: grpc }]`;
+  const all = (namespaces: string[]) =>
+    [
+      policy('gateway', `    - ports: [{ port: mtproto }, { port: mtproto-ws }]`),
+      ...['gateway', 'auth', 'messaging', 'channel', 'media'].map((s) => policy(s, grpcFrom(namespaces))),
+    ].join('\n');
+
+  it('accepts gRPC open to exactly the DC namespaces and MTProto open to clients', () => {
+    expect(networkPolicyProblems(all(['tern-dc1', 'tern-dc2']), ['tern-dc2', 'tern-dc1'])).toEqual([]);
+  });
+
+  it('names a service whose gRPC is open to other namespaces, or has no rule', () => {
+    const wrong = all(['tern-dc1', 'other']);
+    expect(networkPolicyProblems(wrong, ['tern-dc1'])).toContain(
+      'auth: gRPC open to namespaces [tern-dc1, other], expected [tern-dc1]',
+    );
+    const noMedia = all(['tern-dc1']).replace(/app.kubernetes.io\/name: media/g, 'app.kubernetes.io/name: x');
+    expect(networkPolicyProblems(noMedia, ['tern-dc1'])).toEqual([
+      'media: no NetworkPolicy rule for its gRPC port',
+    ]);
+    expect(networkPolicyProblems('', ['tern-dc1'])).toContain('gateway: MTProto ports not open to clients');
   });
 });

@@ -2,6 +2,7 @@
  * What `npm run deploy:check` checks, as data, and the pure helpers it uses on rendered manifests
  * (unit-tested in cases.test.ts; check.ts runs the programs).
  */
+import { parseAllDocuments } from 'yaml';
 import { SERVICE_NAMES, type Topology } from '../../services/shared/src/config/topology';
 
 /**
@@ -139,4 +140,50 @@ export function breakManifest(manifests: string): string {
   const broken = manifests.replace(/^( {2}replicas:) \d+$/m, '$1 "two"');
   if (broken === manifests) throw new Error('no "  replicas: N" line to break');
   return broken;
+}
+
+/**
+ * What is wrong with the NetworkPolicies a DC release renders: every service's pods must be
+ * selected by one that opens its gRPC port to exactly the namespaces of the deployment's DCs
+ * (`namespaces`), and the gateway's MTProto ports must be open to anyone.
+ */
+export function networkPolicyProblems(manifests: string, namespaces: string[]): string[] {
+  type Peer = { namespaceSelector?: { matchExpressions?: Array<{ key: string; values: string[] }> } };
+  type Rule = { from?: Peer[]; ports?: Array<{ port: string | number }> };
+  type Policy = {
+    kind: string;
+    metadata: { name: string };
+    spec: { podSelector: { matchLabels: Record<string, string> }; ingress: Rule[] };
+  };
+  const policies = parseAllDocuments(manifests)
+    .map((d) => d.toJS() as Policy | null)
+    .filter((d): d is Policy => d?.kind === 'NetworkPolicy');
+  const problems: string[] = [];
+  const selecting = (name: string) =>
+    policies.filter((p) => p.spec.podSelector.matchLabels['app.kubernetes.io/name'] === name);
+  const want = [...namespaces].sort().join(',');
+  for (const svc of SERVICE_NAMES) {
+    const grpc = selecting(svc).flatMap((p) =>
+      p.spec.ingress.filter((r) => r.ports?.some((x) => x.port === 'grpc')),
+    );
+    if (grpc.length === 0) {
+      problems.push(`${svc}: no NetworkPolicy rule for its gRPC port`);
+      continue;
+    }
+    for (const rule of grpc) {
+      const allowed = (rule.from ?? []).flatMap(
+        (f) =>
+          f.namespaceSelector?.matchExpressions?.find((e) => e.key === 'kubernetes.io/metadata.name')
+            ?.values ?? [],
+      );
+      if (!rule.from || rule.from.length === 0) problems.push(`${svc}: gRPC open to every source`);
+      else if ([...allowed].sort().join(',') !== want)
+        problems.push(`${svc}: gRPC open to namespaces [${allowed.join(', ')}], expected [${want}]`);
+    }
+  }
+  const clients = selecting('gateway').flatMap((p) =>
+    p.spec.ingress.filter((r) => r.ports?.some((x) => x.port === 'mtproto') && !r.from),
+  );
+  if (clients.length === 0) problems.push('gateway: MTProto ports not open to clients');
+  return problems;
 }

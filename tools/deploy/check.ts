@@ -27,6 +27,7 @@ import {
   breakManifest,
   chartCases,
   helmValueArgs,
+  networkPolicyProblems,
   renderedTopologies,
   topologyProblems,
 } from './cases';
@@ -82,6 +83,19 @@ async function main(): Promise<void> {
         problems.length === 0,
         `topology ${c.name}: ${topo.dcs.length} DCs, testMode ${topo.testMode}`,
         problems.join('\n'),
+      );
+      // In-cluster DCs' namespaces, from their service addresses (<service>.<namespace>.svc...).
+      const inCluster = topo.dcs.flatMap((d) =>
+        Object.values(d.services)
+          .filter((a) => a.host.includes('.svc.'))
+          .map((a) => a.host.split('.')[1]!),
+      );
+      const namespaces = [...new Set([c.namespace, ...inCluster])];
+      const policy = networkPolicyProblems(tpl.stdout, namespaces);
+      report(
+        policy.length === 0,
+        `network policies ${c.name}: gRPC only from ${namespaces.join(', ')}`,
+        policy.join('\n'),
       );
     } catch (err) {
       report(false, `topology ${c.name}`, err instanceof Error ? err.message : String(err));
