@@ -50,7 +50,11 @@ export interface FileRef {
 const MAX_GRANTS = 1000;
 /** Channels one GrantAccess call may add (a post names one). */
 const MAX_CHANNEL_GRANTS = 10;
-/** Channels a download check asks about at most (a file forwarded to more stays readable through the first). */
+/**
+ * Channels a download check asks about at most: a file posted in more channels than this is
+ * downloadable only by readers of the first ones (by channel id order), a bound on the calls one
+ * check makes.
+ */
 const CHANNELS_CHECKED = 20;
 
 /** Whether `user` may download `file` without a grant: the uploader, or anyone for a profile photo. */
@@ -80,8 +84,8 @@ export class FileAccess {
   async mayRead(file: Held, user: bigint): Promise<boolean> {
     if (openTo(file, user) || (await this.d.store.granted(file.id, user))) return true;
     const channels = await this.d.store.grantedChannels(file.id, CHANNELS_CHECKED);
-    for (const c of channels) if (await this.d.channels.readable(c, user)) return true;
-    return false;
+    // Side by side: each may be a call to another DC.
+    return (await Promise.all(channels.map((c) => this.d.channels.readable(c, user)))).some(Boolean);
   }
 
   /**

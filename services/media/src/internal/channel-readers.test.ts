@@ -37,6 +37,23 @@ describe('ChannelReaders (who may read a channel, cached)', () => {
     expect(asked).toEqual([1n, 2n, 3n, 1n]);
   });
 
+  it('asks once for parallel checks of the same user and channel', async () => {
+    let asked = 0;
+    const readers = new ChannelReaders({
+      ask: () => {
+        asked++;
+        return new Promise((r) => setTimeout(() => r(true), 10));
+      },
+    });
+    expect(await Promise.all([1, 2, 3, 4].map(() => readers.readable(7n, 8n)))).toEqual([
+      true,
+      true,
+      true,
+      true,
+    ]);
+    expect(asked).toBe(1);
+  });
+
   it('does not keep a failed question', async () => {
     let fail = true;
     const readers = new ChannelReaders({

@@ -20,6 +20,7 @@ export interface ChannelReadersOptions {
 
 export class ChannelReaders implements ChannelCheck {
   private readonly answers = new Map<string, { readable: boolean; until: number }>();
+  private readonly pending = new Map<string, Promise<boolean>>();
   private readonly ttlMs: number;
   private readonly maxEntries: number;
   private readonly now: () => number;
@@ -34,7 +35,13 @@ export class ChannelReaders implements ChannelCheck {
     const key = `${channelId}:${userId}`;
     const kept = this.answers.get(key);
     if (kept && kept.until > this.now()) return kept.readable;
-    const readable = await this.o.ask(channelId, userId);
+    // Parallel part requests of one download share one question.
+    let asking = this.pending.get(key);
+    if (!asking) {
+      asking = this.o.ask(channelId, userId).finally(() => this.pending.delete(key));
+      this.pending.set(key, asking);
+    }
+    const readable = await asking;
     this.answers.delete(key); // re-inserted last: the Map's order is the eviction order
     this.answers.set(key, { readable, until: this.now() + this.ttlMs });
     while (this.answers.size > this.maxEntries) this.answers.delete(this.answers.keys().next().value!);
