@@ -8,6 +8,8 @@
 #   5. the local stack (installs and starts real NATS, Cassandra, MinIO, Jaeger and
 #      three DCs of services; reuses a running one), then integration and end-to-end
 #      tests against it
+#   6. `npm run chaos` (short form): kill -9 of parts of the stack under cross-DC traffic,
+#      then every acknowledged message checked in the logs (docs/reliability.md)
 #
 # The last line is the plain "N passed, N failed" summary over all Jest projects.
 set -euo pipefail
@@ -47,6 +49,13 @@ step "stack commands (restarts the stack)"
 npx jest --selectProjects stack --runInBand --forceExit --json --outputFile=.stack/jest-restart.json || status=$?
 results+=(.stack/jest-restart.json)
 
+step "chaos (kills parts of the stack under traffic)"
+# The stack commands' suite restarts the stack; `npm run stack` makes sure all of it runs again.
+npm run stack
+chaos=0
+npm run chaos || chaos=$?
+[ "$chaos" -eq 0 ] || status=$chaos
+
 node -e '
   let passed = 0, failed = 0, skipped = 0;
   for (const f of process.argv.slice(1)) {
@@ -57,4 +66,5 @@ node -e '
   }
   console.log(`\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
 ' "${results[@]}"
+echo "chaos: $([ "$chaos" -eq 0 ] && echo passed || echo "FAILED (exit $chaos)")"
 exit $status

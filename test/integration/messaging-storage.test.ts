@@ -154,6 +154,43 @@ describe('messaging storage (real Cassandra)', () => {
     expect(await two.log.state(user)).toBe(5);
   }, 60_000);
 
+  it('a batch that failed and is landed by the next operation moves the box on (no pts or id taken twice)', async () => {
+    const user = newUserId();
+    // The real store, with the next `failing` batches refused as a Cassandra that went away does.
+    let failing = 3; // every attempt of one operation
+    const flaky = new Proxy(db, {
+      get(target, prop) {
+        if (prop === 'batch' && failing > 0)
+          return () => {
+            failing--;
+            return Promise.reject(new Error('Socket was closed'));
+          };
+        const v: unknown = Reflect.get(target, prop);
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const r = replica(flaky);
+    const first = randomBytes(8).readBigInt64LE();
+    await expect(r.writer.storeMessage(user, message('u5', true, 'first', first))).rejects.toMatchObject({
+      telegramName: 'Timeout',
+    });
+    // The store is back: the next send lands the failed batch first, then takes the next pts and id.
+    const second = await r.writer.storeMessage(
+      user,
+      message('u5', true, 'second', randomBytes(8).readBigInt64LE()),
+    );
+    expect(second).toMatchObject({ id: 2, pts: 2, duplicate: false });
+    // The client's retry of the first is answered from what landed.
+    expect(await r.writer.storeMessage(user, message('u5', true, 'first', first))).toMatchObject({
+      id: 1,
+      pts: 1,
+      duplicate: true,
+    });
+    const stored = await r.boxes.get(user, [1, 2]);
+    expect(stored.map((m) => m.body.toString())).toEqual(['first', 'second']);
+    expect((await r.log.difference(user, 0, 10)).updates.map((u) => u.pts)).toEqual([1, 2]);
+  }, 60_000);
+
   it('refuses writes once its lease ended, and the next owner continues without a gap', async () => {
     const user = newUserId();
     const oldLease = lease(1n);

@@ -15,7 +15,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism, loadavg, release, totalmem } from 'node:os';
 import { readStackInfo } from '../stack/info';
 import { paths } from '../stack/paths';
-import { runningPid } from '../stack/processes';
+import { workerPid } from '../stack/processes';
 import { igeEngine } from '../../services/gateway/src/mtproto/crypto/aes-ige';
 import { benchAes, formatAes, type AesResult } from './aes';
 import { trustServerKey, type Target } from './gramjs';
@@ -196,9 +196,9 @@ async function main(): Promise<void> {
   trustServerKey(info.rsaPublicKey);
   const target: Target = { dcId: 1, host: dc1.host, port: dc1.tcpPort };
   const pids = {
-    gateway: runningPid('dc1-gateway'),
-    auth: runningPid('dc1-auth'),
-    cassandra: runningPid('cassandra'),
+    gateway: workerPid('dc1-gateway'),
+    auth: workerPid('dc1-auth'),
+    cassandra: workerPid('cassandra'),
   };
   if (pids.gateway === undefined) throw new Error("the stack's dc1-gateway is not running: `npm run stack`");
 

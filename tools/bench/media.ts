@@ -24,7 +24,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TelegramClient } from 'telegram';
 import { readStackInfo } from '../stack/info';
-import { runningPid } from '../stack/processes';
+import { workerPid } from '../stack/processes';
 import { trustServerKey, type Target } from './gramjs';
 import type { LoadResult } from './handshake';
 import { cpuSharesOf, cpuWindow, fmt, loadAverage, machineDescription, ratio, table } from './measure';
@@ -114,9 +114,9 @@ async function main(): Promise<void> {
   if (!d) throw new Error(`the stack has no DC ${SETTINGS.dc}`);
   const target: Target = { dcId: d.id, host: d.host, port: d.tcpPort };
   const pids = {
-    gateway: runningPid(`dc${d.id}-gateway`),
-    media: runningPid(`dc${d.id}-media`),
-    minio: runningPid('minio'),
+    gateway: workerPid(`dc${d.id}-gateway`),
+    media: workerPid(`dc${d.id}-media`),
+    minio: workerPid('minio'),
   };
   if (pids.gateway === undefined || pids.media === undefined || pids.minio === undefined)
     throw new Error(
@@ -145,7 +145,7 @@ async function main(): Promise<void> {
     } else {
       await throughput(client, info, d.id, dir, pids);
     }
-    const now = { gateway: runningPid(`dc${d.id}-gateway`), media: runningPid(`dc${d.id}-media`) };
+    const now = { gateway: workerPid(`dc${d.id}-gateway`), media: workerPid(`dc${d.id}-media`) };
     if (now.gateway !== pids.gateway || now.media !== pids.media)
       throw new Error('the stack restarted during the run, so these figures are void: run again');
   } finally {

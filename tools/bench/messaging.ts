@@ -22,7 +22,7 @@
  * --no-half (skip section 3) --no-plots.
  */
 import { readStackInfo } from '../stack/info';
-import { runningPid } from '../stack/processes';
+import { workerPid } from '../stack/processes';
 import { trustServerKey, type Target } from './gramjs';
 import type { LoadResult } from './handshake';
 import { cpuSharesOf, fmt, loadAverage, machineDescription, ratio, table } from './measure';
@@ -223,15 +223,15 @@ async function main(): Promise<void> {
   const replicas = Object.fromEntries(
     info.dcs
       .filter((d) => d.id === 1 || d.id === 2)
-      .flatMap((d) => d.messagingReplicas.map((r) => [r.name, runningPid(r.name)] as const)),
+      .flatMap((d) => d.messagingReplicas.map((r) => [r.name, workerPid(r.name)] as const)),
   );
   const pids = {
-    cassandra: runningPid('cassandra'),
-    nats: runningPid('nats'),
-    'dc2-gateway': runningPid('dc2-gateway'),
-    'dc1-gateway': runningPid('dc1-gateway'),
-    'dc1-auth': runningPid('dc1-auth'),
-    'dc2-auth': runningPid('dc2-auth'),
+    cassandra: workerPid('cassandra'),
+    nats: workerPid('nats'),
+    'dc2-gateway': workerPid('dc2-gateway'),
+    'dc1-gateway': workerPid('dc1-gateway'),
+    'dc1-auth': workerPid('dc1-auth'),
+    'dc2-auth': workerPid('dc2-auth'),
     ...replicas,
   };
   if (Object.values(replicas).includes(undefined) || pids['dc2-gateway'] === undefined)

@@ -18,6 +18,10 @@ export interface LoadSession {
   accessHash: bigint;
   /** pts when the session was ready (updates.getState). */
   startPts: number;
+  /** The whole updates.getState answer at that moment (pts, qts, date, seq): where getDifference starts. */
+  startState: TlObject;
+  /** The session's auth key: a new connection with it is the same logged-in user. */
+  authKey: Buffer;
   client: LightClient;
 }
 
@@ -102,6 +106,8 @@ export async function openSession(t: SessionTarget): Promise<LoadSession> {
       userId: user.id as bigint,
       accessHash: user.access_hash as bigint,
       startPts: state.pts as number,
+      startState: state,
+      authKey,
       client,
     };
   } catch (err) {

@@ -4,8 +4,8 @@
  * client's own CPU it shows which side was busy when a figure stopped growing.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { paths } from '../stack/paths';
+import { workerPid } from '../stack/processes';
 import { cpuWindow } from '../bench/measure';
 
 /** The stack's pids by process name (`dc1-gateway`, `dc2-messaging-1`, `cassandra`). */
@@ -17,10 +17,11 @@ function stackPids(): Record<string, number> {
   } catch {
     return pids; // no stack state here: only the client and the machine are measured
   }
+  // `<name>.pid` names a process; a supervised one's work is done by `<name>.child.pid`'s.
   for (const file of files) {
-    if (!file.endsWith('.pid')) continue;
-    const pid = Number(readFileSync(join(paths.run, file), 'utf8').trim());
-    if (Number.isInteger(pid) && pid > 0) pids[file.slice(0, -'.pid'.length)] = pid;
+    if (!file.endsWith('.pid') || file.endsWith('.child.pid')) continue;
+    const pid = workerPid(file.slice(0, -'.pid'.length));
+    if (pid !== undefined) pids[file.slice(0, -'.pid'.length)] = pid;
   }
   return pids;
 }

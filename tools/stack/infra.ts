@@ -265,6 +265,13 @@ function cassandraJvmArgs(): string[] {
   ];
 }
 
+/**
+ * Cassandra's configuration for the local node. The commit log is synced before a write is
+ * acknowledged (`group`: one fsync per 15 ms window of writes): with `periodic`, a kill -9 lost
+ * the last acknowledged writes, because a restart replays the log only up to its last sync marker
+ * (found by `npm run chaos`: an acknowledged message missing, a hole in its box's pts; see
+ * docs/reliability.md).
+ */
 function cassandraYaml(home: string): string {
   const c = INFRA.cassandra;
   return `# Written by tools/stack/infra.ts for the local stack; edits are overwritten.
@@ -286,8 +293,8 @@ commitlog_directory: ${join(home, 'commitlog')}
 saved_caches_directory: ${join(home, 'saved_caches')}
 hints_directory: ${join(home, 'hints')}
 cdc_raw_directory: ${join(home, 'cdc_raw')}
-commitlog_sync: periodic
-commitlog_sync_period: 10000ms
+commitlog_sync: group
+commitlog_sync_group_window: 15ms
 disk_failure_policy: stop
 commit_failure_policy: stop
 authenticator: AllowAllAuthenticator

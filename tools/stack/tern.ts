@@ -3,6 +3,11 @@
  * every DC, then one process per service per DC (docs/decisions/0004-process-model.md) — or, for
  * messaging, one per replica and a TCP balancer on the DC's messaging address (balancer.ts) —
  * each waited on until its gRPC health check reports SERVING.
+ *
+ * Each runs under a supervisor (supervise.ts) that restarts it when it dies, with a crash-loop
+ * backoff, as the kubelet restarts a pod's container: the pid file `<name>.pid` is the
+ * supervisor's, `<name>.child.pid` the service's (processes.ts `childPid`), and both write to
+ * `.stack/logs/<name>.log`.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -60,13 +65,15 @@ export async function migrateAll(secrets: LocalSecrets, files: StackFiles): Prom
   }
 }
 
+const sha256 = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex');
+
 /**
  * What a running service was started from: the build and its environment. A service whose
  * fingerprint changed (new build, new settings) is restarted; the others are reused.
  */
 function fingerprint(env: Record<string, string>): string {
   const built = existsSync(paths.mainJs) ? statSync(paths.mainJs).mtimeMs : 0;
-  return createHash('sha256').update(JSON.stringify({ built, env })).digest('hex');
+  return sha256({ built, env });
 }
 
 const fingerprintFile = (name: string) => join(paths.run, `${name}.fingerprint`);
@@ -77,6 +84,9 @@ const fingerprintFile = (name: string) => join(paths.run, `${name}.fingerprint`)
  * proto/, so a compiled balancer could lag behind its source, and it is tooling, not product.
  */
 const BALANCER_SOURCE = join(REPO_ROOT, 'tools', 'stack', 'balancer.ts');
+
+/** The supervisor every Tern process runs under; from its source through tsx, as the balancer. */
+const SUPERVISOR_SOURCE = join(REPO_ROOT, 'tools', 'stack', 'supervise.ts');
 
 /** One Tern-side process to run: how to start it, what it was started from, where it answers. */
 interface Planned {
@@ -126,16 +136,33 @@ function planned(secrets: LocalSecrets, files: StackFiles, count: number): Plann
           env: { PATH: process.env.PATH },
           cwd: REPO_ROOT,
         },
-        print: createHash('sha256')
-          .update(JSON.stringify({ source: readFileSync(BALANCER_SOURCE, 'utf8'), args }))
-          .digest('hex'),
+        print: sha256({ source: readFileSync(BALANCER_SOURCE, 'utf8'), args }),
         address: balancer.listen,
         what: `dc${dc} messaging balancer (${balancer.name})`,
         fronts: true,
       });
     }
   }
-  return out;
+  const supervisor = readFileSync(SUPERVISOR_SOURCE, 'utf8');
+  return out.map((p) => supervised(p, supervisor));
+}
+
+/**
+ * `p` run under the supervisor (`source` is the supervisor's code): the process keeps its name,
+ * so its pid file (now the supervisor's), log and health wait; its fingerprint also covers the
+ * supervisor, so a changed supervisor restarts the processes it runs.
+ */
+function supervised(p: Planned, source: string): Planned {
+  const { name, command, args } = p.spec;
+  return {
+    ...p,
+    spec: {
+      ...p.spec,
+      command: process.execPath,
+      args: ['--import', 'tsx', SUPERVISOR_SOURCE, name, '--', command, ...args],
+    },
+    print: sha256({ process: p.print, supervisor: source }),
+  };
 }
 
 /**
@@ -174,7 +201,11 @@ const HealthClient = makeClientConstructor(healthServiceDefinition, 'grpc.health
 // grpc-health-check loads its proto with enums as strings.
 const SERVING = 'SERVING';
 
-/** Waits until the gRPC health check at `address` reports SERVING, or process `owner` died. */
+/**
+ * Waits until the gRPC health check at `address` reports SERVING, or process `owner` is gone.
+ * `owner` is a supervisor, alive while it restarts its service: a service that keeps dying at
+ * start is reported when the wait times out, with the log tail and its `supervise:` lines.
+ */
 function waitServing(what: string, address: string, owner: string): Promise<void> {
   const client = new HealthClient(address, credentials.createInsecure());
   const check = () =>

@@ -72,6 +72,7 @@ export const channelService = defineService({
     // passes calls about the others on to their owners (decision 0018, as 0017 for boxes).
     const ownership: ShardOwnership = new ShardOwnership({
       js: ctx.bus.js,
+      natsConnected: () => ctx.bus.connected,
       buckets: channelOwnershipBucketsFor(ctx.dcId),
       what: 'channel',
       selfAddress: addressOf(ctx.settings.TERN_CHANNEL_REPLICA_ADDRESS ?? ctx.dc.services.channel),

@@ -93,6 +93,7 @@ export const messagingService = defineService({
     // calls about the others on to their owners (docs/decisions/0017-one-writer-per-box.md).
     const ownership: ShardOwnership = new ShardOwnership({
       js: ctx.bus.js,
+      natsConnected: () => ctx.bus.connected,
       buckets: boxOwnershipBucketsFor(ctx.dcId),
       what: 'box',
       selfAddress: addressOf(ctx.settings.TERN_MESSAGING_REPLICA_ADDRESS ?? ctx.dc.services.messaging),

@@ -42,8 +42,13 @@ const UNREACHABLE: readonly GrpcStatus[] = [
 ];
 /** Operations worth keeping; typing notices are dropped when their DC is away. */
 const DURABLE_OPS = new Set(['newMessage', 'chatMessage', 'editMessage', 'deleteMessages', 'readOutbox']);
-/** Backoff between replays of the head of a DC's queue: 1 s doubling to 60 s. */
-const BACKOFF_MS = [1000, 2000, 4000, 8000, 15_000, 30_000, 60_000];
+/**
+ * Backoff between replays of the head of a DC's queue: 0.5 s doubling to 2 s, so queued messages
+ * move within seconds of their DC's return (issue 14 asks for 5 s; a 60 s cap measured 25 s in
+ * `npm run chaos`). A replay to a DC that is down fails fast (connection refused), so trying
+ * every 2 s costs one failed call per source replica and target DC.
+ */
+const BACKOFF_MS = [500, 1000, 2000];
 const CALL_DEADLINE_MS = 15_000;
 
 export const isUnreachable = (err: unknown): boolean => isServiceError(err) && UNREACHABLE.includes(err.code);

@@ -52,10 +52,10 @@ export class PushPublisher {
       silent: m.silent,
       badge: 0,
     }).finish();
-    try {
-      await this.bus.publish(subjectsFor(this.dcId).pushRequests, event, { msgId: `push:${owner}:${m.id}` });
-    } catch (err) {
-      this.log.warn({ err, userId: owner.toString(), messageId: m.id }, 'push request not published');
-    }
+    await this.bus.publishLive(subjectsFor(this.dcId).pushRequests, event, {
+      msgId: `push:${owner}:${m.id}`,
+      what: 'push request',
+      context: { userId: owner.toString(), messageId: m.id },
+    });
   }
 }

@@ -17,7 +17,10 @@ export class UpdatePublisher {
     private readonly log: Logger,
   ) {}
 
-  /** Publishes `update` of `userId`'s log; a failure is logged, not thrown (the log is the record). */
+  /**
+   * Publishes `update` of `userId`'s log, waiting for NATS at most LIVE_PUBLISH_WAIT_MS; a failure
+   * is logged, not thrown (the log is the record; a client that missed it asks getDifference).
+   */
   async userUpdate(
     userId: bigint,
     update: Update,
@@ -36,15 +39,11 @@ export class UpdatePublisher {
       channels: [],
       date: Math.floor(Date.now() / 1000),
     }).finish();
-    try {
-      // Updates outside the log (pts 0: typing, status) have no identity to deduplicate on.
-      await this.bus.publish(
-        subjectsFor(this.dcId).userUpdates(userId),
-        event,
-        update.pts > 0 ? { msgId: `${userId}:${update.pts}` } : {},
-      );
-    } catch (err) {
-      this.log.warn({ err, userId: userId.toString(), pts: update.pts }, 'live update not published');
-    }
+    // Updates outside the log (pts 0: typing, status) have no identity to deduplicate on.
+    await this.bus.publishLive(subjectsFor(this.dcId).userUpdates(userId), event, {
+      ...(update.pts > 0 ? { msgId: `${userId}:${update.pts}` } : {}),
+      what: 'live update',
+      context: { userId: userId.toString(), pts: update.pts },
+    });
   }
 }

@@ -69,6 +69,13 @@ interface PendingBatch {
   queries: { query: string; params: unknown[] }[];
   /** The write timestamp (µs): a retry of the same batch writes the same cells again. */
   timestamp: number;
+  /**
+   * Moves the box's end in memory past what the batch wrote. Applied when the batch lands, by
+   * whichever operation lands it: a batch that failed and is landed later by the next operation
+   * must still move the end, or that operation would take the same pts and id again and
+   * overwrite it (found by `npm run chaos` across a Cassandra restart).
+   */
+  landed: (s: BoxState) => void;
 }
 
 interface BoxState {
@@ -166,10 +173,16 @@ export class BoxWriter {
                   VALUES (?, ?, ?, ?, ?, ?, true) USING TTL ?`,
           params: [u, toLong(m.randomId), w.id, w.pts, 1, w.date, RANDOM_ID_TTL],
         });
-      await this.commit(s, fence, { queries, timestamp: nextMicros() });
-      s.pts = w.pts;
-      s.maxMessageId = w.id;
-      if (m.randomId !== undefined) remember(s, m.randomId, w);
+      const randomId = m.randomId;
+      await this.commit(s, fence, {
+        queries,
+        timestamp: nextMicros(),
+        landed: (st) => {
+          st.pts = w.pts;
+          st.maxMessageId = w.id;
+          if (randomId !== undefined) remember(st, randomId, w);
+        },
+      });
       return { ...w, duplicate: false };
     });
   }
@@ -188,8 +201,10 @@ export class BoxWriter {
           headHint(userId, end),
         ],
         timestamp: nextMicros(),
+        landed: (st) => {
+          st.pts = pts;
+        },
       });
-      s.pts = pts;
       return { pts, ptsCount, date };
     });
   }
@@ -324,6 +339,7 @@ export class BoxWriter {
           readTimeout: BOX_WRITE_TIMEOUT_MS,
         });
         delete s.unsettled;
+        batch.landed(s);
         return;
       } catch (e) {
         lastError = e;

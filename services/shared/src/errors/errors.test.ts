@@ -89,5 +89,10 @@ describe('error mapping: domain → gRPC → Telegram', () => {
     expect(toGrpcError(new cassandraErrors.OperationTimedOutError('slow')).code).toBe(status.UNAVAILABLE);
     const invalid = new cassandraErrors.ResponseError(cassandraTypes.responseErrorCodes.invalid, 'bad query');
     expect(toGrpcError(invalid).code).toBe(status.INTERNAL);
+    // A request in flight when Cassandra went away (seen in `npm run chaos`).
+    // (Abstract in the driver's typings; the driver itself throws plain DriverErrors.)
+    const DriverError = cassandraErrors.DriverError as unknown as new (message: string) => Error;
+    expect(toGrpcError(new DriverError('Socket was closed')).code).toBe(status.UNAVAILABLE);
+    expect(toGrpcError(new cassandraErrors.ArgumentError('a bug')).code).toBe(status.INTERNAL);
   });
 });

@@ -179,6 +179,10 @@ export function storeUnavailable(err: unknown): boolean {
   if (err instanceof cassandraErrors.NoHostAvailableError) return true;
   if (err instanceof cassandraErrors.OperationTimedOutError) return true;
   if (err instanceof cassandraErrors.BusyConnectionError) return true;
+  // The driver's plain DriverError (not a subclass) is a connection's end: "Socket was closed" for
+  // requests in flight when Cassandra went away, "Connection timeout". Whether such a write was
+  // applied is unknown, which is why every write a client may repeat is idempotent.
+  if (err instanceof Error && err.constructor === cassandraErrors.DriverError) return true;
   return err instanceof cassandraErrors.ResponseError && RETRYABLE_STORE_CODES.has(err.code);
 }
 

@@ -31,6 +31,10 @@ const CLIENT_OPTIONS: Partial<ChannelOptions> = {
   'grpc.keepalive_timeout_ms': 10_000,
   'grpc.max_receive_message_length': 4 * 1024 * 1024,
   'grpc.max_send_message_length': 4 * 1024 * 1024,
+  // A peer that went away (a restarted service, a DC down) is dialed again at most 2 s apart; the
+  // default backs off to 120 s, so a DC back after a minute was reached a minute or more later.
+  'grpc.initial_reconnect_backoff_ms': 250,
+  'grpc.max_reconnect_backoff_ms': 2000,
 };
 
 /** Default per-call deadline: generous for cross-DC calls, short enough that a client never waits forever. */

@@ -23,6 +23,12 @@ export interface BusOptions {
   log: Logger;
 }
 
+/**
+ * How long an answer waits for a live event's publish (`publishLive`). A healthy JetStream acks in
+ * milliseconds; this only bounds what a NATS outage adds to a call.
+ */
+export const LIVE_PUBLISH_WAIT_MS = 500;
+
 /** A connected event bus. */
 export class EventBus {
   private constructor(
@@ -47,8 +53,17 @@ export class EventBus {
     return bus;
   }
 
+  /** False from a disconnect until the reconnect: while cut off, nothing sent to NATS arrives. */
+  get connected(): boolean {
+    return this.isConnected && !this.nc.isClosed();
+  }
+
+  private isConnected = true;
+
   private async watchStatus(): Promise<void> {
     for await (const s of this.nc.status()) {
+      if (s.type === Events.Disconnect) this.isConnected = false;
+      if (s.type === Events.Reconnect) this.isConnected = true;
       if (s.type === Events.Disconnect || s.type === Events.Reconnect || s.type === Events.Error)
         this.log.warn({ nats: s.type, data: JSON.stringify(s.data) }, 'nats connection status');
     }
@@ -90,6 +105,34 @@ export class EventBus {
       natsPublished.inc({ stream: ack.stream });
       return { seq: ack.seq, stream: ack.stream };
     });
+  }
+
+  /**
+   * Publishes an event whose durable record is elsewhere (a live update: the log in Cassandra is
+   * the record; a push request): waits for the stream's ack at most `waitMs`, then answers and
+   * lets the publish finish or fail in the background. While NATS is away a caller is delayed by
+   * `waitMs`, not by the JetStream timeout per publish (three of them made a send wait 15 s in
+   * `npm run chaos`). Never throws: a failure is logged with `what`.
+   */
+  async publishLive(
+    subject: string,
+    data: Uint8Array,
+    opts: { msgId?: string; waitMs?: number; what: string; context?: Record<string, unknown> },
+  ): Promise<void> {
+    const published = this.publish(subject, data, opts.msgId ? { msgId: opts.msgId } : {}).then(
+      () => true,
+      (err: unknown) => {
+        this.log.warn({ err, subject, ...opts.context }, `${opts.what} not published`);
+        return false;
+      },
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, opts.waitMs ?? LIVE_PUBLISH_WAIT_MS);
+      timer.unref();
+    });
+    await Promise.race([published, late]);
+    clearTimeout(timer);
   }
 
   /**

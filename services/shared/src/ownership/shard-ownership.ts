@@ -95,6 +95,12 @@ export interface ShardOwnershipOptions {
   /** Overrides of {@link DEFAULT_TIMINGS} (tests); checked by {@link timingProblems}. */
   timings?: Partial<OwnershipTimings>;
   /**
+   * False while this replica is cut off from NATS (`EventBus.connected`). A call about a shard
+   * with no writer then gets 'unavailable' at once instead of waiting for an owner that cannot
+   * appear until NATS is back: the caller's retries and the client's answer stay within seconds.
+   */
+  natsConnected?: () => boolean;
+  /**
    * JetStream replicas of the two buckets when this replica creates them (default 1, the local
    * stack's single server; 3 on a production cluster: box writes stop when the leases cannot be
    * renewed).
@@ -289,6 +295,7 @@ export class ShardOwnership {
       const r = this.routeShard(shard);
       const left = deadline - this.clock();
       if (r.kind !== 'unavailable' || this.phase === 'stopped' || left <= 0) return r;
+      if (this.opts.natsConnected?.() === false) return r;
       await this.changed(Math.min(left, this.t.tickMs));
     }
   }
