@@ -273,7 +273,7 @@ async function inject(
   while (performance.now() - healthyAt < RECOVERY_LIMIT_MS) {
     const backs = traffic.lanes.map((l) => l.messages.find((m) => (m.ackedAt ?? 0) >= healthyAt)?.ackedAt);
     if (backs.every((t) => t !== undefined)) {
-      backAt = Math.max(...(backs));
+      backAt = Math.max(...backs);
       break;
     }
     await sleep(50);

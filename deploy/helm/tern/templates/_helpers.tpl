@@ -112,6 +112,10 @@ Called with (dict "root" $ "secret" <name of the credentials Secret> "command" <
 - name: TERN_CASSANDRA_REPLICATION
   value: {{ . | quote }}
 {{- end }}
+{{- with $v.cassandra.globalReplication }}
+- name: TERN_CASSANDRA_GLOBAL_REPLICATION
+  value: {{ . | quote }}
+{{- end }}
 - name: TERN_CASSANDRA_USERNAME
   valueFrom: { secretKeyRef: { name: {{ .secret }}, key: cassandra-username, optional: true } }
 - name: TERN_CASSANDRA_PASSWORD

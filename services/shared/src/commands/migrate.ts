@@ -39,7 +39,11 @@ export async function runMigrate(): Promise<void> {
   const ddl = createCassandraClient(base);
   await connectWithRetry(ddl);
   try {
-    await ensureKeyspace(ddl, ks.global, settings.TERN_CASSANDRA_REPLICATION);
+    await ensureKeyspace(
+      ddl,
+      ks.global,
+      settings.TERN_CASSANDRA_GLOBAL_REPLICATION ?? settings.TERN_CASSANDRA_REPLICATION,
+    );
     await ensureKeyspace(ddl, ks.dc, settings.TERN_CASSANDRA_REPLICATION);
   } finally {
     await ddl.shutdown();

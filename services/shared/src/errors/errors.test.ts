@@ -1,3 +1,4 @@
+import { ErrorCode, NatsError } from 'nats';
 import { Metadata, status } from '@grpc/grpc-js';
 import { errors as cassandraErrors, types as cassandraTypes } from 'cassandra-driver';
 import { errors, toGrpcError, toTelegramRpcError, errorDetailFrom } from './errors';
@@ -94,5 +95,11 @@ describe('error mapping: domain → gRPC → Telegram', () => {
     const DriverError = cassandraErrors.DriverError as unknown as new (message: string) => Error;
     expect(toGrpcError(new DriverError('Socket was closed')).code).toBe(status.UNAVAILABLE);
     expect(toGrpcError(new cassandraErrors.ArgumentError('a bug')).code).toBe(status.INTERNAL);
+  });
+
+  it('answers NATS out of reach as retryable, and other NATS errors as INTERNAL', () => {
+    expect(toGrpcError(NatsError.errorForCode(ErrorCode.Timeout)).code).toBe(status.UNAVAILABLE);
+    expect(toGrpcError(NatsError.errorForCode(ErrorCode.Disconnect)).code).toBe(status.UNAVAILABLE);
+    expect(toGrpcError(NatsError.errorForCode(ErrorCode.BadPayload)).code).toBe(status.INTERNAL);
   });
 });

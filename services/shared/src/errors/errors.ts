@@ -157,6 +157,10 @@ export function toGrpcError(err: unknown): GrpcErrorParts {
     attach({ code: TelegramErrorCode.TIMEOUT, message: 'Timeout', retryAfterSeconds: 0 });
     return { code: GrpcStatus.UNAVAILABLE, details: 'store unavailable', metadata };
   }
+  if (busUnavailable(err)) {
+    attach({ code: TelegramErrorCode.TIMEOUT, message: 'Timeout', retryAfterSeconds: 0 });
+    return { code: GrpcStatus.UNAVAILABLE, details: 'event bus unavailable', metadata };
+  }
   attach({ code: 500, message: 'INTERNAL', retryAfterSeconds: 0 });
   return { code: GrpcStatus.INTERNAL, details: 'internal error', metadata };
 }
@@ -184,6 +188,26 @@ export function storeUnavailable(err: unknown): boolean {
   // applied is unknown, which is why every write a client may repeat is idempotent.
   if (err instanceof Error && err.constructor === cassandraErrors.DriverError) return true;
   return err instanceof cassandraErrors.ResponseError && RETRYABLE_STORE_CODES.has(err.code);
+}
+
+/** The NATS client's codes for "not now": no answer in time, no connection, nobody listening. */
+const RETRYABLE_BUS_CODES: ReadonlySet<string> = new Set([
+  'TIMEOUT',
+  'DISCONNECT',
+  'CONNECTION_CLOSED',
+  'CONNECTION_REFUSED',
+  'CONNECTION_TIMEOUT',
+  '503',
+]);
+
+/**
+ * True when a handler failed because NATS could not be reached or did not answer in time (a
+ * JetStream publish during an outage, found by `npm run chaos`): answered as retryable like a
+ * store that is down. Matched on the client's error name and code (the nats package's NatsError).
+ */
+export function busUnavailable(err: unknown): boolean {
+  const e = err as { name?: unknown; code?: unknown } | null;
+  return e?.name === 'NatsError' && typeof e.code === 'string' && RETRYABLE_BUS_CODES.has(e.code);
 }
 
 /** A Telegram rpc_error as the gateway sends it. */

@@ -66,6 +66,14 @@ export interface CassandraEnv {
   TERN_CASSANDRA_USERNAME: string | undefined;
   TERN_CASSANDRA_PASSWORD: string | undefined;
   TERN_CASSANDRA_REPLICATION: Record<string, string | number>;
+  TERN_CASSANDRA_GLOBAL_REPLICATION: Record<string, string | number> | null;
+}
+
+/** A keyspace replication map: a JSON object with a "class". */
+function replicationMap(v: unknown): Record<string, string | number> {
+  if (!v || typeof v !== 'object' || typeof (v as Record<string, unknown>).class !== 'string')
+    settingProblem('must be a JSON object with a "class"');
+  return v as Record<string, string | number>;
 }
 
 export const cassandraSpec: SpecOf<CassandraEnv> = {
@@ -76,12 +84,15 @@ export const cassandraSpec: SpecOf<CassandraEnv> = {
   TERN_CASSANDRA_PASSWORD: optionalStr({ describe: 'Cassandra password', secret: true }),
   TERN_CASSANDRA_REPLICATION: json({
     default: { class: 'SimpleStrategy', replication_factor: 1 },
-    describe: 'replication map for new keyspaces',
-    check: (v) => {
-      if (!v || typeof v !== 'object' || typeof (v as Record<string, unknown>).class !== 'string')
-        settingProblem('must be a JSON object with a "class"');
-      return v as Record<string, string | number>;
-    },
+    describe: "replication map for new keyspaces (the DC's own)",
+    check: replicationMap,
+  }),
+  // Across regions the DC keyspace stays in its region and the global one (the user directory,
+  // usernames) is in every region: docs/deploy.md, "Production topology".
+  TERN_CASSANDRA_GLOBAL_REPLICATION: json<Record<string, string | number> | null>({
+    default: null,
+    describe: 'replication map for a new global keyspace; unset: TERN_CASSANDRA_REPLICATION',
+    check: replicationMap,
   }),
 };
 
