@@ -73,6 +73,7 @@ export const channelService = defineService({
     const ownership: ShardOwnership = new ShardOwnership({
       js: ctx.bus.js,
       natsConnected: () => ctx.bus.connected,
+      bucketPlacement: ctx.bus.kvPlacement(),
       buckets: channelOwnershipBucketsFor(ctx.dcId),
       what: 'channel',
       selfAddress: addressOf(ctx.settings.TERN_CHANNEL_REPLICA_ADDRESS ?? ctx.dc.services.channel),

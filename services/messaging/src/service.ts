@@ -94,6 +94,7 @@ export const messagingService = defineService({
     const ownership: ShardOwnership = new ShardOwnership({
       js: ctx.bus.js,
       natsConnected: () => ctx.bus.connected,
+      bucketPlacement: ctx.bus.kvPlacement(),
       buckets: boxOwnershipBucketsFor(ctx.dcId),
       what: 'box',
       selfAddress: addressOf(ctx.settings.TERN_MESSAGING_REPLICA_ADDRESS ?? ctx.dc.services.messaging),

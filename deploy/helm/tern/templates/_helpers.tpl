@@ -124,6 +124,14 @@ Called with (dict "root" $ "secret" <name of the credentials Secret> "command" <
 {{- if ne $cmd "media" }}
 - name: TERN_NATS_URL
   value: {{ $v.nats.url | quote }}
+{{- with $v.nats.replicas }}
+- name: TERN_NATS_REPLICAS
+  value: {{ . | quote }}
+{{- end }}
+{{- with $v.nats.placementCluster }}
+- name: TERN_NATS_PLACEMENT_CLUSTER
+  value: {{ . | quote }}
+{{- end }}
 {{- end }}
 {{- if has $cmd (list "media" "migrate") }}
 - name: TERN_MINIO_ENDPOINT

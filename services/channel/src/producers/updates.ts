@@ -40,18 +40,12 @@ export class UpdatePublisher {
       channels: entities.channels,
       date,
     }).finish();
-    try {
-      await this.bus.publish(
-        subjectsFor(this.dcId).channelUpdates(channelId),
-        event,
-        update.pts > 0 ? { msgId: `${channelId}:${update.pts}` } : {},
-      );
-    } catch (err) {
-      this.log.warn(
-        { err, channelId: channelId.toString(), pts: update.pts },
-        'channel update not published',
-      );
-    }
+    // At most LIVE_PUBLISH_WAIT_MS of a NATS outage reaches the caller: the channel's log is the record.
+    await this.bus.publishLive(subjectsFor(this.dcId).channelUpdates(channelId), event, {
+      ...(update.pts > 0 ? { msgId: `${channelId}:${update.pts}` } : {}),
+      what: 'channel update',
+      context: { channelId: channelId.toString(), pts: update.pts },
+    });
   }
 
   /** Publishes a user-level update (no user pts) to the user's sessions in this DC. */
@@ -71,10 +65,9 @@ export class UpdatePublisher {
       channels: entities.channels,
       date: Math.floor(Date.now() / 1000),
     }).finish();
-    try {
-      await this.bus.publish(subjectsFor(this.dcId).userUpdates(userId), event);
-    } catch (err) {
-      this.log.warn({ err, userId: userId.toString() }, 'user update not published');
-    }
+    await this.bus.publishLive(subjectsFor(this.dcId).userUpdates(userId), event, {
+      what: 'user update',
+      context: { userId: userId.toString() },
+    });
   }
 }

@@ -44,7 +44,7 @@ export class GatewayPresence implements PresenceHook {
 
   static async open(bus: EventBus, dcId: number, log: Logger): Promise<GatewayPresence> {
     const b = presenceBucketFor(dcId);
-    const kv = await bus.js.views.kv(b.name, { ttl: b.ttlMs, history: 1 });
+    const kv = await bus.js.views.kv(b.name, { ttl: b.ttlMs, history: 1, ...bus.kvPlacement() });
     const p = new GatewayPresence(kv, randomBytes(6).toString('hex'), b.heartbeatMs, log);
     p.timer = setInterval(() => void p.heartbeat(), b.heartbeatMs).unref();
     return p;

@@ -52,7 +52,9 @@ export class PresenceReader implements Presence {
 
   static async open(bus: EventBus, dcId: number): Promise<PresenceReader> {
     const b = presenceBucketFor(dcId);
-    return new PresenceReader(await bus.js.views.kv(b.name, { ttl: b.ttlMs, history: 1 }));
+    return new PresenceReader(
+      await bus.js.views.kv(b.name, { ttl: b.ttlMs, history: 1, ...bus.kvPlacement() }),
+    );
   }
 
   async isOnline(userId: bigint): Promise<boolean> {

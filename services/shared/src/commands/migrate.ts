@@ -66,6 +66,7 @@ export async function runMigrate(): Promise<void> {
     servers: settings.TERN_NATS_URL.split(','),
     name: `tern-migrate-dc${dcId}`,
     log,
+    storage: { replicas: settings.TERN_NATS_REPLICAS, cluster: settings.TERN_NATS_PLACEMENT_CLUSTER },
   });
   try {
     const streams = streamsFor(dcId);

@@ -21,6 +21,17 @@ export interface BusOptions {
   servers: string[];
   name: string;
   log: Logger;
+  /** Where the streams and buckets this process creates live (default: one replica, anywhere). */
+  storage?: StoragePlacement;
+}
+
+/**
+ * JetStream replicas and the cluster of a super-cluster that holds a DC's streams and KV buckets
+ * (TERN_NATS_REPLICAS, TERN_NATS_PLACEMENT_CLUSTER).
+ */
+export interface StoragePlacement {
+  replicas: number;
+  cluster?: string | undefined;
 }
 
 /**
@@ -36,7 +47,16 @@ export class EventBus {
     readonly js: JetStreamClient,
     readonly jsm: JetStreamManager,
     private readonly log: Logger,
+    private readonly storage: StoragePlacement,
   ) {}
+
+  /** Options for a KV bucket this process creates: the DC's replicas and placement. */
+  kvPlacement(): { replicas: number; placementCluster?: string } {
+    return {
+      replicas: this.storage.replicas,
+      ...(this.storage.cluster ? { placementCluster: this.storage.cluster } : {}),
+    };
+  }
 
   /** Connects, retrying forever in the background after the first success (NATS client default). */
   static async connect(opts: BusOptions): Promise<EventBus> {
@@ -48,7 +68,7 @@ export class EventBus {
       timeout: 5000,
     });
     const jsm = await nc.jetstreamManager({ timeout: 5000 });
-    const bus = new EventBus(nc, nc.jetstream({ timeout: 5000 }), jsm, opts.log);
+    const bus = new EventBus(nc, nc.jetstream({ timeout: 5000 }), jsm, opts.log, opts.storage ?? { replicas: 1 });
     void bus.watchStatus();
     return bus;
   }
@@ -74,6 +94,8 @@ export class EventBus {
     for (const spec of specs) {
       const config = {
         ...spec.config,
+        num_replicas: this.storage.replicas,
+        ...(this.storage.cluster ? { placement: { cluster: this.storage.cluster, tags: [] } } : {}),
         name: spec.name,
         subjects: spec.subjects,
         description: spec.description,

@@ -101,11 +101,12 @@ export interface ShardOwnershipOptions {
    */
   natsConnected?: () => boolean;
   /**
-   * JetStream replicas of the two buckets when this replica creates them (default 1, the local
-   * stack's single server; 3 on a production cluster: box writes stop when the leases cannot be
-   * renewed).
+   * JetStream replicas of the two buckets when this replica creates them, and the cluster of a
+   * super-cluster that holds them (`EventBus.kvPlacement()`; default one replica, anywhere: the
+   * local stack's single server; 3 on a production cluster: box writes stop when the leases
+   * cannot be renewed).
    */
-  bucketReplicas?: number;
+  bucketPlacement?: { replicas: number; placementCluster?: string };
 }
 
 const WRONG_LAST_SEQUENCE = 10071;
@@ -199,13 +200,13 @@ export class ShardOwnership {
     const names = this.opts.buckets;
     const membersKv = await this.opts.js.views.kv(names.replicas, {
       history: 1,
-      replicas: this.opts.bucketReplicas ?? 1,
+      ...(this.opts.bucketPlacement ?? { replicas: 1 }),
       ttl: this.t.memberTtlMs,
       description: `Live replicas of the DC (${this.opts.what} ownership heartbeats).`,
     });
     const leasesKv = await this.opts.js.views.kv(names.leases, {
       history: 1,
-      replicas: this.opts.bucketReplicas ?? 1,
+      ...(this.opts.bucketPlacement ?? { replicas: 1 }),
       description: `${this.opts.what} shard leases: which replica writes each shard.`,
     });
     this.membersKv = membersKv;

@@ -255,6 +255,10 @@ export async function runService<Extra, N extends Needs, D extends ServiceDefini
       servers: loaded.nats.TERN_NATS_URL.split(','),
       name: `tern-${mod.name}-dc${dc.id}`,
       log,
+      storage: {
+        replicas: loaded.nats.TERN_NATS_REPLICAS,
+        cluster: loaded.nats.TERN_NATS_PLACEMENT_CLUSTER,
+      },
     });
     lifecycle.onShutdown('nats', () => bus.close());
     watchBus(bus, health);

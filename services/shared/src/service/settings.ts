@@ -98,10 +98,23 @@ export const cassandraSpec: SpecOf<CassandraEnv> = {
 
 export interface NatsEnv {
   TERN_NATS_URL: string;
+  TERN_NATS_REPLICAS: number;
+  TERN_NATS_PLACEMENT_CLUSTER: string | undefined;
 }
 
 export const natsSpec: SpecOf<NatsEnv> = {
   TERN_NATS_URL: str({ describe: 'NATS server URL(s), comma-separated' }),
+  // A production region runs three NATS servers; its streams and buckets are replicated on all
+  // three and placed in the region's own cluster of the super-cluster (docs/deploy.md).
+  TERN_NATS_REPLICAS: int({
+    default: 1,
+    min: 1,
+    max: 5,
+    describe: 'JetStream replicas of the streams and KV buckets this DC creates (1, 3 or 5)',
+  }),
+  TERN_NATS_PLACEMENT_CLUSTER: optionalStr({
+    describe: "NATS cluster (in a super-cluster) holding this DC's streams and buckets",
+  }),
 };
 
 export interface ObjectStoreEnv {
