@@ -68,7 +68,13 @@ export class EventBus {
       timeout: 5000,
     });
     const jsm = await nc.jetstreamManager({ timeout: 5000 });
-    const bus = new EventBus(nc, nc.jetstream({ timeout: 5000 }), jsm, opts.log, opts.storage ?? { replicas: 1 });
+    const bus = new EventBus(
+      nc,
+      nc.jetstream({ timeout: 5000 }),
+      jsm,
+      opts.log,
+      opts.storage ?? { replicas: 1 },
+    );
     void bus.watchStatus();
     return bus;
   }
