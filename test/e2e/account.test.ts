@@ -8,7 +8,7 @@ import { createPublicKey, randomInt } from 'node:crypto';
 import type { Api as GramApi } from 'telegram';
 import { rsaFingerprint } from '../../services/gateway/src/mtproto/crypto/rsa';
 import { AuthServiceClient, type LookupPhoneResponse } from '../../services/shared/src/gen/tern/auth/v1/auth';
-import { insecure, stack, unary } from '../support/stack';
+import { asService, stack, unary } from '../support/stack';
 import { unusedTestNumber } from './support/direct';
 import { gramClient, loggedInClient, rawSend, trustKey } from './support/gramjs';
 
@@ -102,7 +102,7 @@ describe('account and devices (GramJS)', () => {
     await expect(signIn('11111')).rejects.toMatchObject({ errorMessage: 'PHONE_CODE_EXPIRED' });
     await expect(signIn('22222')).rejects.toMatchObject({ errorMessage: 'PHONE_CODE_EXPIRED' });
     await expect(signIn('')).rejects.toMatchObject({ errorMessage: 'PHONE_CODE_EMPTY' });
-    const auth = new AuthServiceClient(s.dcs[1]!.services.auth, insecure);
+    const auth = new AuthServiceClient(s.dcs[1]!.services.auth, asService(s, 'messaging', 2));
     try {
       const found = await unary<object, LookupPhoneResponse>(auth, 'lookupPhone', { phoneNumbers: [phone] });
       expect(found.entries).toEqual([]);

@@ -33,7 +33,14 @@ async function moveUser(userId: string, dc: number): Promise<{ homeDc: number; s
   const { stdout } = await promisify(execFile)(
     process.execPath,
     [join(s.repoRoot, 'dist/services/main.js'), 'move-user', userId, String(dc)],
-    { env: { ...process.env, TERN_TOPOLOGY_FILE: s.topologyFile, OTEL_SDK_DISABLED: 'true' } },
+    {
+      env: {
+        ...process.env,
+        TERN_TOPOLOGY_FILE: s.topologyFile,
+        TERN_TLS_DIR: join(s.tlsDir, 'operator'),
+        OTEL_SDK_DISABLED: 'true',
+      },
+    },
   );
   return JSON.parse(stdout.trim().split('\n').pop()!) as { homeDc: number; steps: string[] };
 }

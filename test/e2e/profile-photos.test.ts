@@ -304,7 +304,14 @@ describe('profile photos across DCs (GramJS)', () => {
     const { stdout } = await promisify(execFile)(
       process.execPath,
       [join(s.repoRoot, 'dist/services/main.js'), 'move-user', me.id.toString(), '3'],
-      { env: { ...process.env, TERN_TOPOLOGY_FILE: s.topologyFile, OTEL_SDK_DISABLED: 'true' } },
+      {
+        env: {
+          ...process.env,
+          TERN_TOPOLOGY_FILE: s.topologyFile,
+          TERN_TLS_DIR: join(s.tlsDir, 'operator'),
+          OTEL_SDK_DISABLED: 'true',
+        },
+      },
     );
     expect(JSON.parse(stdout.trim().split('\n').pop()!)).toMatchObject({ homeDc: 3 });
 

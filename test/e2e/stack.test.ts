@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { AuthServiceClient } from '../../services/shared/src/gen/tern/auth/v1/auth';
-import { insecure, stack, unary } from '../support/stack';
+import { asService, stack, unary } from '../support/stack';
 
 const ROOT = join(__dirname, '..', '..');
 const npm = (...args: string[]) =>
@@ -44,14 +44,14 @@ describe('local stack commands', () => {
       const address = stack().dcs[2]!.services.auth;
       const id = randomBytes(8).readBigInt64LE();
       const key = randomBytes(256);
-      let client = new AuthServiceClient(address, insecure);
+      let client = new AuthServiceClient(address, asService(stack(), 'gateway', 3));
       await unary(client, 'saveAuthKey', { authKeyId: id, authKey: key, temporary: false, expiresAt: 0 });
       client.close();
 
       npm('stack:down');
       npm('stack');
 
-      client = new AuthServiceClient(address, insecure);
+      client = new AuthServiceClient(address, asService(stack(), 'gateway', 3));
       try {
         const back = await unary<unknown, { authKey: Buffer }>(client, 'getAuthKey', { authKeyId: id });
         expect(Buffer.from(back.authKey).equals(key)).toBe(true);

@@ -5,7 +5,7 @@
  * computeCheck), a wrong password is PASSWORD_HASH_INVALID, a recovery email is refused
  * (EMAIL_NOT_ALLOWED: Tern sends no email), and once the password is removed a login needs only
  * the code again. teleproto at layers 214 and 229 logs in with the password too, and mtcute
- * (layer 227) decodes account.password.
+ * (layer 227) sets, uses and removes one with its own SRP code.
  */
 import { createPublicKey } from 'node:crypto';
 import type { Api as GramApi } from 'telegram';
@@ -13,6 +13,7 @@ import { computeCheck } from 'telegram/Password';
 import { rsaFingerprint } from '../../services/gateway/src/mtproto/crypto/rsa';
 import { stack } from '../support/stack';
 import { gramClient, loggedInClient, testNumber, trustKey } from './support/gramjs';
+import { unusedTestNumber } from './support/direct';
 import { mtcuteProbe } from './support/mtcute';
 
 const s = stack();
@@ -196,6 +197,38 @@ describe('two-step verification at other layers', () => {
     } finally {
       await g.client.destroy();
     }
+  });
+
+  it('mtcute (layer 227) sets a password with its own SRP and logs in with it; a wrong one is PASSWORD_HASH_INVALID', async () => {
+    // A number of its own (4 of its 5 codes an hour): set, log in with it, remove, log in without.
+    const phone = await unusedTestNumber(s, 1);
+    const login = { phone, code: '11111', firstName: 'MtPass' };
+    const set = await mtcuteProbe(s, 0, {
+      login,
+      cloudPassword: { set: { password: 'mt secret', hint: 'mt' } },
+    });
+    expect(set.fatal).toBeUndefined();
+    expect(set.results.login).toMatchObject({ signedUp: true, usedPassword: false });
+    expect(set.results.cloudPassword).toBe('set');
+
+    const withPassword = await mtcuteProbe(s, 0, {
+      login: { ...login, password: 'mt secret', wrongPassword: 'not it' },
+      calls: ['account.getPassword'],
+      cloudPassword: { remove: 'mt secret' },
+    });
+    expect(withPassword.fatal).toBeUndefined();
+    expect(withPassword.results.login).toMatchObject({
+      id: set.results.login!.id,
+      usedPassword: true,
+      wrongPasswordError: 'PASSWORD_HASH_INVALID',
+    });
+    // The probe's calls run after removeCloudPassword: the account has no password any more.
+    expect(withPassword.results['account.getPassword']).toMatchObject({ hasPassword: false });
+    expect(withPassword.results.cloudPassword).toBe('removed');
+
+    const without = await mtcuteProbe(s, 0, { login });
+    expect(without.fatal).toBeUndefined();
+    expect(without.results.login).toMatchObject({ id: set.results.login!.id, usedPassword: false });
   });
 
   it('answers account.getPassword in a form mtcute (layer 227) decodes', async () => {

@@ -8,6 +8,7 @@
  * fakes, so the test exercises the channel store, the one-writer write path, rights and events.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import type { Client } from 'cassandra-driver';
 import { Metadata, type Server, type ServiceError } from '@grpc/grpc-js';
 import type { Subscription } from 'nats';
@@ -34,6 +35,9 @@ import {
   streamsFor,
   subjectsFor,
   TernError,
+  mutualTls,
+  PLAINTEXT,
+  useTransportSecurity,
 } from '../../services/shared/src';
 import {
   ChannelParticipant_Role,
@@ -1061,7 +1065,7 @@ describe('channel service across two DCs (gRPC, real Cassandra and NATS)', () =>
     const server = createServer();
     server.addService(
       ChannelServiceService,
-      adaptService(ChannelServiceService, () => routed, log),
+      adaptService(ChannelServiceService, () => routed, log, { service: 'channel', dcId: dc }),
     );
     ports.set(dc, await bindServer(server, { host: '127.0.0.1', port: 0 }));
     servers.push(server);
@@ -1233,9 +1237,13 @@ describe('channel service module (real ownership)', () => {
     );
     bus = await EventBus.connect({ servers: s.natsUrl.split(','), name: 'test-channel-module', log });
     lifecycle = new Lifecycle(log, 5000);
+    // The module calls the stack's DC 1 auth and media, which take only callers with a certificate
+    // their Callers: lines allow: this process stands in for a channel service.
+    useTransportSecurity(mutualTls(join(s.tlsDir, 'dc1-channel')));
   }, 60_000);
 
   afterAll(async () => {
+    useTransportSecurity(PLAINTEXT);
     await lifecycle?.handOver();
     await lifecycle?.shutdown().catch(() => undefined);
     const names = channelOwnershipBucketsFor(dcId);

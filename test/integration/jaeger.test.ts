@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { Metadata } from '@grpc/grpc-js';
 import { AuthServiceClient } from '../../services/shared/src/gen/tern/auth/v1/auth';
-import { eventually, insecure, stack, unary } from '../support/stack';
+import { asService, eventually, stack, unary } from '../support/stack';
 
 interface JaegerSpan {
   operationName: string;
@@ -23,7 +23,7 @@ describe('Jaeger (real)', () => {
     const traceId = randomBytes(16).toString('hex');
     const md = new Metadata();
     md.set('traceparent', `00-${traceId}-${randomBytes(8).toString('hex')}-01`);
-    const client = new AuthServiceClient(s.dcs[0]!.services.auth, insecure);
+    const client = new AuthServiceClient(s.dcs[0]!.services.auth, asService(s, 'gateway', 1));
     try {
       await unary(client, 'getAuthKey', { authKeyId: randomBytes(8).readBigInt64LE() }, md).catch(
         () => undefined,

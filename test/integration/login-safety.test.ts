@@ -21,7 +21,7 @@ import { Directory } from '../../services/auth/src/storage/directory';
 import { LoginStore } from '../../services/auth/src/storage/login';
 import { AuthorizationStore } from '../../services/auth/src/storage/authorizations';
 import { Placement } from '../../services/auth/src/internal/placement';
-import { insecure, stack, stackCassandra } from '../support/stack';
+import { asService, stack, stackCassandra } from '../support/stack';
 
 const s = stack();
 
@@ -54,7 +54,7 @@ const telegramName = (err: unknown) =>
   errorDetailFrom(err as ServiceError)?.message ?? `gRPC ${(err as ServiceError).code}`;
 
 describe('login codes and sign-up under concurrency and failure', () => {
-  const auth = new AuthServiceClient(s.dcs[0]!.services.auth, insecure);
+  const auth = new AuthServiceClient(s.dcs[0]!.services.auth, asService(s, 'gateway', 1));
   let directoryDb: CassandraClient;
   beforeAll(async () => {
     directoryDb = await stackCassandra(s, 1, 'global');

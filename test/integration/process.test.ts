@@ -4,7 +4,8 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { HealthClient } from '../support/health';
-import { eventually, insecure, stack, unary } from '../support/stack';
+import { credentials } from '@grpc/grpc-js';
+import { eventually, stack, unary } from '../support/stack';
 
 const MAIN = join(__dirname, '..', '..', 'dist', 'services', 'main.js');
 
@@ -83,7 +84,8 @@ describe('service process', () => {
       TERN_NATS_URL: s.natsUrl,
       TERN_SHUTDOWN_TIMEOUT_MS: '5000',
     });
-    const health = new HealthClient(listen, insecure);
+    // This process runs without TERN_TLS_DIR (plaintext, as in development).
+    const health = new HealthClient(listen, credentials.createInsecure());
     try {
       await eventually(async () => {
         const r = await unary<{ service: string }, { status: string }>(health, 'check', {

@@ -8,13 +8,13 @@ import { HealthClient } from '../support/health';
 import { AuthServiceClient } from '../../services/shared/src/gen/tern/auth/v1/auth';
 import { ChannelServiceClient } from '../../services/shared/src/gen/tern/channel/v1/channel';
 import { errorDetailFrom } from '../../services/shared/src';
-import { insecure, stack, unary } from '../support/stack';
+import { asOperator, asService, stack, unary } from '../support/stack';
 
 describe('Tern services of three DCs', () => {
   const s = stack();
   const clients: Client[] = [];
   const auth = (dc: number) => {
-    const c = new AuthServiceClient(s.dcs[dc - 1]!.services.auth, insecure);
+    const c = new AuthServiceClient(s.dcs[dc - 1]!.services.auth, asService(s, 'gateway', dc));
     clients.push(c);
     return c;
   };
@@ -24,7 +24,7 @@ describe('Tern services of three DCs', () => {
     const results: string[] = [];
     for (const dc of s.dcs) {
       for (const [name, address] of Object.entries(dc.services)) {
-        const h = new HealthClient(address, insecure);
+        const h = new HealthClient(address, asOperator(s));
         clients.push(h);
         const res = await unary<{ service: string }, { status: string }>(h, 'check', { service: '' });
         results.push(`dc${dc.id}/${name}=${res.status}`);
@@ -61,7 +61,7 @@ describe('Tern services of three DCs', () => {
   it('a call the service does not know answers UNIMPLEMENTED at once', async () => {
     // Every RPC of the contracts is built; a method from a newer contract is what a mixed-version
     // deployment would send.
-    const c = new ChannelServiceClient(s.dcs[0]!.services.channel, insecure);
+    const c = new ChannelServiceClient(s.dcs[0]!.services.channel, asService(s, 'gateway', 1));
     clients.push(c);
     const started = Date.now();
     const err = await new Promise<ServiceError>((resolve) =>

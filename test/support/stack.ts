@@ -3,7 +3,7 @@
  * The stack tooling (tools/stack) owns the facts; this adapter gives tests the few
  * they need in one typed shape.
  */
-import { credentials, Client, type ServiceError } from '@grpc/grpc-js';
+import type { ChannelCredentials, Client, ServiceError } from '@grpc/grpc-js';
 import type { Client as CassandraClient } from 'cassandra-driver';
 import {
   connectWithRetry,
@@ -11,7 +11,9 @@ import {
   keyspacesFor,
   parseHostPort,
   type CassandraSettings,
+  type ServiceName,
 } from '../../services/shared/src';
+import { credentialsAs } from '../../tools/stack/certs';
 import { readStackInfo } from '../../tools/stack/info';
 import type { StackInfo } from '../../tools/stack/plan';
 
@@ -37,7 +39,20 @@ export function unary<Req, Res>(
   });
 }
 
-export const insecure = credentials.createInsecure();
+/**
+ * Credentials to call the stack's services as `service` of DC `dcId` (mutual TLS; the stack made a
+ * certificate for every service of every DC, tools/stack/certs.ts). A test calls an RPC as the
+ * service its `Callers:` line names (proto/): the gateway for a user's calls, messaging for
+ * LookupPhone, and so on; anything else is refused with PERMISSION_DENIED.
+ */
+export function asService(s: TestStack, service: ServiceName, dcId: number): ChannelCredentials {
+  return credentialsAs(s.tlsDir, { kind: 'service', service, dcId });
+}
+
+/** Credentials of the deployment's operator (operator commands, health checks). */
+export function asOperator(s: TestStack): ChannelCredentials {
+  return credentialsAs(s.tlsDir, { kind: 'operator' });
+}
 
 /** Polls `fn` until it returns a value (not undefined) or `timeoutMs` passes. */
 export async function eventually<T>(

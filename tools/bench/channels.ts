@@ -29,7 +29,8 @@
  */
 import { randomBytes, randomInt } from 'node:crypto';
 import { connect as natsConnect, type NatsConnection } from 'nats';
-import { credentials, type Client, type ServiceError } from '@grpc/grpc-js';
+import type { Client, ServiceError } from '@grpc/grpc-js';
+import { credentialsAs } from '../stack/certs';
 import type { TlObject } from '../../services/gateway/src/mtproto/tl-types';
 import { loadTlRegistry } from '../../services/gateway/src/tl/registry';
 import {
@@ -302,13 +303,24 @@ async function directUsers(
   phones: string[],
   failures: Map<string, number>,
 ): Promise<Array<{ userId: bigint; dc: number }>> {
-  const auths = info.dcs.map((d) => new AuthServiceClient(d.services.auth, credentials.createInsecure()));
+  const auths = info.dcs.map(
+    (d) =>
+      new AuthServiceClient(
+        d.services.auth,
+        credentialsAs(info.tlsDir, { kind: 'service', service: 'gateway', dcId: d.id }),
+      ),
+  );
+  // LookupPhone is messaging's (contacts.importContacts): asked as messaging of DC 1.
+  const directory = new AuthServiceClient(
+    info.dcs[0]!.services.auth,
+    credentialsAs(info.tlsDir, { kind: 'service', service: 'messaging', dcId: 1 }),
+  );
   try {
     const out: Array<{ userId: bigint; dc: number }> = [];
     const known = new Set<string>();
     for (let i = 0; i < phones.length; i += 500) {
       const res = await unary<LookupPhoneResponse>(
-        auths[0]!,
+        directory,
         'lookupPhone',
         LookupPhoneRequest.fromPartial({ phoneNumbers: phones.slice(i, i + 500) }),
       );
@@ -363,7 +375,7 @@ async function directUsers(
     );
     return out;
   } finally {
-    for (const a of auths) a.close();
+    for (const a of [...auths, directory]) a.close();
   }
 }
 
@@ -508,7 +520,11 @@ async function main(): Promise<void> {
   const offlinePhones = DCS.flatMap((_, i) => blocks[i]!.slice(onl[i]));
   const offline = await directUsers(info, offlinePhones, userFailures);
   const channels = info.dcs.map(
-    (d) => new ChannelServiceClient(d.services.channel, credentials.createInsecure()),
+    (d) =>
+      new ChannelServiceClient(
+        d.services.channel,
+        credentialsAs(info.tlsDir, { kind: 'service', service: 'gateway', dcId: d.id }),
+      ),
   );
   const joinFailures = new Map<string, number>();
   await bounded(

@@ -20,7 +20,8 @@
  * Options: --messages 1000,1000000 (box sizes) --repeat 30 (timings per page) --dc 1
  * --via client,grpc --concurrency 64 (batches in flight while filling).
  */
-import { credentials, type ServiceError } from '@grpc/grpc-js';
+import type { ServiceError } from '@grpc/grpc-js';
+import { credentialsAs } from '../stack/certs';
 import bigInt from 'big-integer';
 import { Api, type TelegramClient } from 'telegram';
 import type { RequestContext } from '../../services/shared/src/gen/tern/common/v1/context';
@@ -132,13 +133,18 @@ function unary<Req, Res>(client: MessagingServiceClient, method: 'getHistory' | 
 /** The owner's calls as the DC's gateway would make them (services/gateway/src/api/context.ts). */
 function grpcReader(
   address: string,
+  tlsDir: string,
   dcId: number,
   owner: bigint,
   peer: { userId: bigint; accessHash: bigint },
 ): Reader {
-  const client = new MessagingServiceClient(address, credentials.createInsecure(), {
-    'grpc.max_receive_message_length': 64 * 1024 * 1024,
-  });
+  const client = new MessagingServiceClient(
+    address,
+    credentialsAs(tlsDir, { kind: 'service', service: 'gateway', dcId }),
+    {
+      'grpc.max_receive_message_length': 64 * 1024 * 1024,
+    },
+  );
   const context: RequestContext = {
     // A random key id: no live session of the owner is this one.
     authKeyId: BigInt.asIntN(64, BigInt(Date.now()) * 7919n),
@@ -300,7 +306,7 @@ async function main(): Promise<void> {
       if (SETTINGS.via.includes('grpc'))
         readers.push([
           'grpc',
-          grpcReader(d.services.messaging, SETTINGS.dc, ownerId, { userId: peerId, accessHash }),
+          grpcReader(d.services.messaging, info.tlsDir, SETTINGS.dc, ownerId, { userId: peerId, accessHash }),
         ]);
       for (const [via, reader] of readers) {
         try {

@@ -108,7 +108,7 @@ async function startGateway(info: StackInfo, ports: GatewayPorts): Promise<Serve
       1,
       'gateway',
       { minio: { accessKey: info.minio.accessKey, secretKey: info.minio.secretKey } },
-      { topology: info.topologyFile, rsaKey, fileReferenceKey: info.fileReferenceKeyFile },
+      { topology: info.topologyFile, rsaKey, fileReferenceKey: info.fileReferenceKeyFile, tls: info.tlsDir },
     ),
     TERN_GATEWAY_TCP_LISTEN: `${HOST}:${ports.tcp}`,
     TERN_GATEWAY_WS_LISTEN: `${HOST}:${ports.ws}`,

@@ -89,7 +89,12 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const ctx: FaultContext = {
     info,
     secrets: ensureSecrets(paths.secrets),
-    files: { topology: paths.topology, rsaKey: paths.rsaKey, fileReferenceKey: paths.fileReferenceKey },
+    files: {
+      topology: paths.topology,
+      rsaKey: paths.rsaKey,
+      fileReferenceKey: paths.fileReferenceKey,
+      tls: paths.tls,
+    },
     replicas: info.dcs[0]!.messagingReplicas.length,
   };
   const plan = faultPlan(info, o).filter(

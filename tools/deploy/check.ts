@@ -107,29 +107,26 @@ async function main(): Promise<void> {
   // Things that must fail.
   const dc1 = cases.find((c) => c.dc?.id === 1 && !c.dc.testMode)!;
   const dc1Args = ['template', dc1.release, dc1.chart, ...helmValueArgs(dc1)];
-  const schema = run(helm, [...dc1Args, '--set', 'topology.testMode=yes']);
-  report(
-    !schema.ok && schema.out.includes('testMode'),
+  refuses(
+    helm,
+    dc1Args,
+    ['topology.testMode=yes'],
+    'testMode',
     'values.schema.json rejects topology.testMode=yes',
-    schema.ok ? 'helm template accepted it' : schema.out,
   );
-  const noCreds = run(helm, [...dc1Args, '--set', 'secrets.existingSecret=']);
-  report(
-    !noCreds.ok && noCreds.out.includes('secrets.existingSecret'),
+  refuses(
+    helm,
+    dc1Args,
+    ['secrets.existingSecret='],
+    'secrets.existingSecret',
     'the chart refuses to render without credentials',
-    noCreds.ok ? 'helm template rendered a release without credentials' : noCreds.out,
   );
-  const devCodes = run(helm, [
-    ...dc1Args,
-    '--set',
-    'services.auth.codeDelivery.mode=dev',
-    '--set',
-    'production=true',
-  ]);
-  report(
-    !devCodes.ok && devCodes.out.includes('codeDelivery.mode dev'),
+  refuses(
+    helm,
+    dc1Args,
+    ['services.auth.codeDelivery.mode=dev', 'production=true'],
+    'codeDelivery.mode dev',
     'the chart refuses development code delivery with production: true',
-    devCodes.ok ? 'helm template rendered dev code delivery in production' : devCodes.out,
   );
   const webhook = rendered.get(dc1.name) ?? '';
   report(
@@ -157,6 +154,7 @@ async function main(): Promise<void> {
     'the example DC values tell each messaging replica its pod address and let one replica at a time be disrupted',
     'TERN_MESSAGING_REPLICA_ADDRESS=$(POD_IP):<port>, or the messaging PodDisruptionBudget with maxUnavailable: 1, not found in the dc1 render',
   );
+  checkTls(helm, dc1Args, webhook);
   const probe = `kubectl-validate rejects a Deployment with replicas: "two" (${k8s})`;
   try {
     const good = rendered.get(dc1.name);
@@ -174,6 +172,65 @@ async function main(): Promise<void> {
 }
 
 /** The specs of every command; loading them needs the generated code (`npm run build`). */
+/** `helm template` with `sets` must fail, saying `because` (a check that must fail does). */
+function refuses(helm: string, args: string[], sets: string[], because: string, what: string): void {
+  const r = run(helm, [...args, ...sets.flatMap((x) => ['--set', x])]);
+  report(!r.ok && r.out.includes(because), what, r.ok ? `helm template accepted ${sets.join(' ')}` : r.out);
+}
+
+/**
+ * Mutual TLS in the chart: every service reads its certificate (TERN_TLS_DIR) from the Secret
+ * tern-tls-<service>, plaintext is refused with production: true, and with a cert-manager issuer
+ * each service gets a Certificate naming spiffe://tern/dc/<dcId>/<service>.
+ */
+function checkTls(helm: string, dc1Args: string[], dc1Render: string): void {
+  const services = ['gateway', 'auth', 'messaging', 'channel', 'media'];
+  const containers = renderedContainers(dc1Render);
+  const missing = services.filter(
+    (svc) =>
+      !containers.some(
+        (c) =>
+          c.command === svc &&
+          c.env.some((e) => e.name === 'TERN_TLS_DIR' && e.value === '/var/run/secrets/tern-tls'),
+      ) || !dc1Render.includes(`secretName: tern-tls-${svc}`),
+  );
+  report(
+    missing.length === 0,
+    'every service of the example DC values reads its certificate from its tern-tls-<service> Secret',
+    `no TERN_TLS_DIR or tern-tls Secret for: ${missing.join(', ')}`,
+  );
+  refuses(
+    helm,
+    dc1Args,
+    ['tls.enabled=false', 'production=true'],
+    'tls.enabled: false',
+    'the chart refuses plaintext gRPC between services with production: true',
+  );
+  const issued = run(helm, [
+    ...dc1Args,
+    '--set',
+    'tls.certManager.issuerRef.name=tern-ca',
+    '--set',
+    'tls.certManager.issuerRef.kind=ClusterIssuer',
+  ]);
+  const certificates = issued.ok
+    ? parseAllDocuments(issued.stdout)
+        .map((d) => d.toJS() as { kind?: string; spec?: { secretName?: string; uris?: string[] } } | null)
+        .filter((d) => d?.kind === 'Certificate')
+    : [];
+  const wrong = services.filter(
+    (svc) =>
+      !certificates.some(
+        (c) => c?.spec?.secretName === `tern-tls-${svc}` && c.spec.uris?.[0] === `spiffe://tern/dc/1/${svc}`,
+      ),
+  );
+  report(
+    issued.ok && wrong.length === 0,
+    'with tls.certManager.issuerRef, a cert-manager Certificate per service names spiffe://tern/dc/<dcId>/<service>',
+    issued.ok ? `no right Certificate for: ${wrong.join(', ')}` : issued.out,
+  );
+}
+
 async function loadSpecs(): Promise<Map<string, Command> | undefined> {
   try {
     const { commandsByName } = await import('../config/specs.js');

@@ -21,6 +21,9 @@ make_secrets() {
   mkdir -p "$SECRETS" && chmod 700 "$SECRETS"
   [ -f "$SECRETS/rsa.pem" ] || (cd "$REPO_ROOT" && node_modules/.bin/tsx tools/keys/rsa.ts "$SECRETS/rsa.pem" >/dev/null 2>&1)
   [ -f "$SECRETS/file-reference.key" ] || node -e "process.stdout.write(require('crypto').randomBytes(32).toString('hex'))" >"$SECRETS/file-reference.key"
+  # Mutual TLS between the services: one CA, a certificate per service of each DC
+  # (spiffe://tern/dc/<id>/<service>), a directory each; the chart mounts them from Secrets.
+  (cd "$REPO_ROOT" && node_modules/.bin/tsx tools/stack/certs.ts "$SECRETS/tls" --dcs 1,2,3 >/dev/null)
   [ -f "$SECRETS/minio.env" ] || node -e "const r = () => require('crypto').randomBytes(18).toString('hex'); console.log('MINIO_USER=tern-' + r().slice(0, 8) + '\nMINIO_PASSWORD=' + r())" >"$SECRETS/minio.env"
   # shellcheck disable=SC1091
   source "$SECRETS/minio.env"
@@ -52,6 +55,11 @@ install_dc() {
   apply_secret tern-file-reference -n "$ns" --from-file=file-reference.key="$SECRETS/file-reference.key"
   apply_secret tern-credentials -n "$ns" --from-literal=minio-access-key="$MINIO_USER" \
     --from-literal=minio-secret-key="$MINIO_PASSWORD"
+  local svc
+  for svc in gateway auth messaging channel media; do
+    apply_secret "tern-tls-$svc" -n "$ns" --from-file=ca.crt="$SECRETS/tls/dc$dc-$svc/ca.crt" \
+      --from-file=tls.crt="$SECRETS/tls/dc$dc-$svc/tls.crt" --from-file=tls.key="$SECRETS/tls/dc$dc-$svc/tls.key"
+  done
   local tag=${TERN_K8S_TERN_TAG:-}
   if [ -z "$tag" ]; then
     tag=$(image tern)

@@ -26,3 +26,4 @@ fi
 echo "proto: buf generate -> services/shared/src/gen"
 "$buf" generate
 echo "proto: $(find services/shared/src/gen -name '*.ts' | wc -l) files generated"
+node_modules/.bin/tsx tools/proto/callers.ts

@@ -16,8 +16,16 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { INFRA_COMPONENTS } from './infra';
 import { readStackInfo, StackNotRunningError } from './info';
+import { ensureCertificates } from './certs';
 import { ensureRsaKey, ensureSecretKey, ensureSecrets } from './keys';
-import { localTopology, messagingReplicaCount, stackInfo, ternProcessNames, type StackInfo } from './plan';
+import {
+  DC_IDS,
+  localTopology,
+  messagingReplicaCount,
+  stackInfo,
+  ternProcessNames,
+  type StackInfo,
+} from './plan';
 import { REPO_ROOT, paths } from './paths';
 import { runningPid, stop } from './processes';
 import { buildIfStale, migrateAll, startServices, stopServices } from './tern';
@@ -34,7 +42,13 @@ async function up(): Promise<void> {
   const rsaPublicKey = ensureRsaKey(paths.rsaKey);
   writeFileSync(paths.topology, `${JSON.stringify(localTopology(), null, 2)}\n`);
   ensureSecretKey(paths.fileReferenceKey);
-  const files = { topology: paths.topology, rsaKey: paths.rsaKey, fileReferenceKey: paths.fileReferenceKey };
+  ensureCertificates(paths.tls, DC_IDS);
+  const files = {
+    topology: paths.topology,
+    rsaKey: paths.rsaKey,
+    fileReferenceKey: paths.fileReferenceKey,
+    tls: paths.tls,
+  };
 
   // Installs one at a time (each Go build already uses both cores), then start everything and
   // build Tern while Cassandra boots.
@@ -53,6 +67,7 @@ async function up(): Promise<void> {
     {
       topology: paths.topology,
       fileReferenceKey: paths.fileReferenceKey,
+      tls: paths.tls,
       repoRoot: REPO_ROOT,
       logs: paths.logs,
     },
@@ -131,7 +146,11 @@ function moveUser(): void {
   const res = spawnSync(
     process.execPath,
     [join(REPO_ROOT, 'dist/services/main.js'), 'move-user', ...process.argv.slice(3)],
-    { stdio: 'inherit', env: { ...process.env, TERN_TOPOLOGY_FILE: paths.topology } },
+    {
+      stdio: 'inherit',
+      // The operator's certificate: MoveUser answers only it (proto/: its Callers: line).
+      env: { ...process.env, TERN_TOPOLOGY_FILE: paths.topology, TERN_TLS_DIR: join(paths.tls, 'operator') },
+    },
   );
   process.exitCode = res.status ?? 1;
 }

@@ -22,6 +22,8 @@ export const paths = {
   rsaKey: join(STATE_DIR, 'keys', 'rsa.pem'),
   fileReferenceKey: join(STATE_DIR, 'keys', 'file-reference.key'),
   topology: join(STATE_DIR, 'topology.json'),
+  /** Certificates for mutual TLS between the services (tools/stack/certs.ts). */
+  tls: join(STATE_DIR, 'tls'),
   secrets: join(STATE_DIR, 'secrets.json'),
   info: join(STATE_DIR, 'info.json'),
   mainJs: join(REPO_ROOT, 'dist', 'services', 'main.js'),

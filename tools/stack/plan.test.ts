@@ -28,6 +28,7 @@ const files = {
   topology: '/s/topology.json',
   rsaKey: '/s/keys/rsa.pem',
   fileReferenceKey: '/s/keys/file-reference.key',
+  tls: '/s/tls',
 };
 
 const dirs = {
@@ -35,6 +36,7 @@ const dirs = {
   fileReferenceKey: files.fileReferenceKey,
   repoRoot: '/r',
   logs: '/r/.stack/logs',
+  tls: files.tls,
 };
 
 describe('local stack plan', () => {

@@ -6,9 +6,11 @@
  * port 443 (GramJS dials 443 whatever port dc_options names). Shared infrastructure listens on
  * 127.0.0.1 only.
  */
+import { join } from 'node:path';
 import { SERVICE_NAMES, type ServiceName } from '../../services/shared/src/config/topology';
 import { cassandraSpec, objectStoreSpec } from '../../services/shared/src/service/settings';
 import { factsOf, type AnySetting } from '../config/facts';
+import { identityDirName } from './certs';
 
 export const DC_IDS = [1, 2, 3] as const;
 
@@ -273,6 +275,8 @@ export interface StackFiles {
   rsaKey: string;
   /** The deployment's file-reference key (gateways issue references, media services check them). */
   fileReferenceKey: string;
+  /** The certificates for mutual TLS, a directory per identity (tools/stack/certs.ts). */
+  tls: string;
 }
 
 /**
@@ -311,6 +315,9 @@ export function processEnv(
     });
   }
   if (command === 'gateway' || command === 'media') env.TERN_FILE_REFERENCE_KEY_FILE = files.fileReferenceKey;
+  // Every service talks mutual TLS with its own certificate (migrate makes no gRPC calls).
+  if (command !== 'migrate')
+    env.TERN_TLS_DIR = join(files.tls, identityDirName({ kind: 'service', service: command, dcId: dc }));
   if (command !== 'migrate') {
     env.TERN_GRPC_LISTEN = `${dcHost(dc)}:${GRPC_PORTS[command]}`;
     env.TERN_METRICS_LISTEN = `${dcHost(dc)}:${METRICS_PORTS[command]}`;
@@ -376,6 +383,8 @@ export interface StackInfo {
   topologyFile: string;
   /** Tests mint references with it (e.g. an aged one, to see FILE_REFERENCE_EXPIRED). */
   fileReferenceKeyFile: string;
+  /** Certificates for mutual TLS, a directory per identity (`dc1-gateway`, `operator`, …). */
+  tlsDir: string;
   repoRoot: string;
   logs: string;
 }
@@ -384,7 +393,7 @@ export interface StackInfo {
 export function stackInfo(
   secrets: LocalSecrets,
   rsaPublicKey: string,
-  dirs: { topology: string; repoRoot: string; logs: string; fileReferenceKey: string },
+  dirs: { topology: string; repoRoot: string; logs: string; fileReferenceKey: string; tls: string },
   count: number,
 ): StackInfo {
   const topo = localTopology();
@@ -426,6 +435,7 @@ export function stackInfo(
     },
     topologyFile: dirs.topology,
     fileReferenceKeyFile: dirs.fileReferenceKey,
+    tlsDir: dirs.tls,
     repoRoot: dirs.repoRoot,
     logs: dirs.logs,
   };

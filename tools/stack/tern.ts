@@ -12,9 +12,10 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { credentials, makeClientConstructor, type ServiceError } from '@grpc/grpc-js';
+import { makeClientConstructor, type ServiceError } from '@grpc/grpc-js';
 import { SERVICE_NAMES, type ServiceName } from '../../services/shared/src/config/topology';
 import { healthServiceDefinition } from '../../services/shared/src/health/health';
+import { clientCredentialsFromDir } from '../../services/shared/src/grpc/tls';
 import { run } from './exec';
 import {
   DC_IDS,
@@ -207,7 +208,8 @@ const SERVING = 'SERVING';
  * start is reported when the wait times out, with the log tail and its `supervise:` lines.
  */
 function waitServing(what: string, address: string, owner: string): Promise<void> {
-  const client = new HealthClient(address, credentials.createInsecure());
+  // Any certificate of the deployment may ask for health: the operator's.
+  const client = new HealthClient(address, clientCredentialsFromDir(join(paths.tls, 'operator')));
   const check = () =>
     new Promise<boolean>((resolve, reject) => {
       const call = (

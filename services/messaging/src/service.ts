@@ -207,7 +207,7 @@ export const messagingService = defineService({
     const pinning = pinHandlers(core, pins, (req, sender, extras) => chats.send(req, sender, extras));
     const typing = typingHandlers(core);
     const drafts = draftModule(core, new Drafts(db));
-    const transfer = boxTransferHandlers(core, new BoxTransfer(db, log));
+    const transfer = boxTransferHandlers(core, new BoxTransfer(db, log), (ids) => lookupHomes(auth, ids));
     const contacts = contactHandlers(
       core,
       new ContactStore(db),

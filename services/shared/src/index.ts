@@ -13,6 +13,8 @@ export * from './metrics/metrics';
 export * from './grpc/server';
 export * from './grpc/client';
 export * from './grpc/retry';
+export * from './grpc/access';
+export * from './grpc/tls';
 export * from './nats/subjects';
 export * from './nats/bus';
 export * from './cassandra/client';

@@ -4,7 +4,8 @@
  *
  *   { "host", "port", "dcId", "rsaPublicKey", "codec": "intermediate" | "padded" | "obfuscated",
  *     "calls": ["help.getConfig", { "_": "account.updateUsername", "username": "x" }, ...],
- *     "pfs": false, "login": { "phone", "code", "firstName" },
+ *     "pfs": false, "login": { "phone", "code", "firstName", "password"?, "wrongPassword"? },
+ *     "cloudPassword": { "set": { "password", "hint" } } | { "remove": "current password" },
  *     "exportTo": 3, "importFrom": { "id", "bytes" (base64) } }
  *
  * With `login`, the client signs in first (signing up when the number is new), following
@@ -31,7 +32,7 @@ import {
   TelegramClient,
 } from '@mtcute/node';
 import { createHash } from 'node:crypto';
-import { signInOrUp } from './mtcute-login.mjs';
+import { signInOrUp, type LoginOptions } from './mtcute-login.mjs';
 import { addPublicKey, randomLong } from '@mtcute/core/utils.js';
 
 interface Options {
@@ -41,7 +42,9 @@ interface Options {
   rsaPublicKey: string;
   codec: 'intermediate' | 'padded' | 'obfuscated';
   calls: Array<string | { _: string; [k: string]: unknown }>;
-  login?: { phone: string; code: string; firstName: string };
+  login?: LoginOptions;
+  /** After login: mtcute's enableCloudPassword / removeCloudPassword (its own SRP code). */
+  cloudPassword?: { set?: { password: string; hint?: string }; remove?: string };
   /** After login: auth.exportAuthorization for this DC; `results.exported` = { id, bytes (base64) }. */
   exportTo?: number;
   /** Instead of login: auth.importAuthorization with what another probe exported. */
@@ -82,13 +85,13 @@ const client = new TelegramClient({
 
 /** auth.sendCode → signIn (→ signUp for a new number), as an app built on mtcute does it. */
 async function login(o: NonNullable<Options['login']>) {
-  const { signedUp } = await signInOrUp(client, o);
+  const outcome = await signInOrUp(client, o);
   const me = await client.getMe();
   return {
     dcId: await client.getPrimaryDcId(),
     id: me.id,
     firstName: me.firstName,
-    signedUp,
+    ...outcome,
   };
 }
 
@@ -172,6 +175,14 @@ async function main(): Promise<void> {
   await client.connect();
   const results: Record<string, unknown> = {};
   if (opts.login) results.login = await login(opts.login);
+  if (opts.cloudPassword?.set) {
+    await client.enableCloudPassword(opts.cloudPassword.set);
+    results.cloudPassword = 'set';
+  }
+  if (opts.cloudPassword?.remove !== undefined) {
+    await client.removeCloudPassword(opts.cloudPassword.remove);
+    results.cloudPassword = 'removed';
+  }
   if (opts.exportTo !== undefined) {
     const exported = await client.call({ _: 'auth.exportAuthorization', dcId: opts.exportTo });
     results.exported = { id: exported.id.toString(), bytes: Buffer.from(exported.bytes).toString('base64') };

@@ -24,7 +24,7 @@ import {
   ChannelServiceClient,
   ImportChannelInviteRequest,
 } from '../../../services/shared/src/gen/tern/channel/v1/channel';
-import { insecure, unary, type TestStack } from '../../support/stack';
+import { asService, unary, type TestStack } from '../../support/stack';
 import type { GramClientOptions } from './gramjs';
 import { pool, randomLong, userContext } from './direct';
 import { loggedInWith, type Gram } from './users';
@@ -484,14 +484,16 @@ export async function directUsers(s: TestStack, perDc: number[], concurrency = 1
       (_, k) => `99966${i + 1}${String((start + k) % 10_000).padStart(4, '0')}`,
     );
   });
-  const auths = s.dcs.map((d) => new AuthServiceClient(d.services.auth, insecure));
+  const auths = s.dcs.map((d) => new AuthServiceClient(d.services.auth, asService(s, 'gateway', d.id)));
+  // LookupPhone is messaging's (contacts.importContacts): the directory asked as it would be.
+  const directory = new AuthServiceClient(s.dcs[0]!.services.auth, asService(s, 'messaging', 1));
   try {
     const known = new Map<string, DirectUser>();
     for (let i = 0; i < phones.length; i += 500) {
       const res = await unary<
         LookupPhoneRequest,
         { entries: Array<{ userId: bigint; phoneNumber: string; homeDcId: number }> }
-      >(auths[0]!, 'lookupPhone', LookupPhoneRequest.fromPartial({ phoneNumbers: phones.slice(i, i + 500) }));
+      >(directory, 'lookupPhone', LookupPhoneRequest.fromPartial({ phoneNumbers: phones.slice(i, i + 500) }));
       for (const e of res.entries)
         known.set(e.phoneNumber, { userId: e.userId, homeDc: e.homeDcId, phone: e.phoneNumber });
     }
@@ -541,7 +543,7 @@ export async function directUsers(s: TestStack, perDc: number[], concurrency = 1
     });
     return [...known.values(), ...made];
   } finally {
-    for (const a of auths) a.close();
+    for (const a of [...auths, directory]) a.close();
   }
 }
 
@@ -554,7 +556,9 @@ interface RequestType<T> {
 export class DirectChannels {
   private readonly clients: ChannelServiceClient[];
   constructor(s: TestStack) {
-    this.clients = s.dcs.map((d) => new ChannelServiceClient(d.services.channel, insecure));
+    this.clients = s.dcs.map(
+      (d) => new ChannelServiceClient(d.services.channel, asService(s, 'gateway', d.id)),
+    );
   }
 
   /**

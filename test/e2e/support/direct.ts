@@ -15,7 +15,7 @@ import {
   type SendMessageRequest,
   type SendMessageResponse,
 } from '../../../services/shared/src/gen/tern/messaging/v1/messaging';
-import { insecure, unary, type TestStack } from '../../support/stack';
+import { asService, unary, type TestStack } from '../../support/stack';
 
 /** A random non-zero signed 64-bit id (random_id, auth key id, session id). */
 export function randomLong(): bigint {
@@ -60,7 +60,10 @@ export interface DirectSender {
 
 /** A sender acting as `userId` against the messaging service of its home DC `homeDc` (1-based). */
 export function directSender(s: TestStack, homeDc: number, userId: bigint): DirectSender {
-  const client = new MessagingServiceClient(s.dcs[homeDc - 1]!.services.messaging, insecure);
+  const client = new MessagingServiceClient(
+    s.dcs[homeDc - 1]!.services.messaging,
+    asService(s, 'gateway', homeDc),
+  );
   const context = userContext(userId, homeDc);
   return {
     send(to, text, randomId = randomLong()) {
@@ -111,7 +114,8 @@ export async function pool<T>(n: number, concurrency: number, task: (i: number) 
  * behind, so a random one is checked against the directory (auth LookupPhone) until one is free.
  */
 export async function unusedTestNumber(s: TestStack, dc: number): Promise<string> {
-  const auth = new AuthServiceClient(s.dcs[dc - 1]!.services.auth, insecure);
+  // LookupPhone is messaging's (contacts.importContacts).
+  const auth = new AuthServiceClient(s.dcs[dc - 1]!.services.auth, asService(s, 'messaging', dc));
   try {
     for (let tries = 0; tries < 50; tries++) {
       const phone = `99966${dc}${String(randomInt(0, 10_000)).padStart(4, '0')}`;

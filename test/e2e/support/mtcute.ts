@@ -10,7 +10,15 @@ import type { TestStack } from '../../support/stack';
 export interface ProbeResult {
   fatal?: string;
   results: {
-    login?: { dcId: number; id: number; firstName: string; signedUp: boolean };
+    login?: {
+      dcId: number;
+      id: number;
+      firstName: string;
+      signedUp: boolean;
+      usedPassword: boolean;
+      wrongPasswordError?: string;
+    };
+    cloudPassword?: 'set' | 'removed';
     exported?: { id: string; bytes: string };
     imported?: { dcId: number };
   } & Record<string, { error?: string; username?: string; about?: string; _?: string }>;

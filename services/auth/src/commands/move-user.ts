@@ -6,9 +6,17 @@
  * interrupted, and removes what an abandoned move to another DC copied). Safe to run again after
  * any failure.
  *
- * Needs TERN_TOPOLOGY_FILE (the same topology the services use). Prints one JSON line.
+ * Needs TERN_TOPOLOGY_FILE (the same topology the services use), and TERN_TLS_DIR with the
+ * operator's certificate (spiffe://tern/operator) when the services run mutual TLS. Prints one
+ * JSON line.
  */
-import { createClient, loadTopology, unary } from '../../../shared/src';
+import {
+  createClient,
+  loadTopology,
+  transportSecurityFor,
+  unary,
+  useTransportSecurity,
+} from '../../../shared/src';
 import { AuthServiceClient } from '../../../shared/src/gen/tern/auth/v1/auth';
 import { IMPORT_BOX_DEADLINE_MS } from '../api/move';
 
@@ -25,6 +33,10 @@ export async function runMoveUser(args: string[]): Promise<void> {
   if (!topologyFile)
     throw Object.assign(new Error('TERN_TOPOLOGY_FILE is required'), { name: 'ConfigError' });
   const topology = loadTopology(topologyFile);
+  // The operator's certificate when the deployment runs mutual TLS (MoveUser allows only it).
+  useTransportSecurity(
+    transportSecurityFor(process.env.TERN_TLS_DIR?.trim() || undefined, { kind: 'operator' }),
+  );
   const userId = BigInt(userArg);
   const to = Number(dcArg);
   const clients = new Map(

@@ -14,8 +14,8 @@
  * Calls about no single channel (createChannel, getChannels, the member-side calls at the user's
  * home DC) run where they arrive; their handlers reach other DCs themselves.
  */
-import { Client, credentials, type ServerUnaryCall, type ServiceDefinition } from '@grpc/grpc-js';
-import { forwardUnary, errors, retryInterceptor, type AsyncImplOf, type Route } from '../../../shared/src';
+import type { Client, ServerUnaryCall, ServiceDefinition } from '@grpc/grpc-js';
+import { createRawClient, forwardUnary, errors, type AsyncImplOf, type Route } from '../../../shared/src';
 import { bareInviteHash, channelDc, inviteDc } from '../storage/ids';
 
 /** Marks a call passed on by the channel service of another DC. */
@@ -79,7 +79,7 @@ export class RawClients {
   get(address: string): Client {
     let c = this.clients.get(address);
     if (!c) {
-      c = new Client(address, credentials.createInsecure(), { interceptors: [retryInterceptor()] });
+      c = createRawClient(address, 'channel');
       this.clients.set(address, c);
     }
     return c;

@@ -80,7 +80,16 @@ export function decodeCursor(b: Buffer): ExportCursor | undefined {
   throw errors.badRequest('CURSOR_INVALID');
 }
 
-export function boxTransferHandlers(core: BoxCore, transfer: BoxTransfer): Handlers {
+/**
+ * `directoryHomes` asks the directory itself, past the cache: DeleteBox comes right after the old
+ * home DC switched the user's home, before this process may have heard of it (the notice is
+ * asynchronous), and a stale cache would refuse the cleanup as USER_HOMED_HERE.
+ */
+export function boxTransferHandlers(
+  core: BoxCore,
+  transfer: BoxTransfer,
+  directoryHomes: (ids: bigint[]) => Promise<Map<bigint, number>>,
+): Handlers {
   const homeOf = async (userId: bigint) => (await core.homes([userId])).get(userId);
 
   return {
@@ -143,7 +152,7 @@ export function boxTransferHandlers(core: BoxCore, transfer: BoxTransfer): Handl
     },
 
     async deleteBox(req) {
-      const home = await homeOf(req.userId);
+      const home = (await directoryHomes([req.userId])).get(req.userId);
       if (home === core.dcId) throw errors.badRequest('USER_HOMED_HERE');
       const removed = BigInt(await transfer.deleteBox(req.userId));
       await core.writer.forget(req.userId);

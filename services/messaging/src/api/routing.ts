@@ -13,13 +13,13 @@
  * owner's for DeliverToBox, the moved user's for ImportBox and DeleteBox. Service-to-service
  * calls about no box (contacts links, status announcements, exports) run where they arrive.
  */
-import { Client, credentials, Metadata, type ServerUnaryCall, type ServiceDefinition } from '@grpc/grpc-js';
+import { Metadata, type Client, type ServerUnaryCall, type ServiceDefinition } from '@grpc/grpc-js';
 import {
   createClient,
   forwardUnary,
   errors,
   parseHostPort,
-  retryInterceptor,
+  createRawClient,
   unary,
   type AsyncImplOf,
 } from '../../../shared/src';
@@ -87,7 +87,7 @@ export class ReplicaClients {
   get(address: string): Client {
     let c = this.clients.get(address);
     if (!c) {
-      c = new Client(address, credentials.createInsecure(), { interceptors: [retryInterceptor()] });
+      c = createRawClient(address, 'messaging');
       this.clients.set(address, c);
     }
     return c;

@@ -5,7 +5,7 @@
  * interceptor (grpc/retry.ts) and a default deadline so that no call can hang.
  */
 import {
-  credentials,
+  Client as GrpcClient,
   Metadata,
   type CallOptions,
   type ChannelOptions,
@@ -14,17 +14,20 @@ import {
   type ServerUnaryCall,
   type ServiceDefinition,
   type ServiceError,
+  type ChannelCredentials,
 } from '@grpc/grpc-js';
 import { retryInterceptor } from './retry';
+import { serviceOfPath } from './access';
+import { transportSecurity } from './tls';
 import type { HostPort } from '../config/env';
 import { dcOf, type ServiceName, type Topology } from '../config/topology';
 
 /** The constructor ts-proto generates for a service client. */
-export type ClientConstructor<C extends Client> = new (
+export type ClientConstructor<C extends Client> = (new (
   address: string,
-  creds: ReturnType<typeof credentials.createInsecure>,
+  creds: ChannelCredentials,
   options?: Partial<ChannelOptions>,
-) => C;
+) => C) & { service?: ServiceDefinition };
 
 const CLIENT_OPTIONS: Partial<ChannelOptions> = {
   'grpc.keepalive_time_ms': 30_000,
@@ -35,6 +38,9 @@ const CLIENT_OPTIONS: Partial<ChannelOptions> = {
   // default backs off to 120 s, so a DC back after a minute was reached a minute or more later.
   'grpc.initial_reconnect_backoff_ms': 250,
   'grpc.max_reconnect_backoff_ms': 2000,
+  // TLS: servers are checked by the identity in their certificate, not a host name (grpc/tls.ts);
+  // a fixed name also keeps Node from sending an IP address as the TLS server name (DEP0123).
+  'grpc.ssl_target_name_override': 'tern',
 };
 
 /** Default per-call deadline: generous for cross-DC calls, short enough that a client never waits forever. */
@@ -73,13 +79,22 @@ export function addressOf(hp: HostPort): string {
   return hp.host.includes(':') ? `[${hp.host}]:${hp.port}` : `${hp.host}:${hp.port}`;
 }
 
-/** Creates a client of `Ctor` for `address`, with retries. */
+/** The Tern service a generated client constructor calls (from its methods' paths). */
+function serviceOfClient(Ctor: { service?: ServiceDefinition }): ServiceName | undefined {
+  const first = Object.values(Ctor.service ?? {})[0];
+  return first ? serviceOfPath(first.path) : undefined;
+}
+
+/**
+ * Creates a client of `Ctor` for `address`, with retries, over this process's transport security
+ * (grpc/tls.ts): with mutual TLS the server must present the identity of the service `Ctor` calls.
+ */
 export function createClient<C extends Client>(
   Ctor: ClientConstructor<C>,
   address: HostPort,
   extra: Interceptor[] = [],
 ): C {
-  return new Ctor(addressOf(address), credentials.createInsecure(), {
+  return new Ctor(addressOf(address), transportSecurity().client(serviceOfClient(Ctor)), {
     ...CLIENT_OPTIONS,
     interceptors: [retryInterceptor(), ...extra],
   });
@@ -139,5 +154,17 @@ export function forwardUnary(
       { deadline: until === Infinity ? Date.now() + DEFAULT_DEADLINE_MS : until },
       (err, res) => (err ? reject(err) : resolve(res)),
     );
+  });
+}
+
+/**
+ * A client for any method of the `expect` service at `address` (`host:port`), with retries and
+ * this process's transport security: what a service uses to pass a call on as it came
+ * ({@link forwardUnary}) to another replica or DC of its own kind.
+ */
+export function createRawClient(address: string, expect: ServiceName): Client {
+  return new GrpcClient(address, transportSecurity().client(expect), {
+    ...CLIENT_OPTIONS,
+    interceptors: [retryInterceptor()],
   });
 }

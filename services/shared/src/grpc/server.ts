@@ -9,7 +9,6 @@
 import {
   Server,
   status as GrpcStatus,
-  ServerCredentials,
   type ServerUnaryCall,
   type sendUnaryData,
   type ServiceDefinition,
@@ -18,7 +17,10 @@ import {
 import { toGrpcError } from '../errors/errors';
 import { grpcServerCalls, grpcServerDuration } from '../metrics/metrics';
 import type { Logger } from '../log/logger';
+import type { ServiceName } from '../config/topology';
 import type { HostPort } from '../config/env';
+import { describeIdentity, identityOfPeer, mayCall } from './access';
+import { transportSecurity } from './tls';
 
 /** An async unary handler. */
 export type AsyncUnary<Req, Res> = (request: Req, call: ServerUnaryCall<Req, Res>) => Promise<Res>;
@@ -81,20 +83,50 @@ export function createServer(): Server {
 }
 
 /**
+ * The refusal of a caller the RPC's `Callers:` line does not name (grpc/access.ts), or undefined
+ * when it may call. Plaintext servers (development) have no caller identity and check nothing.
+ */
+function refusal(
+  call: ServerUnaryCall<unknown, unknown>,
+  path: string,
+  self: ServerIdentity,
+): string | undefined {
+  if (!transportSecurity().identity) return undefined;
+  const caller = identityOfPeer(call.getAuthContext().sslPeerCertificate);
+  if (caller && mayCall(caller, path, self)) return undefined;
+  return `${describeIdentity(caller)} may not call ${path} (proto/: its "Callers:" line)`;
+}
+
+/** The service and DC a server runs as, which the callers' rights are relative to. */
+export interface ServerIdentity {
+  service: ServiceName;
+  dcId: number;
+}
+
+/**
  * Adapts async handlers to grpc-js callbacks for every method of `definition`; methods
  * missing from `impl` answer UNIMPLEMENTED (mapped to Telegram's 501 at the gateway).
  * `impl` is read per call: until it returns an implementation (the service is still
- * connecting its dependencies) calls answer UNAVAILABLE, which clients retry.
+ * connecting its dependencies) calls answer UNAVAILABLE, which clients retry. With mutual TLS,
+ * a caller the RPC's `Callers:` line does not allow is answered PERMISSION_DENIED first.
  */
 export function adaptService(
   definition: ServiceDefinition,
   impl: () => object | undefined,
   log: Logger,
+  self: ServerIdentity,
 ): UntypedServiceImplementation {
   const out: UntypedServiceImplementation = {};
   for (const [name, method] of Object.entries(definition)) {
     const path = method.path;
     out[name] = (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
+      const refused = refusal(call, path, self);
+      if (refused) {
+        grpcServerCalls.inc({ method: path, code: String(GrpcStatus.PERMISSION_DENIED) });
+        log.warn({ method: path, peer: call.getPeer() }, refused);
+        callback({ code: GrpcStatus.PERMISSION_DENIED, details: refused });
+        return;
+      }
       const current = impl();
       if (!current) {
         // Dependencies are still connecting (health says NOT_SERVING): a retryable answer.
@@ -130,11 +162,12 @@ export function adaptService(
   return out;
 }
 
-/** Binds `server` on `listen`; resolves with the bound port. */
+/** Binds `server` on `listen` with this process's transport security (grpc/tls.ts); resolves with the bound port. */
 export async function bindServer(server: Server, listen: HostPort): Promise<number> {
   const host = listen.host.includes(':') ? `[${listen.host}]` : listen.host;
+  await transportSecurity().ready();
   return new Promise((resolve, reject) => {
-    server.bindAsync(`${host}:${listen.port}`, ServerCredentials.createInsecure(), (err, port) =>
+    server.bindAsync(`${host}:${listen.port}`, transportSecurity().server(), (err, port) =>
       err ? reject(err) : resolve(port),
     );
   });

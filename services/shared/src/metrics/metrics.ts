@@ -48,9 +48,20 @@ export const natsConsumed = new Counter({
   registers: [registry],
 });
 
-/** Starts the /metrics HTTP server; resolves once it listens. */
-export async function serveMetrics(listen: HostPort): Promise<Server> {
+/**
+ * Starts the HTTP server of /metrics, /healthz (the process answers) and /readyz (200 while
+ * `ready()`, else 503); resolves once it listens. The probes are here because the gRPC port
+ * requires a client certificate when the deployment runs mutual TLS, which a kubelet's gRPC
+ * probe cannot present.
+ */
+export async function serveMetrics(listen: HostPort, ready: () => boolean = () => true): Promise<Server> {
   const server = createServer((req, res) => {
+    if ((req.url === '/healthz' || req.url === '/readyz') && req.method === 'GET') {
+      const ok = req.url === '/healthz' || ready();
+      res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' });
+      res.end(ok ? 'ok\n' : 'not serving\n');
+      return;
+    }
     if (req.url === '/metrics' && req.method === 'GET') {
       registry
         .metrics()

@@ -24,6 +24,8 @@ import { initMetrics, serveMetrics } from '../metrics/metrics';
 import { Health } from '../health/health';
 import { Lifecycle } from '../lifecycle/lifecycle';
 import { adaptService, bindServer, createServer, drainServer, type AsyncImplOf } from '../grpc/server';
+import { PLAINTEXT, mutualTls, useTransportSecurity, type TransportSecurity } from '../grpc/tls';
+import { identityUri, type Identity } from '../grpc/access';
 import { EventBus } from '../nats/bus';
 import { connectWithRetry, createCassandraClient, keyspacesFor } from '../cassandra/client';
 import { assertMigrated, loadMigrations } from '../cassandra/migrate';
@@ -198,12 +200,38 @@ export function loadSettings<Extra, N extends Needs>(
 
 /** Rules across the settings every process reads. */
 function verifyCommon(settings: CommonSettings, topology: Topology): string[] {
+  const problems: string[] = [];
   // Test numbers sign in with a code anyone can compute (docs: "Testing Redirects").
-  return settings.TERN_PRODUCTION && topology.testMode
-    ? [
-        `TERN_TOPOLOGY_FILE ${settings.TERN_TOPOLOGY_FILE} has "testMode": true (test phone numbers with known codes): it is refused with TERN_PRODUCTION=true`,
-      ]
-    : [];
+  if (settings.TERN_PRODUCTION && topology.testMode)
+    problems.push(
+      `TERN_TOPOLOGY_FILE ${settings.TERN_TOPOLOGY_FILE} has "testMode": true (test phone numbers with known codes): it is refused with TERN_PRODUCTION=true`,
+    );
+  // Plaintext gRPC lets anything that reaches a port act as any service (docs/security.md).
+  if (settings.TERN_PRODUCTION && !settings.TERN_TLS_DIR)
+    problems.push(
+      'TERN_TLS_DIR is unset (plaintext gRPC between services): it is refused with TERN_PRODUCTION=true; mount the process certificate (ca.crt, tls.crt, tls.key) and set TERN_TLS_DIR',
+    );
+  return problems;
+}
+
+/**
+ * This process's transport security from TERN_TLS_DIR (grpc/tls.ts), checked against who the
+ * process is: a certificate of another service or DC is a deployment mistake, refused at start.
+ */
+export function transportSecurityFor(dir: string | undefined, expected: Identity): TransportSecurity {
+  if (!dir) return PLAINTEXT;
+  let security: TransportSecurity;
+  try {
+    security = mutualTls(dir);
+  } catch (err) {
+    throw new ConfigError([`TERN_TLS_DIR: ${(err as Error).message}`]);
+  }
+  const got = security.identity!;
+  if (identityUri(got) !== identityUri(expected))
+    throw new ConfigError([
+      `TERN_TLS_DIR ${dir}: the certificate names ${identityUri(got)}, but this process is ${identityUri(expected)}`,
+    ]);
+  return security;
 }
 
 /** Runs `mod` as this process's service until SIGTERM. */
@@ -214,6 +242,9 @@ export async function runService<Extra, N extends Needs, D extends ServiceDefini
   const { settings, topology } = loaded;
   applyHeapGrowth(settings.TERN_HEAP_GROWING_PERCENT);
   const dc = dcOf(topology, settings.TERN_DC_ID);
+  useTransportSecurity(
+    transportSecurityFor(settings.TERN_TLS_DIR, { kind: 'service', service: mod.name, dcId: dc.id }),
+  );
   const log = createLogger({
     level: settings.TERN_LOG_LEVEL,
     base: { service: mod.name, dc: settings.TERN_DC_ID },
@@ -230,10 +261,13 @@ export async function runService<Extra, N extends Needs, D extends ServiceDefini
   lifecycle.onShutdown('cpu profile', stopProfiler);
 
   initMetrics({ service: mod.name, dc: String(settings.TERN_DC_ID) });
-  const metricsServer = await serveMetrics(settings.TERN_METRICS_LISTEN ?? { host: '0.0.0.0', port: 9400 });
+  const health = new Health(mod.grpc ? [mod.grpc.fullName] : []);
+  const metricsServer = await serveMetrics(
+    settings.TERN_METRICS_LISTEN ?? { host: '0.0.0.0', port: 9400 },
+    () => health.current === 'SERVING',
+  );
   lifecycle.onShutdown('metrics', () => new Promise<void>((r) => metricsServer.close(() => r())));
 
-  const health = new Health(mod.grpc ? [mod.grpc.fullName] : []);
   const server: Server = createServer();
   health.addTo(server);
   const ready: { impl?: AsyncImplOf<D> } = {};
@@ -242,7 +276,7 @@ export async function runService<Extra, N extends Needs, D extends ServiceDefini
   if (mod.grpc)
     server.addService(
       mod.grpc.definition,
-      adaptService(mod.grpc.definition, () => ready.impl, log),
+      adaptService(mod.grpc.definition, () => ready.impl, log, { service: mod.name, dcId: dc.id }),
     );
   const listen: HostPort = settings.TERN_GRPC_LISTEN ?? { host: '0.0.0.0', port: dc.services[mod.name].port };
   await bindServer(server, listen);

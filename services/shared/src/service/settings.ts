@@ -27,6 +27,7 @@ export interface CommonSettings {
   TERN_PRODUCTION: boolean;
   TERN_PROFILE_DIR: string;
   TERN_HEAP_GROWING_PERCENT: number;
+  TERN_TLS_DIR: string | undefined;
 }
 
 export const commonSpec: SpecOf<CommonSettings> = {
@@ -51,6 +52,10 @@ export const commonSpec: SpecOf<CommonSettings> = {
     max: 400,
     describe:
       'V8 old-generation growth after a full GC, in percent of the live heap (0: V8 decides); docs/decisions/0019-heap-growth.md',
+  }),
+  TERN_TLS_DIR: optionalStr({
+    describe:
+      'directory with ca.crt, tls.crt and tls.key (a Kubernetes TLS Secret): mutual TLS for all gRPC between Tern processes, certificate naming spiffe://tern/dc/<id>/<service>; unset = plaintext, refused with TERN_PRODUCTION',
   }),
   TERN_PROFILE_DIR: str({
     default: '/tmp',
