@@ -76,15 +76,35 @@ export function mutualTls(dir: string, refreshMs = REFRESH_MS): TransportSecurit
     refreshIntervalMs: refreshMs,
   });
   const server = experimental.createCertificateProviderServerCredentials(provider, provider, true);
-  // Watching keeps the files read every `refreshMs` for as long as the process lives.
-  const loaded = Promise.all([
-    new Promise<void>((resolve) => provider.addCaCertificateListener((u) => u && resolve())),
-    new Promise<void>((resolve) => provider.addIdentityCertificateListener((u) => u && resolve())),
-  ]).then(() => undefined);
+  // The provider reads the files while anything listens (a bound server, an open channel). These
+  // listeners only wait for the first read and go again, so a process that never serves or dials
+  // (a test, a command's check) is not kept alive by the provider's timer.
+  let loaded: Promise<void> | undefined;
+  const firstRead = (): Promise<void> =>
+    (loaded ??= new Promise<void>((resolve) => {
+      let ca = false;
+      let identity = false;
+      const onCa = (u: unknown) => {
+        ca ||= u !== null;
+        done();
+      };
+      const onIdentity = (u: unknown) => {
+        identity ||= u !== null;
+        done();
+      };
+      function done(): void {
+        if (!ca || !identity) return;
+        provider.removeCaCertificateListener(onCa);
+        provider.removeIdentityCertificateListener(onIdentity);
+        resolve();
+      }
+      provider.addCaCertificateListener(onCa);
+      provider.addIdentityCertificateListener(onIdentity);
+    }));
   const clients = new Map<string, ChannelCredentials>();
   return {
     identity,
-    ready: () => loaded,
+    ready: firstRead,
     server: () => server,
     client(expect) {
       let c = clients.get(expect ?? '');
