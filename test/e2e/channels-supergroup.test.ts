@@ -166,6 +166,22 @@ describe('a supergroup on DC 1 with members on three DCs (GramJS)', () => {
     }
   });
 
+  it('a member of DC 3 reading makes the author on DC 2 see its message read (updateReadChannelOutbox)', async () => {
+    await m3.g.client.invoke(
+      new m3.g.Api.channels.ReadHistory({ channel: inputChannel(m3.g, refs.get(m3)!), maxId: hello.id }),
+    );
+    const u = await waitFor(
+      m2,
+      (x) => (cls(x) === 'UpdateReadChannelOutbox' && (x.maxId as number) >= hello.id ? x : undefined),
+      'updateReadChannelOutbox',
+    );
+    expect(str(u.channelId)).toBe(chan);
+    const full = await m2.g.client.invoke(
+      new m2.g.Api.channels.GetFullChannel({ channel: inputChannel(m2.g, refs.get(m2)!) }),
+    );
+    expect((full.fullChat as { readOutboxMaxId: number }).readOutboxMaxId).toBeGreaterThanOrEqual(hello.id);
+  });
+
   it('the author’s edit reaches everyone as updateEditChannelMessage; others may not edit it', async () => {
     const edited = text('hello group from DC 2 (edited)');
     const res = (await m2.g.client.invoke(

@@ -10,56 +10,21 @@
  * earlier message's one would have been too.
  */
 import { createPublicKey, randomBytes, randomInt } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import bigInt from 'big-integer';
 import { connect, type NatsConnection } from 'nats';
 import type { Api as GramApi } from 'telegram';
 import { rsaFingerprint } from '../../services/gateway/src/mtproto/crypto/rsa';
 import { presenceBucketFor } from '../../services/shared/src/nats/subjects';
-import { LOCAL_PUSH_WEBHOOK } from '../../tools/stack/plan';
 import { eventually, stack } from '../support/stack';
 import { unusedTestNumber } from './support/direct';
+import { pushWebhook, type Push } from './support/push-webhook';
 import { gramClient, loggedInClient, trustKey } from './support/gramjs';
 
 const s = stack();
 trustKey('telegram', s.rsaPublicKey, rsaFingerprint(createPublicKey(s.rsaPublicKey)));
 
 type Gram = ReturnType<typeof gramClient>;
-
-interface Push {
-  body: {
-    dc_id: number;
-    user_id: string;
-    token_type: number;
-    token: string;
-    loc_key: string;
-    loc_args: string[];
-    peer?: { type: string; id: string };
-    message_id: number;
-    silent: boolean;
-  };
-  raw: string;
-  headers: IncomingHttpHeaders;
-}
-
-/** The webhook: records every notification POSTed to LOCAL_PUSH_WEBHOOK. */
-function webhook(): Promise<{ server: Server; pushes: Push[] }> {
-  const pushes: Push[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const raw = Buffer.concat(chunks).toString('utf8');
-      if (req.method === 'POST' && req.url === LOCAL_PUSH_WEBHOOK.path)
-        pushes.push({ body: JSON.parse(raw) as Push['body'], raw, headers: req.headers });
-      res.writeHead(204).end();
-    });
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(LOCAL_PUSH_WEBHOOK.port, LOCAL_PUSH_WEBHOOK.host, () => resolve({ server, pushes }));
-  });
-}
 
 describe('push notifications to offline users (GramJS, webhook provider)', () => {
   let hook: { server: Server; pushes: Push[] };
@@ -100,7 +65,7 @@ describe('push notifications to offline users (GramJS, webhook provider)', () =>
   }
 
   beforeAll(async () => {
-    hook = await webhook();
+    hook = await pushWebhook();
     nc = await connect({ servers: s.natsUrl });
     alice = await loggedInClient(s.dcs, 2, await unusedTestNumber(s, 2), 'Alice');
     bob = await loggedInClient(s.dcs, 1, await unusedTestNumber(s, 1), 'Bob');

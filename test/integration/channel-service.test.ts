@@ -54,7 +54,13 @@ import {
   type SendChannelMessageResponse,
 } from '../../services/shared/src/gen/tern/channel/v1/channel';
 import { Channel } from '../../services/shared/src/gen/tern/common/v1/chat';
-import { Document, InputDocument, MessageMedia } from '../../services/shared/src/gen/tern/common/v1/media';
+import {
+  Document,
+  InputDocument,
+  InputFile,
+  MessageMedia,
+  Photo,
+} from '../../services/shared/src/gen/tern/common/v1/media';
 import type { RequestContext } from '../../services/shared/src/gen/tern/common/v1/context';
 import type { User } from '../../services/shared/src/gen/tern/common/v1/user';
 import { ChannelUpdateEvent, UserUpdateEvent } from '../../services/shared/src/gen/tern/events/v1/events';
@@ -234,6 +240,11 @@ describe('channel service (real Cassandra and NATS)', () => {
       grant: (_ctx, media, channelId) => {
         grants.push({ media: media.kind?.value?.id ?? 0n, channelId });
         return Promise.resolve();
+      },
+      // Media's part (a photo per upload, granted to the channel) is tested in media's own suites.
+      chatPhoto: (_ctx, file, channelId) => {
+        grants.push({ media: file.id, channelId });
+        return Promise.resolve(Photo.create({ id: file.id, accessHash: 5n, dcId: DC, date: 1 }));
       },
     });
     const handlers = { ...channelHandlers(core), ...messageHandlers(core), ...memberHandlers(core) };
@@ -514,6 +525,44 @@ describe('channel service (real Cassandra and NATS)', () => {
     expect(
       (await api.getUserChannels({ userId: reader }, call)).channels.map((c) => c.channelId),
     ).not.toContain(id);
+  });
+
+  it("raises a supergroup's read_outbox_max_id when any member reads, and tells the members", async () => {
+    const owner = newUser();
+    const writer = newUser();
+    const reader = newUser();
+    const { id, input } = await create(owner, true, 'Read receipts');
+    await makePublic(owner, input);
+    for (const u of [writer, reader]) await api.joinChannel({ context: ctxOf(u), channel: input }, call);
+    const posted: number[] = [];
+    for (let i = 0; i < 3; i++) posted.push((await send(writer, input, `m ${i}`)).message!.id);
+    const full = async (u: bigint) =>
+      (await api.getFullChannel({ context: ctxOf(u), channel: input }, call)).fullChat!.readOutboxMaxId;
+    expect(await full(writer)).toBe(0);
+
+    await api.readChannelHistory({ context: ctxOf(reader), channel: input, maxId: posted[1]! }, call);
+    expect(await full(writer)).toBe(posted[1]);
+    const dialogs = await api.getChannelDialogs(
+      { context: ctxOf(writer), offsetDate: 0, limit: 10, only: [] },
+      call,
+    );
+    expect(dialogs.dialogs.find((x) => x.peer?.kind?.value === id)?.readOutboxMaxId).toBe(posted[1]);
+    await eventually(async () =>
+      channelEvents.some(
+        (e) =>
+          e.channelId === id &&
+          e.update?.kind?.$case === 'readChannelOutbox' &&
+          e.update.kind.value.maxId === posted[1],
+      )
+        ? true
+        : undefined,
+    );
+    // A lower read (another member behind) never lowers it, and announces nothing.
+    await api.readChannelHistory({ context: ctxOf(owner), channel: input, maxId: posted[0]! }, call);
+    expect(await full(writer)).toBe(posted[1]);
+    expect(
+      channelEvents.filter((e) => e.channelId === id && e.update?.kind?.$case === 'readChannelOutbox'),
+    ).toHaveLength(1);
   });
 
   it('enforces admin rights and bans with Telegram errors', async () => {
@@ -918,6 +967,58 @@ describe('channel service (real Cassandra and NATS)', () => {
     expect(grants.filter((g) => g.media === 777n)).toEqual([{ media: 777n, channelId: id }]);
   });
 
+  it('edits the chat photo: admins only, a service message each way, the photo on every view', async () => {
+    const owner = newUser();
+    const member = newUser();
+    const { id, input } = await create(owner, true, 'Photo');
+    await makePublic(owner, input);
+    await api.joinChannel({ context: ctxOf(member), channel: input }, call);
+    const file = InputFile.create({ id: 9001n, parts: 1, name: 'p.jpg' });
+    expect(
+      await failure(
+        api.editChannelPhoto({ context: ctxOf(member), channel: input, file, remove: false }, call),
+      ),
+    ).toBe('CHAT_ADMIN_REQUIRED');
+    expect(grants.some((g) => g.media === 9001n)).toBe(false); // refused before media was asked
+    expect(
+      await failure(api.editChannelPhoto({ context: ctxOf(owner), channel: input, remove: true }, call)),
+    ).toBe('CHAT_NOT_MODIFIED');
+
+    const set = await api.editChannelPhoto(
+      { context: ctxOf(owner), channel: input, file, remove: false },
+      call,
+    );
+    const message = set.updates!.updates.find((u) => u.kind?.$case === 'newChannelMessage');
+    const action =
+      message?.kind?.$case === 'newChannelMessage' ? message.kind.value.message?.action : undefined;
+    expect(action?.kind).toEqual({ $case: 'chatEditPhoto', value: expect.objectContaining({ id: 9001n }) });
+    expect(set.updates!.channels[0]?.photo?.id).toBe(9001n);
+    expect(grants).toContainEqual({ media: 9001n, channelId: id });
+    // Every later rendering of the channel carries it, for members and others alike.
+    const seen = await api.getChannels({ context: ctxOf(member), channels: [input] }, call);
+    expect(seen.channels[0]?.photo?.id).toBe(9001n);
+    expect(
+      await failure(
+        api.editChannelPhoto({ context: ctxOf(owner), channel: input, file, remove: false }, call),
+      ),
+    ).toBe('CHAT_NOT_MODIFIED');
+
+    const removed = await api.editChannelPhoto({ context: ctxOf(owner), channel: input, remove: true }, call);
+    const gone = removed.updates!.updates.find((u) => u.kind?.$case === 'newChannelMessage');
+    expect(gone?.kind?.$case === 'newChannelMessage' && gone.kind.value.message?.action?.kind?.$case).toBe(
+      'chatDeletePhoto',
+    );
+    expect(
+      (await api.getChannels({ context: ctxOf(member), channels: [input] }, call)).channels[0]?.photo,
+    ).toBe(undefined);
+    const log = await api.getAdminLog(
+      { context: ctxOf(owner), channel: input, q: '', maxId: 0n, minId: 0n, limit: 10 },
+      call,
+    );
+    const changes = log.events.filter((e) => e.action?.$case === 'changedPhoto');
+    expect(changes).toHaveLength(2);
+  });
+
   it('a post costs the same statements with 10 and with 1000 members', async () => {
     const owner = newUser();
     async function channelWith(n: number) {
@@ -1045,6 +1146,7 @@ describe('channel service across two DCs (gRPC, real Cassandra and NATS)', () =>
       setChannelUsername: () => Promise.resolve(),
       attach: () => Promise.reject(new TernError('MEDIA_INVALID')),
       grant: () => Promise.resolve(),
+      chatPhoto: () => Promise.reject(new TernError('PHOTO_INVALID')),
     });
     const impl = {
       ...channelHandlers(core),

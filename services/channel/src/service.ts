@@ -30,19 +30,33 @@ import { AuthServiceClient } from '../../shared/src/gen/tern/auth/v1/auth';
 import { ChannelServiceClient, ChannelServiceService } from '../../shared/src/gen/tern/channel/v1/channel';
 import { MediaServiceClient } from '../../shared/src/gen/tern/media/v1/media';
 import { channelHandlers } from './api/channels';
-import { channelCore, type Attach, type Grant, type SetChannelUsername } from './api/core';
+import {
+  authorOf,
+  channelCore,
+  type Attach,
+  type Grant,
+  type MakeChatPhoto,
+  type SetChannelUsername,
+} from './api/core';
 import { memberHandlers } from './api/members';
 import { messageHandlers, TOO_LONG_GAP } from './api/messages';
 import { RawClients, routeChannels } from './api/routing';
+import { MembershipDelivery } from './consumers/memberships';
+import { RecentMemberPages } from './consumers/member-pages';
+import { PAGE_SIZE, startPushFanout } from './consumers/push-fanout';
+import { RateLimits } from './consumers/token-bucket';
 import { authProfiles } from './internal/profiles';
+import { ChannelPushPublisher } from './producers/push';
 import { UpdatePublisher } from './producers/updates';
 import { ChannelWriter } from './storage/channel-writer';
 import { bareInviteHash } from './storage/ids';
-import { ChannelStore } from './storage/store';
+import { MEMBER_ROLES, ChannelStore } from './storage/store';
 
 interface ChannelSettings {
   TERN_CHANNEL_REPLICA_ADDRESS: HostPort | undefined;
   TERN_CHANNEL_DIFFERENCE_WINDOW: number;
+  TERN_CHANNEL_PUSH_RATE: number;
+  TERN_CHANNEL_PUSH_LARGE_GROUP: number;
 }
 
 const channelSpec: SpecOf<ChannelSettings> = {
@@ -55,6 +69,19 @@ const channelSpec: SpecOf<ChannelSettings> = {
     min: 100,
     describe:
       'updates.getChannelDifference answers channelDifferenceTooLong when the client is more than this many pts behind (Telegram: about 100000)',
+  }),
+  TERN_CHANNEL_PUSH_RATE: int({
+    default: 1000,
+    min: 0,
+    max: 1_000_000,
+    describe:
+      "push requests per second one channel replica publishes into each DC's push queue when it fans a post out to members (a token bucket per DC); 0 turns push notifications of channel posts off (set it so where no DC has TERN_PUSH_PROVIDERS)",
+  }),
+  TERN_CHANNEL_PUSH_LARGE_GROUP: int({
+    default: 10_000,
+    min: 1,
+    describe:
+      "supergroups with more members than this notify only the replied-to message's author and mentioned users of a new message, as Telegram does for large groups",
   }),
 };
 
@@ -139,21 +166,74 @@ export const channelService = defineService({
       });
     };
 
+    // The upload is at the DC whose gateway took the call; the photo stays there, like any file.
+    const chatPhoto: MakeChatPhoto = async (context, file, channelId) => {
+      const media = mediaOf.forDc(context.dcId || ctx.dcId);
+      const res = await unary(
+        media.uploadChatPhoto.bind(media),
+        { context, file, channelId },
+        { deadlineMs: UPLOAD_MEDIA_DEADLINE_MS },
+      );
+      if (!res.photo) throw errors.badRequest('PHOTO_INVALID');
+      return res.photo;
+    };
+
+    const profiles = authProfiles(auth, authOf);
+    // Membership notices: tried at once, queued durably when the member's DC does not answer.
+    const memberships = new MembershipDelivery({
+      dcId: ctx.dcId,
+      dcIds,
+      bus: ctx.bus,
+      apply: (req, dc) => core.applyMembership(req, dc),
+      homeOf: async (userId) => (await profiles.homes([userId])).get(userId),
+      log: ctx.log.child({ component: 'memberships' }),
+    });
+    const pushRate = ctx.settings.TERN_CHANNEL_PUSH_RATE;
     const core = channelCore({
       dcId: ctx.dcId,
       store,
       writer,
-      profiles: authProfiles(auth, authOf),
+      profiles,
+      memberships,
+      ...(pushRate > 0
+        ? { push: new ChannelPushPublisher(ctx.dcId, ctx.bus, ctx.log.child({ component: 'push' })) }
+        : {}),
       publisher: new UpdatePublisher(ctx.dcId, ctx.bus, ctx.log.child({ component: 'updates' })),
       channelOf,
       dcIds,
       setChannelUsername,
       attach,
       grant,
+      chatPhoto,
     });
     const channels = channelHandlers(core);
     const messages = messageHandlers(core, ctx.settings.TERN_CHANNEL_DIFFERENCE_WINDOW);
     const members = memberHandlers(core);
+
+    await memberships.start();
+    ctx.lifecycle.onShutdown('membership notices', () => memberships.stop());
+    if (pushRate > 0)
+      await startPushFanout({
+        dcId: ctx.dcId,
+        bus: ctx.bus,
+        channel: (id) => store.channel(id),
+        members: new RecentMemberPages(store.db),
+        membersAmong: async (channelId, ids) =>
+          [...(await store.participants(channelId, ids)).values()]
+            .filter((p) => MEMBER_ROLES.has(p.p.role))
+            .map((p) => p.userId),
+        authorOf: async (channelId, messageId) => {
+          const [m] = await store.messages(channelId, [messageId]);
+          return m ? authorOf(m) : 0n;
+        },
+        homes: (ids) => profiles.homes(ids),
+        limits: new RateLimits(pushRate),
+        log: ctx.log.child({ component: 'push-fanout' }),
+        pageSize: PAGE_SIZE,
+        largeGroup: ctx.settings.TERN_CHANNEL_PUSH_LARGE_GROUP,
+        concurrency: 4,
+        lifecycle: ctx.lifecycle,
+      });
 
     // Last: leases are taken once everything that writes is built; handed over before draining.
     await ownership.start();

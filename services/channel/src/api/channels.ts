@@ -18,6 +18,7 @@ import {
   type InputChannel,
 } from '../../../shared/src/gen/tern/channel/v1/channel';
 import type { Channel } from '../../../shared/src/gen/tern/common/v1/chat';
+import { Photo } from '../../../shared/src/gen/tern/common/v1/media';
 import type { RequestContext } from '../../../shared/src/gen/tern/common/v1/context';
 import { Message } from '../../../shared/src/gen/tern/common/v1/message';
 import type { Update } from '../../../shared/src/gen/tern/common/v1/update';
@@ -63,6 +64,7 @@ type Handlers = Pick<
   | 'editAdmin'
   | 'editBanned'
   | 'editChannelTitle'
+  | 'editChannelPhoto'
   | 'checkChannelUsername'
   | 'updateChannelUsername'
   | 'deleteChannel'
@@ -98,6 +100,44 @@ export function channelHandlers(core: ChannelCore): Handlers {
   async function channelUpdates(a: Access, me: ParticipantRow | undefined, more: Update[] = []) {
     const row = (await d.store.channel(a.row.id)) ?? a.row;
     return core.updates([core.updateChannel(row.id), ...more], [core.view(row, me)], []);
+  }
+
+  /**
+   * Publishes a service message that changed the channel's look (title, photo) to its readers, and
+   * answers the caller with it and the channel as it is now.
+   */
+  async function announceEdit(
+    ctx: RequestContext,
+    a: Access,
+    row: ChannelRow,
+    posted: { pts: number; message: Message },
+  ) {
+    const update: Update = {
+      pts: posted.pts,
+      ptsCount: 1,
+      kind: { $case: 'newChannelMessage', value: { message: posted.message } },
+    };
+    const users = await core.usersFor(a.viewer, [posted.message]);
+    await d.publisher.channelUpdate(
+      row.id,
+      {
+        ...update,
+        kind: { $case: 'newChannelMessage', value: { message: core.present(posted.message, 0n) } },
+      },
+      { users, channels: [core.neutralView(row)] },
+      ctx.authKeyId,
+    );
+    return core.updates(
+      [
+        core.updateChannel(row.id),
+        {
+          ...update,
+          kind: { $case: 'newChannelMessage', value: { message: core.present(posted.message, a.viewer) } },
+        },
+      ],
+      [core.view(row, a.me)],
+      users,
+    );
   }
 
   /** Joins the caller as a plain member (joinChannel, importChatInvite). */
@@ -263,6 +303,7 @@ export function channelHandlers(core: ChannelCore): Handlers {
         logFloor: 0,
         invites: new Map(),
         createKey: key,
+        readOutboxMaxId: 0,
       };
       const got = await d.store.create(candidate);
       if (got.createKey === key) {
@@ -412,7 +453,7 @@ export function channelHandlers(core: ChannelCore): Handlers {
           participantsCount: a.row.participantsCount,
           adminsCount: a.row.adminsCount,
           readInboxMaxId: read,
-          readOutboxMaxId: 0,
+          readOutboxMaxId: a.row.readOutboxMaxId,
           unreadCount: Math.max(0, head.topId - read),
           pts: head.pts,
           pinnedMsgId: a.row.pinnedMsgId,
@@ -644,38 +685,43 @@ export function channelHandlers(core: ChannelCore): Handlers {
           ],
         }),
       );
-      const row = { ...a.row, title };
-      const update: Update = {
-        pts: posted.pts,
-        ptsCount: 1,
-        kind: { $case: 'newChannelMessage', value: { message: posted.message } },
-      };
-      const users = await core.usersFor(a.viewer, [posted.message]);
-      await d.publisher.channelUpdate(
-        row.id,
-        {
-          ...update,
-          kind: { $case: 'newChannelMessage', value: { message: core.present(posted.message, 0n) } },
-        },
-        { users, channels: [core.neutralView(row)] },
-        req.context!.authKeyId,
-      );
-      return {
-        updates: core.updates(
-          [
-            core.updateChannel(row.id),
-            {
-              ...update,
-              kind: {
-                $case: 'newChannelMessage',
-                value: { message: core.present(posted.message, a.viewer) },
-              },
-            },
+      return { updates: await announceEdit(req.context!, a, { ...a.row, title }, posted) };
+    },
+
+    /**
+     * channels.editPhoto. The right is checked before the picture is decoded, so a member without
+     * it costs media nothing; the photo is made (and granted to the channel's readers) before the
+     * service message is written, so no member sees a photo they cannot download.
+     */
+    async editChannelPhoto(req) {
+      const a = await core.access(req.context, req.channel, { member: true });
+      requireRight(a.me, 'changeInfo');
+      let photo: Photo | undefined;
+      if (!req.remove) {
+        if (!req.file) throw errors.badRequest('PHOTO_FILE_MISSING');
+        photo = await d.chatPhoto(req.context!, req.file, a.row.id);
+        if (a.row.photo?.id === photo.id) throw errors.badRequest('CHAT_NOT_MODIFIED');
+      } else if (!a.row.photo) throw errors.badRequest('CHAT_NOT_MODIFIED');
+      const action: NonNullable<NonNullable<Message['action']>['kind']> = photo
+        ? { $case: 'chatEditPhoto', value: photo }
+        : { $case: 'chatDeletePhoto', value: true };
+      const posted = await d.writer.run(a.row.id, (tx) =>
+        tx.post({
+          senderId: a.viewer,
+          date: core.now(),
+          build: (id) => serviceMessage(a.row, a.viewer, id, core.now(), action),
+          extra: [
+            d.store.channelUpdate(a.row.id, {
+              photo: photo ? Buffer.from(Photo.encode(photo).finish()) : null,
+            }),
+            core.adminLog(a.row.id, a.viewer, {
+              $case: 'changedPhoto',
+              value: { prevPhoto: a.row.photo, newPhoto: photo },
+            }),
           ],
-          [core.view(row, a.me)],
-          users,
-        ),
-      };
+        }),
+      );
+      return { updates: await announceEdit(req.context!, a, { ...a.row, photo }, posted) };
     },
 
     async checkChannelUsername(req) {

@@ -17,12 +17,18 @@ import {
 } from '../../../shared/src/gen/tern/channel/v1/channel';
 import type { Channel } from '../../../shared/src/gen/tern/common/v1/chat';
 import type { RequestContext } from '../../../shared/src/gen/tern/common/v1/context';
-import type { InputMedia, MessageMedia } from '../../../shared/src/gen/tern/common/v1/media';
+import type {
+  InputFile,
+  InputMedia,
+  MessageMedia,
+  Photo,
+} from '../../../shared/src/gen/tern/common/v1/media';
 import { MessageEntity_Type, type Message } from '../../../shared/src/gen/tern/common/v1/message';
 import type { InputPeer, InputUser, Peer } from '../../../shared/src/gen/tern/common/v1/peer';
 import type { Update, Updates } from '../../../shared/src/gen/tern/common/v1/update';
 import type { User } from '../../../shared/src/gen/tern/common/v1/user';
 import type { Profiles } from '../internal/profiles';
+import type { ChannelPushes } from '../producers/push';
 import { channelView, isMember } from '../internal/rights';
 import type { ChannelTx, ChannelWriter } from '../storage/channel-writer';
 import { channelDc } from '../storage/ids';
@@ -62,6 +68,12 @@ export type Attach = (ctx: RequestContext, input: InputMedia) => Promise<Message
  */
 export type Grant = (ctx: RequestContext, media: MessageMedia, channelId: bigint) => Promise<void>;
 
+/**
+ * Makes a chat photo of channel `channelId` from the caller's upload (media UploadChatPhoto at the
+ * DC that holds the upload, the caller's), which the channel's readers may download.
+ */
+export type MakeChatPhoto = (ctx: RequestContext, file: InputFile, channelId: bigint) => Promise<Photo>;
+
 export interface CoreDeps {
   dcId: number;
   store: ChannelStore;
@@ -75,9 +87,23 @@ export interface CoreDeps {
   setChannelUsername: SetChannelUsername;
   attach: Attach;
   grant: Grant;
+  chatPhoto: MakeChatPhoto;
+  /**
+   * Durable membership notices (consumers/memberships.ts), wired by service.ts with
+   * `applyMembership`; absent, a notice is one direct attempt.
+   */
+  memberships?: { deliver(req: RecordMembershipRequest, home: number): Promise<unknown> };
+  /** Push notifications of new posts (producers/push.ts); absent, posts notify nobody. */
+  push?: ChannelPushes;
   /** Unix seconds now (tests move time). */
   now?: () => number;
 }
+
+/**
+ * How long a direct membership notice to another DC may take before it is queued instead: a DC
+ * that is down refuses the connection at once; this bounds a DC that hangs.
+ */
+export const MEMBERSHIP_DEADLINE_MS = 3_000;
 
 /** The result of the access check of a call about one channel. */
 export interface Access {
@@ -266,10 +292,21 @@ export function channelCore(d: CoreDeps) {
     return out;
   }
 
+  /** Records a membership notice at DC `home` now: the local member side, or its RecordMembership. */
+  async function applyMembership(req: RecordMembershipRequest, home: number): Promise<void> {
+    if (home === d.dcId) await members.record(req);
+    else {
+      const c = d.channelOf.forDc(home);
+      await unary(c.recordMembership.bind(c), req, { deadlineMs: MEMBERSHIP_DEADLINE_MS });
+    }
+  }
+
   /**
    * Tells the member's home DC that a membership changed (after the participant row was written:
-   * the home DC's row decides, this copy follows). A failure is logged by the caller's retry only:
-   * the call that changed the participant has succeeded.
+   * the home DC's row decides, this copy follows). Through `d.memberships` when wired (service.ts):
+   * tried at once, queued durably when the member's DC does not answer, so the change reaches it
+   * when it is back while the caller's answer stays fast (consumers/memberships.ts). Without it
+   * (in-process tests), one direct attempt whose failure the caller sees.
    */
   async function recordMembership(
     home: number | undefined,
@@ -286,11 +323,8 @@ export function channelCore(d: CoreDeps) {
       version: p.version,
       excludeAuthKeyId,
     };
-    if (home === d.dcId) await members.record(req);
-    else {
-      const c = d.channelOf.forDc(home);
-      await unary(c.recordMembership.bind(c), req);
-    }
+    if (d.memberships) await d.memberships.deliver(req, home);
+    else await applyMembership(req, home);
   }
 
   /** The member-side part served at the user's home DC (RecordMembership's write and notice). */
@@ -337,6 +371,7 @@ export function channelCore(d: CoreDeps) {
     adminLog,
     homesOf,
     recordMembership,
+    applyMembership,
     members,
   };
 }

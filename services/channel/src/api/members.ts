@@ -16,6 +16,7 @@ import {
 } from '../../../shared/src/gen/tern/channel/v1/channel';
 import type { Dialog } from '../../../shared/src/gen/tern/common/v1/chat';
 import type { Message } from '../../../shared/src/gen/tern/common/v1/message';
+import type { Update } from '../../../shared/src/gen/tern/common/v1/update';
 import type { User } from '../../../shared/src/gen/tern/common/v1/user';
 import { isMember } from '../internal/rights';
 import { channelDc } from '../storage/ids';
@@ -30,6 +31,7 @@ type Handlers = Pick<
   | 'getChannelTops'
   | 'readChannelHistory'
   | 'canReadChannel'
+  | 'noteChannelRead'
 >;
 
 const DIALOGS_MAX = 100;
@@ -55,7 +57,7 @@ export function memberHandlers(core: ChannelCore): Handlers {
           channel: core.view(row, me),
           ...(top ? { topMessage: core.present(top, req.userId) } : {}),
           pts: head.pts,
-          readOutboxMaxId: 0,
+          readOutboxMaxId: row.readOutboxMaxId,
         };
       }),
     );
@@ -84,6 +86,31 @@ export function memberHandlers(core: ChannelCore): Handlers {
     const users = new Map<bigint, User>();
     for (const p of parts) for (const u of p.users) users.set(u.id, u);
     return { tops: parts.flatMap((p) => p.tops), users: [...users.values()] };
+  }
+
+  /** Tells the channel's home DC that a member read up to `maxId` (NoteChannelRead). */
+  async function noteRead(channelId: bigint, maxId: number): Promise<void> {
+    const dc = channelDc(channelId);
+    if (dc === d.dcId) return raiseReadOutbox(channelId, maxId);
+    const c = d.channelOf.forDc(dc);
+    await unary(c.noteChannelRead.bind(c), { channelId, maxId });
+  }
+
+  /**
+   * At the channel's home DC (NoteChannelRead): raises a supergroup's read_outbox_max_id and, if
+   * it rose, tells the members (updateReadChannelOutbox; their clients mark their own messages up
+   * to it as read). Two readers racing may both announce: the update is idempotent.
+   */
+  async function raiseReadOutbox(channelId: bigint, maxId: number): Promise<void> {
+    const row = await d.store.channel(channelId);
+    if (!row || row.deleted || !row.megagroup || maxId <= row.readOutboxMaxId) return;
+    await d.store.raiseReadOutbox(row.id, maxId);
+    const update: Update = {
+      pts: 0,
+      ptsCount: 0,
+      kind: { $case: 'readChannelOutbox', value: { channelId: row.id, maxId } },
+    };
+    await d.publisher.channelUpdate(row.id, update, { users: [], channels: [] });
   }
 
   /** The channel's top id and pts as its home DC says (for a read marker). */
@@ -166,6 +193,11 @@ export function memberHandlers(core: ChannelCore): Handlers {
       return { readable: isMember(p) || row.username !== '' };
     },
 
+    async noteChannelRead(req) {
+      await raiseReadOutbox(req.channelId, req.maxId);
+      return {};
+    },
+
     async readChannelHistory(req) {
       const viewer = requireUser(req.context);
       const channelId = req.channel?.channelId ?? 0n;
@@ -174,6 +206,9 @@ export function memberHandlers(core: ChannelCore): Handlers {
       const top = await topOf(viewer, channelId);
       if (!top) throw errors.badRequest('CHANNEL_PRIVATE');
       const target = Math.min(req.maxId > 0 ? req.maxId : top.topId, top.topId);
+      // Before the member's own marker moves: a failure here is the caller's to retry, and the
+      // retry tells the home DC again even though the marker no longer moves.
+      if (m.channel?.megagroup && target > 0) await noteRead(channelId, target);
       let current = m.readInboxMaxId;
       for (let attempt = 0; attempt < READ_ATTEMPTS && target > current; attempt++) {
         if (await d.store.setRead(viewer, channelId, target, current)) {

@@ -243,6 +243,8 @@ export function messageHandlers(core: ChannelCore, differenceWindow = TOO_LONG_G
       const users = posted.duplicate
         ? await core.usersFor(a.viewer, [posted.message])
         : await announce(a, update, [posted.message], req.context!.authKeyId);
+      // One work item for the push fan-out (consumers/push-fanout.ts), nothing per member here.
+      if (!posted.duplicate) await d.push?.posted(a.row.id, posted.message, a.viewer, users);
       const mine = core.present(posted.message, a.viewer);
       return {
         updates: core.updates(
@@ -514,7 +516,7 @@ export function messageHandlers(core: ChannelCore, differenceWindow = TOO_LONG_G
                 peer: channelPeer(a.row.id),
                 topMessage: latest[0]?.id ?? 0,
                 readInboxMaxId: read,
-                readOutboxMaxId: 0,
+                readOutboxMaxId: a.row.readOutboxMaxId,
                 unreadCount: Math.max(0, head.topId - read),
                 unreadMentionsCount: 0,
                 pts: head.pts,

@@ -46,6 +46,7 @@ const row: ChannelRow = {
   logFloor: 0,
   invites: new Map(),
   createKey: 0n,
+  readOutboxMaxId: 0,
 };
 
 describe('channel rights', () => {

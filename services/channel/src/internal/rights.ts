@@ -164,6 +164,8 @@ export function channelView(
       : {}),
     forbidden: row.deleted || (viewer && p?.p.role === ChannelParticipant_Role.BANNED),
     migratedFromChatId: row.migratedFromChatId,
+    // A deleted channel, or one the viewer is banned from, shows no photo (channelForbidden).
+    ...(row.photo && !row.deleted ? { photo: row.photo } : {}),
   };
 }
 

@@ -13,6 +13,7 @@ import {
   ChannelParticipant_Role,
 } from '../../../shared/src/gen/tern/channel/v1/channel';
 import { Channel } from '../../../shared/src/gen/tern/common/v1/chat';
+import { Photo } from '../../../shared/src/gen/tern/common/v1/media';
 import { Message } from '../../../shared/src/gen/tern/common/v1/message';
 import { Update } from '../../../shared/src/gen/tern/common/v1/update';
 import { logBucket, messageBucket, participantBucket } from './ids';
@@ -48,6 +49,10 @@ export interface ChannelRow {
   /** admin → hash of their permanent invite link. */
   invites: Map<bigint, string>;
   createKey: bigint;
+  /** The chat photo (channels.editPhoto); undefined = none. */
+  photo?: Photo;
+  /** Supergroups: the highest message id any member has read (0 for broadcast channels). */
+  readOutboxMaxId: number;
 }
 
 /** A participant row (current, left or banned). */
@@ -111,8 +116,11 @@ export const MEMBER_ROLES = new Set([
   ChannelParticipant_Role.RESTRICTED,
 ]);
 
+/** The columns a new channel row is written with (the photo comes later, channels.editPhoto). */
 const CHANNEL_COLUMNS =
   'channel_id, access_hash, megagroup, title, about, username, creator_id, date, signatures, slowmode_seconds, pinned_msg_id, participants_count, admins_count, kicked_count, banned_count, deleted, migrated_from_chat_id, migrated_from_max_id, log_floor, invites, create_key';
+/** The columns a channel row is read with. */
+const CHANNEL_READ_COLUMNS = `${CHANNEL_COLUMNS}, photo, read_outbox_max_id`;
 
 type Row = { get(name: string): unknown };
 
@@ -144,7 +152,14 @@ function toChannel(r: Row): ChannelRow {
     logFloor: int('log_floor'),
     invites,
     createKey: fromLong(r.get('create_key')),
+    photo: photoOf(r.get('photo') as Buffer | null),
+    readOutboxMaxId: int('read_outbox_max_id'),
   };
+}
+
+/** The stored chat photo (a tern.common.v1.Photo), undefined for none or an empty value. */
+function photoOf(body: Buffer | null): Photo | undefined {
+  return body && body.length > 0 ? Photo.decode(body) : undefined;
 }
 
 function toParticipant(r: Row): ParticipantRow {
@@ -254,7 +269,9 @@ export class ChannelStore {
   }
 
   async channel(id: bigint): Promise<ChannelRow | undefined> {
-    const [r] = await this.rows(`SELECT ${CHANNEL_COLUMNS} FROM channels WHERE channel_id = ?`, [toLong(id)]);
+    const [r] = await this.rows(`SELECT ${CHANNEL_READ_COLUMNS} FROM channels WHERE channel_id = ?`, [
+      toLong(id),
+    ]);
     return r ? toChannel(r) : undefined;
   }
 
@@ -276,6 +293,18 @@ export class ChannelStore {
       query: `UPDATE channels SET ${cols.map((c) => `${c} = ?`).join(', ')} WHERE channel_id = ?`,
       params: [...cols.map((c) => set[c]), toLong(id)],
     };
+  }
+
+  /**
+   * Raises the channel's read_outbox_max_id to `maxId`. The cell's write timestamp is the id, so
+   * of any writes in any order the highest id stays, with no read and no lightweight transaction.
+   */
+  async raiseReadOutbox(id: bigint, maxId: number): Promise<void> {
+    await this.db.execute(
+      'UPDATE channels USING TIMESTAMP ? SET read_outbox_max_id = ? WHERE channel_id = ?',
+      [toLong(BigInt(maxId)), maxId, toLong(id)],
+      { prepare: true },
+    );
   }
 
   /** Records `admin`'s permanent invite link on the channel row. */
@@ -699,8 +728,21 @@ export class ChannelStore {
 
   /**
    * Records a membership change unless a newer (or the same) version was recorded already.
-   * Returns whether it was applied. Lightweight transactions: membership changes are rare and
-   * two of them for one (user, channel) may cross on the way from the home DC.
+   * Returns whether it was applied (the caller then tells the user's sessions).
+   *
+   * No lightweight transaction: the version columns (member, version, dc_id, channel,
+   * joined_date) are written with `USING TIMESTAMP version`. A participant version is microseconds
+   * since the epoch, strictly increasing per participant at the channel's home DC (core.ts
+   * nextVersion), so Cassandra's last-write-wins per cell keeps the highest version's values
+   * whatever order two notices arrive in, even when they cross (a direct call and a queued replay,
+   * or an old and a new owner replica): the check the two LWTs made is what the storage does by
+   * itself. The read before the write only decides the answer: an older or repeated notice is
+   * neither written nor announced. Two notices racing through that read are both written (the
+   * higher version wins the cells) and both announced; each announcement carries the channel as
+   * its version saw it, and the next one or GetUserChannels settles the sessions' view.
+   * The member's own columns (read_inbox_max_id, pinned, mute_until) are never written here except
+   * as defaults at timestamp 0, which any real write of them outlives: a re-join keeps the read
+   * marker, as the IF NOT EXISTS insert did.
    */
   async recordMembership(m: {
     userId: bigint;
@@ -711,30 +753,31 @@ export class ChannelStore {
     channel: Channel;
     date: number;
   }): Promise<boolean> {
-    const ch = enc(Channel.encode(m.channel));
-    const inserted = await this.db.execute(
-      `INSERT INTO channel_memberships (user_id, channel_id, dc_id, member, version, read_inbox_max_id, pinned, mute_until, joined_date, channel)
-       VALUES (?, ?, ?, ?, ?, 0, false, 0, ?, ?) IF NOT EXISTS`,
-      [toLong(m.userId), toLong(m.channelId), m.dcId, m.member, toLong(m.version), m.date, ch],
-      { prepare: true },
+    const [before] = await this.rows(
+      'SELECT version FROM channel_memberships WHERE user_id = ? AND channel_id = ?',
+      [toLong(m.userId), toLong(m.channelId)],
     );
-    if (inserted.first().get('[applied]') === true) return true;
-    const updated = await this.db.execute(
-      `UPDATE channel_memberships SET member = ?, version = ?, dc_id = ?, channel = ?${m.member ? ', joined_date = ?' : ''}
-        WHERE user_id = ? AND channel_id = ? IF version < ?`,
-      [
-        m.member,
-        toLong(m.version),
-        m.dcId,
-        ch,
-        ...(m.member ? [m.date] : []),
-        toLong(m.userId),
-        toLong(m.channelId),
-        toLong(m.version),
-      ],
-      { prepare: true },
-    );
-    return updated.first().get('[applied]') === true;
+    if (before && fromLong(before.get('version')) >= m.version) return false;
+    const key = [toLong(m.userId), toLong(m.channelId)];
+    const cols = ['dc_id', 'member', 'version', 'channel', ...(m.member ? ['joined_date'] : [])];
+    const values = [m.dcId, m.member, toLong(m.version), enc(Channel.encode(m.channel))];
+    if (m.member) values.push(m.date);
+    const stmts = [
+      {
+        query: `INSERT INTO channel_memberships (user_id, channel_id, ${cols.join(', ')})
+                VALUES (?, ?, ${cols.map(() => '?').join(', ')}) USING TIMESTAMP ?`,
+        params: [...key, ...values, toLong(m.version)],
+      },
+    ];
+    if (!before)
+      stmts.push({
+        query: `INSERT INTO channel_memberships (user_id, channel_id, read_inbox_max_id, pinned, mute_until)
+                VALUES (?, ?, 0, false, 0) USING TIMESTAMP 0`,
+        params: key,
+      });
+    // One partition: an unlogged batch is applied atomically.
+    await this.db.batch(stmts, { prepare: true, logged: false });
+    return true;
   }
 
   /** Moves the member's read marker forward (never back). */

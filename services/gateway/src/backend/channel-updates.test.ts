@@ -8,7 +8,15 @@ import { ChannelUpdates, MAX_CHANNELS_PER_USER, type ChannelBus } from './channe
 /** A bus that records subscriptions and lets the test publish on them. */
 class FakeBus implements ChannelBus {
   readonly active = new Map<string, (data: Uint8Array) => void>();
+  /** What the stream keeps of each subject, with the time it was published. */
+  readonly kept = new Map<string, { at: number; data: Uint8Array }[]>();
+  readonly replays: { subject: string; sinceMs: number }[] = [];
   subscribes = 0;
+  replay(subject: string, sinceMs: number, handler: (data: Uint8Array) => void): Promise<void> {
+    this.replays.push({ subject, sinceMs });
+    for (const e of this.kept.get(subject) ?? []) if (e.at >= sinceMs) handler(e.data);
+    return Promise.resolve();
+  }
   subscribe(subject: string, handler: (data: Uint8Array) => void) {
     if (this.active.has(subject)) throw new Error(`subscribed twice to ${subject}`);
     this.subscribes++;
@@ -16,7 +24,9 @@ class FakeBus implements ChannelBus {
     return { unsubscribe: () => this.active.delete(subject) };
   }
   publish(subject: string, e: ChannelUpdateEvent): void {
-    this.active.get(subject)?.(ChannelUpdateEvent.encode(e).finish());
+    const data = ChannelUpdateEvent.encode(e).finish();
+    this.kept.set(subject, [...(this.kept.get(subject) ?? []), { at: Date.now(), data }]);
+    this.active.get(subject)?.(data);
   }
 }
 
@@ -192,6 +202,43 @@ describe('channel subscriptions of a gateway', () => {
     m.follow(8n, channelOf(A));
     m.onUserEvent({ ...event(channelOf(A)), userId: 9n });
     expect(bus.active.size).toBe(0);
+  });
+
+  it('replays what a new subscription made by a membership change may have missed, once per pts', async () => {
+    const { bus, m, pushed } = setup({ '7': [{ channelId: B, dcId: 2 }] });
+    m.seen(7n, 1);
+    await flush();
+    // The list read when the user came online replays nothing: the client catches up itself.
+    expect(bus.replays).toEqual([]);
+    // The invite's service message is published before this gateway's subscription exists.
+    bus.publish(subject(A), post(A));
+    expect(pushed).toHaveLength(0);
+    m.onUserEvent({
+      userId: 7n,
+      excludeAuthKeyId: 0n,
+      users: [],
+      chats: [],
+      channels: [channelOf(A)],
+      date: 1,
+      update: { pts: 0, ptsCount: 0, kind: { $case: 'channel', value: { channelId: A } } },
+    });
+    expect(bus.replays).toEqual([{ subject: subject(A), sinceMs: expect.any(Number) as number }]);
+    expect(pushed.map((p) => p.userId)).toEqual([7n]);
+    // The same event arriving again (the subscription, a second replay) is not pushed twice; the
+    // next pts is, and a pts-less notice always is.
+    bus.publish(subject(A), post(A));
+    expect(pushed).toHaveLength(1);
+    bus.publish(subject(A), { ...post(A), update: { ...post(A).update!, pts: 4 } });
+    bus.publish(subject(A), {
+      ...post(A),
+      update: { pts: 0, ptsCount: 0, kind: { $case: 'channel', value: { channelId: A } } },
+    });
+    expect(pushed).toHaveLength(3);
+    // A follow that finds the subscription there replays nothing more.
+    m.seen(8n, 2);
+    await flush();
+    m.follow(8n, channelOf(A));
+    expect(bus.replays).toHaveLength(1);
   });
 
   it('does not re-add a channel left while the list was being read, nor keep a user gone meanwhile', async () => {

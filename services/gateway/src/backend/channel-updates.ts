@@ -15,7 +15,15 @@
  *
  * Memory is bounded by who is online here: a user's entry and its channels are dropped when
  * their last connection closes, and a channel's subscription when its last online member goes.
+ *
+ * A subscription made because of a membership change (a join, an invite, a create) may reach the
+ * NATS server after the channel's next event: an invite's "X added Y" service message is posted
+ * right after the invitee's membership notice, and between regions interest takes a while to
+ * propagate. So such a new subscription also reads the channel's recent events from its
+ * JetStream stream (from REPLAY_SLACK_MS before the follow) once; events are delivered once per
+ * pts whichever way they came first.
  */
+import { DeliverPolicy } from 'nats';
 import { subjectsFor, type EventBus, type Logger } from '../../../shared/src';
 import type { ChannelRef } from '../../../shared/src/gen/tern/channel/v1/channel';
 import type { Channel } from '../../../shared/src/gen/tern/common/v1/chat';
@@ -28,6 +36,15 @@ import type { UpdateSink } from './live-updates';
 /** Telegram's limit on channels and supergroups one user may be in; more are not followed live. */
 export const MAX_CHANNELS_PER_USER = 500;
 
+/**
+ * How far back a new subscription made by a membership change reads the channel's stream: the
+ * change's own events are at most this much older than the follow (publish, notice, this
+ * gateway), clocks of the DCs' NATS servers included.
+ */
+export const REPLAY_SLACK_MS = 2_000;
+/** Channel pts remembered per followed channel, to deliver each event once. */
+const DELIVERED_REMEMBERED = 256;
+
 /** One channel subject's subscription; unsubscribing stops delivery at once. */
 export interface ChannelSubscription {
   unsubscribe(): void;
@@ -36,7 +53,17 @@ export interface ChannelSubscription {
 /** What the manager needs of NATS: core subscriptions it can end one by one. */
 export interface ChannelBus {
   subscribe(subject: string, handler: (data: Uint8Array) => void): ChannelSubscription;
+  /**
+   * Hands `handler` the events the stream kept on `subject` since `sinceMs`, oldest first, and
+   * resolves when it has caught up (or gave up: replay is a best effort, the client's
+   * getChannelDifference is the record).
+   */
+  replay(subject: string, sinceMs: number, handler: (data: Uint8Array) => void): Promise<void>;
 }
+
+/** Batches a replay reads at most: a channel's last seconds, bounded. */
+const REPLAY_MAX_BATCHES = 4;
+const REPLAY_BATCH = 256;
 
 /** The real bus: core NATS (interest-based, routed between regions by the super-cluster). */
 export function natsChannelBus(bus: EventBus, log: Logger): ChannelBus {
@@ -55,6 +82,34 @@ export function natsChannelBus(bus: EventBus, log: Logger): ChannelBus {
           }
         },
       });
+    },
+    async replay(subject, sinceMs, handler) {
+      try {
+        const stream = await bus.jsm.streams.find(subject);
+        // An ordered consumer: ephemeral, server-side state only while it reads.
+        const consumer = await bus.js.consumers.get(stream, {
+          filterSubjects: [subject],
+          deliver_policy: DeliverPolicy.StartTime,
+          opt_start_time: new Date(sinceMs).toISOString(),
+        });
+        try {
+          for (let batch = 0; batch < REPLAY_MAX_BATCHES; batch++) {
+            let read = 0;
+            let pending = -1;
+            for await (const m of await consumer.fetch({ max_messages: REPLAY_BATCH, expires: 1_000 })) {
+              read++;
+              pending = m.info.pending;
+              handler(m.data);
+              if (pending === 0) break;
+            }
+            if (read === 0 || pending === 0) return;
+          }
+        } finally {
+          await consumer.delete().catch(() => undefined);
+        }
+      } catch (err) {
+        log.warn({ err, subject }, 'channel events since the follow not replayed');
+      }
     },
   };
 }
@@ -86,6 +141,8 @@ interface OnlineUser {
 interface Followed {
   sub: ChannelSubscription;
   members: Set<bigint>;
+  /** The pts of events delivered lately (subscription and replay), oldest first. */
+  delivered: number[];
 }
 
 /** The ref-counted channel subscriptions of one gateway process. */
@@ -137,7 +194,13 @@ export class ChannelUpdates implements ChannelFollower {
       return;
     }
     user.leftWhileLoading?.delete(channel.id);
-    this.add(userId, user, channel.id, channel.dcId || channelHomeDc(channel.id));
+    this.add(
+      userId,
+      user,
+      channel.id,
+      channel.dcId || channelHomeDc(channel.id),
+      Date.now() - REPLAY_SLACK_MS,
+    );
   }
 
   /**
@@ -187,19 +250,29 @@ export class ChannelUpdates implements ChannelFollower {
       if (!left?.has(r.channelId)) this.add(userId, user, r.channelId, r.dcId || channelHomeDc(r.channelId));
   }
 
-  private add(userId: bigint, user: OnlineUser, channelId: bigint, dcId: number): void {
+  /**
+   * `replaySince`: the follow comes from a membership change (not from the list read when the
+   * user came online, whose client catches up itself), so a new subscription also replays.
+   */
+  private add(userId: bigint, user: OnlineUser, channelId: bigint, dcId: number, replaySince?: number): void {
     if (user.channels.has(channelId)) return;
     if (user.channels.size >= MAX_CHANNELS_PER_USER) {
       this.d.log.warn({ userId: userId.toString(), channelId: channelId.toString() }, 'channel cap reached');
       return;
     }
     user.channels.add(channelId);
-    let f = this.channels.get(channelId);
+    const f = this.channels.get(channelId);
     if (!f) {
-      const sub = this.d.bus.subscribe(subjectsFor(dcId).channelUpdates(channelId), (data) =>
-        this.deliver(channelId, data),
-      );
-      this.channels.set(channelId, (f = { sub, members: new Set() }));
+      const subject = subjectsFor(dcId).channelUpdates(channelId);
+      const sub = this.d.bus.subscribe(subject, (data) => this.deliver(channelId, data));
+      const followed: Followed = { sub, members: new Set([userId]), delivered: [] };
+      this.channels.set(channelId, followed);
+      if (replaySince !== undefined)
+        // Only events of the channel's sequence: pts-less notices are of the moment.
+        void this.d.bus.replay(subject, replaySince, (data) => {
+          if (this.channels.get(channelId) === followed) this.deliver(channelId, data, true);
+        });
+      return;
     }
     f.members.add(userId);
   }
@@ -214,10 +287,17 @@ export class ChannelUpdates implements ChannelFollower {
   }
 
   /** One event: converted once, serialized once per layer, pushed to each online member here. */
-  private deliver(channelId: bigint, data: Uint8Array): void {
+  private deliver(channelId: bigint, data: Uint8Array, replayed = false): void {
     const f = this.channels.get(channelId);
     if (!f) return;
     const event = ChannelUpdateEvent.decode(data);
+    const pts = event.update?.pts ?? 0;
+    if (pts === 0 && replayed) return;
+    if (pts > 0) {
+      if (f.delivered.includes(pts)) return;
+      f.delivered.push(pts);
+      if (f.delivered.length > DELIVERED_REMEMBERED) f.delivered.shift();
+    }
     const tl = tlChannelLiveUpdates(event);
     if (!tl) return;
     const encoded = new Map<number, Buffer>();

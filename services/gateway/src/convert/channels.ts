@@ -21,6 +21,7 @@ import type {
 } from '../../../shared/src/gen/tern/common/v1/chat';
 import type { TlObject } from '../mtproto/tl-types';
 import { tlChats } from './chats';
+import { tlChatPhoto, tlPhoto } from './media';
 import { tlPeerNotifySettings } from './notify-settings';
 
 /** The DC whose channel service owns `channelId` (`(n << 10) | dc`, shared/src/peers/group-ids.ts). */
@@ -150,7 +151,7 @@ export function tlChannel(c: Channel): TlObject {
     access_hash: c.accessHash,
     title: c.title,
     username: c.username || undefined,
-    photo: { _: 'chatPhotoEmpty' },
+    photo: tlChatPhoto(c.photo),
     date: c.date,
     admin_rights: c.adminRights ? tlAdminRights(c.adminRights) : undefined,
     banned_rights: c.bannedRights ? tlBannedRights(c.bannedRights) : undefined,
@@ -210,7 +211,7 @@ export function tlChannelFull(full: ChannelFull, channel: Channel | undefined): 
     read_inbox_max_id: full.readInboxMaxId,
     read_outbox_max_id: full.readOutboxMaxId,
     unread_count: full.unreadCount,
-    chat_photo: { _: 'photoEmpty', id: 0n },
+    chat_photo: channel?.photo && !channel.forbidden ? tlPhoto(channel.photo) : { _: 'photoEmpty', id: 0n },
     notify_settings: tlPeerNotifySettings(full.notifySettings),
     bot_info: [],
     migrated_from_chat_id: full.migratedFromChatId || undefined,

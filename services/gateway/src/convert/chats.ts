@@ -6,6 +6,7 @@
 import type { Chat, ChatFull, ChatParticipant } from '../../../shared/src/gen/tern/common/v1/chat';
 import type { MessageAction } from '../../../shared/src/gen/tern/common/v1/message';
 import type { TlObject } from '../mtproto/tl-types';
+import { tlPhoto } from './media';
 
 /**
  * A chat as its viewer sees it. A removed member gets chatForbidden (what Telegram sends: the
@@ -100,6 +101,10 @@ export function tlAction(a: MessageAction | undefined): TlObject {
     case 'pinMessage':
       // The pinned message is the one the service message replies to (reply_to).
       return { _: 'messageActionPinMessage' };
+    case 'chatEditPhoto':
+      return { _: 'messageActionChatEditPhoto', photo: tlPhoto(k.value) };
+    case 'chatDeletePhoto':
+      return { _: 'messageActionChatDeletePhoto' };
     default:
       return { _: 'messageActionEmpty' };
   }

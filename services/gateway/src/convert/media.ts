@@ -204,6 +204,21 @@ export function tlPhoto(p: Photo): TlObject {
   };
 }
 
+/**
+ * TL ChatPhoto of a channel's photo (chatPhotoEmpty for none): its id and DC (clients download it
+ * from there with inputPeerPhotoFileLocation naming the channel) and its stripped thumbnail.
+ */
+export function tlChatPhoto(p: Photo | undefined): TlObject {
+  if (!p) return { _: 'chatPhotoEmpty' };
+  const stripped = p.sizes.find((z) => z.bytes.length > 0);
+  return {
+    _: 'chatPhoto',
+    photo_id: p.id,
+    stripped_thumb: stripped ? Buffer.from(stripped.bytes) : undefined,
+    dc_id: p.dcId,
+  };
+}
+
 /** TL MessageMedia of a stored message (undefined when there is none). */
 export function tlMessageMedia(m: MessageMedia | undefined): TlObject | undefined {
   const k = m?.kind;

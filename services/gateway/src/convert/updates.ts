@@ -265,6 +265,8 @@ export function tlUpdate(u: Update): TlObject | undefined {
         still_unread_count: k.value.stillUnreadCount,
         pts: k.value.pts,
       };
+    case 'readChannelOutbox':
+      return { _: 'updateReadChannelOutbox', channel_id: k.value.channelId, max_id: k.value.maxId };
     default:
       return undefined;
   }

@@ -77,7 +77,7 @@ export function mediaHandlers(d: MediaDeps): MediaHandlers {
   const downloads = downloadHandlers({ access, contents });
   const metadata = metadataHandlers({ dcId, store });
   const grants = grantHandlers({ dcId, store, access });
-  const profilePhotos = profilePhotoHandlers({ dcId, store, completion });
+  const profilePhotos = profilePhotoHandlers({ dcId, store, completion, access });
 
   // Listed one by one, each from the module that serves it: no RPC can be left out or served twice.
   return {
@@ -89,5 +89,6 @@ export function mediaHandlers(d: MediaDeps): MediaHandlers {
     grantAccess: grants.grantAccess,
     uploadProfilePhoto: profilePhotos.uploadProfilePhoto,
     releaseProfilePhotos: profilePhotos.releaseProfilePhotos,
+    uploadChatPhoto: profilePhotos.uploadChatPhoto,
   } satisfies MediaHandlers;
 }

@@ -151,7 +151,16 @@ export class FileAccess {
       if (userId !== user && !(await this.d.peers.userAddressable(context, userId, accessHash)))
         throw errors.badRequest('PEER_ID_INVALID');
       owner = userId;
-    } else throw errors.badRequest('PEER_ID_INVALID'); // chat photos are not made yet
+    } else if (peer?.kind?.$case === 'channel') {
+      // A channel's chat photo: granted to the channel when it was set (UploadChatPhoto), so
+      // whoever may read the channel may see it; it is not on anyone's profile.
+      const channelId = peer.kind.value.channelId;
+      const photo = await this.d.store.photo(photoId);
+      if (!photo || !(await this.d.store.grantedChannels(photoId, CHANNELS_CHECKED)).includes(channelId))
+        throw errors.badRequest('LOCATION_INVALID');
+      if (!(await this.d.channels.readable(channelId, user))) throw errors.badRequest('CHANNEL_PRIVATE');
+      return photo;
+    } else throw errors.badRequest('PEER_ID_INVALID'); // basic groups have no photos yet
     const photo = await this.d.store.photo(photoId);
     if (!photo || photo.profileUserId !== owner) throw errors.badRequest('LOCATION_INVALID');
     return photo;

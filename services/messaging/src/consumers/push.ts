@@ -18,7 +18,8 @@ import {
   type Lifecycle,
   type Logger,
 } from '../../../shared/src';
-import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JsMsg, type KV } from 'nats';
+import type { JsMsg, KV } from 'nats';
+import { consumeWorkQueue, type WorkQueueConsumer } from '../../../shared/src/nats/work-queue';
 import { PushRequestEvent } from '../../../shared/src/gen/tern/events/v1/events';
 import type { Peer } from '../../../shared/src/gen/tern/common/v1/peer';
 import type { Devices, NotifySettings } from '../storage/devices';
@@ -107,8 +108,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class PushWorker {
   private readonly byType = new Map<number, PushProvider>();
-  private messages?: ConsumerMessages;
-  private readonly inFlight = new Set<Promise<void>>();
+  private consumer?: WorkQueueConsumer;
 
   constructor(private readonly d: PushWorkerDeps) {
     for (const p of d.providers) for (const t of p.tokenTypes) this.byType.set(t, p);
@@ -139,12 +139,10 @@ export class PushWorker {
     if (online) return { skipped: 'online', outcomes: [] };
 
     const peer = peerOf(event.peer);
-    const inChat = peer?.type === 'chat';
-    const [sender = '', text = ''] = event.locArgs;
-    const title = inChat ? await this.d.chatTitle(userId, peer.id).catch(() => '') : '';
+    const { head, text } = await this.argsOf(event, userId, peer);
     // Telegram's loc_keys: *_NOTEXT when previews are hidden (no message text leaves the server).
     const locKey = s.showPreviews ? event.locKey : event.locKey.replace(/_TEXT$/, '_NOTEXT');
-    const locArgs = [sender, ...(inChat ? [title] : []), ...(s.showPreviews ? [text] : [])];
+    const locArgs = [...head, ...(s.showPreviews && text !== undefined ? [text] : [])];
     const badge = await this.d.totalUnread(userId).catch(() => 0);
     const outcomes = await Promise.all(
       devices.map(async (dev) => {
@@ -176,6 +174,30 @@ export class PushWorker {
     return { outcomes };
   }
 
+  /**
+   * The loc_args before the text, and the text (undefined: the key has none). Box messages carry
+   * [sender, text] and a basic group's title is the box's; channel posts come from the channel
+   * service's fan-out with every argument (channel or group title included), the text last for a
+   * *_TEXT key (services/channel/src/consumers/push-fanout.ts pushKeyOf).
+   */
+  private async argsOf(
+    event: PushRequestEvent,
+    userId: bigint,
+    peer: PushNotification['peer'],
+  ): Promise<{ head: string[]; text: string | undefined }> {
+    if (peer?.type === 'channel') {
+      const hasText = event.locKey.endsWith('_TEXT');
+      return {
+        head: hasText ? event.locArgs.slice(0, -1) : event.locArgs,
+        text: hasText ? (event.locArgs.at(-1) ?? '') : undefined,
+      };
+    }
+    const [sender = '', text = ''] = event.locArgs;
+    if (peer?.type !== 'chat') return { head: [sender], text };
+    const title = await this.d.chatTitle(userId, peer.id).catch(() => '');
+    return { head: [sender, title], text };
+  }
+
   private async sendWithRetries(p: PushProvider, n: PushNotification): Promise<SendOutcome> {
     let outcome: SendOutcome = 'retry';
     for (let attempt = 1; attempt <= this.d.maxAttempts; attempt++) {
@@ -196,40 +218,21 @@ export class PushWorker {
   /** Starts consuming the DC's push queue through the durable consumer `push`. */
   async start(): Promise<void> {
     const stream = `DC${this.d.dcId}_PUSH`;
-    const durable = 'push';
-    const config = {
-      durable_name: durable,
-      ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
-      ack_wait: this.ackWaitMs() * 1e6,
-      max_deliver: MAX_DELIVER,
-      max_ack_pending: this.d.concurrency * 4,
-      filter_subject: subjectsFor(this.d.dcId).pushRequests,
-    };
-    try {
-      await this.d.bus.jsm.consumers.info(stream, durable);
-      await this.d.bus.jsm.consumers.update(stream, durable, {
-        ack_wait: config.ack_wait,
-        max_deliver: config.max_deliver,
-        max_ack_pending: config.max_ack_pending,
-      });
-    } catch (err) {
-      if ((err as { code?: string }).code !== '404') throw err;
-      await this.d.bus.jsm.consumers.add(stream, config);
-    }
-    const consumer = await this.d.bus.js.consumers.get(stream, durable);
-    this.messages = await consumer.consume({ max_messages: this.d.concurrency });
-    void this.loop(this.messages);
+    this.consumer = await consumeWorkQueue(
+      this.d.bus,
+      {
+        stream,
+        durable: 'push',
+        filterSubject: subjectsFor(this.d.dcId).pushRequests,
+        ackWaitMs: this.ackWaitMs(),
+        maxDeliver: MAX_DELIVER,
+        // Bounded: at most `concurrency` requests in memory and in flight here.
+        maxAckPending: this.d.concurrency * 4,
+        concurrency: this.d.concurrency,
+      },
+      (m) => this.process(m),
+    );
     this.d.log.info({ stream, providers: this.d.providers.map((p) => p.name) }, 'push worker consuming');
-  }
-
-  private async loop(messages: ConsumerMessages): Promise<void> {
-    for await (const m of messages) {
-      // Bounded: at most `concurrency` requests in memory and in flight.
-      while (this.inFlight.size >= this.d.concurrency) await Promise.race(this.inFlight);
-      const task = this.process(m).finally(() => this.inFlight.delete(task));
-      this.inFlight.add(task);
-    }
   }
 
   private async process(m: JsMsg): Promise<void> {
@@ -265,8 +268,7 @@ export class PushWorker {
 
   /** Stops taking requests and waits for the ones in flight (unacknowledged ones are redelivered). */
   async stop(): Promise<void> {
-    await this.messages?.close();
-    await Promise.allSettled([...this.inFlight]);
+    await this.consumer?.stop();
   }
 }
 

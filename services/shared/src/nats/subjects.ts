@@ -47,6 +47,19 @@ export function subjectsFor(dc: number) {
     /** Push requests for users with no online session: messaging → push worker. */
     pushRequests: `${root}.push.requests`,
     /**
+     * New channel posts to notify (ChannelPushEvent): the channel service's post path → the push
+     * fan-out worker of the same DC's channel service, which pages through the participants and
+     * publishes PushRequestEvents to each member's home DC's `pushRequests`.
+     */
+    channelPush: `${root}.channel.push`,
+    /**
+     * Membership notices (RecordMembershipRequest) for users homed in DC `toDc` that could not be
+     * delivered at once: the channel service of a channel's home DC → its own membership consumers,
+     * which replay them to `toDc`'s RecordMembership (idempotent by version) until it answers.
+     */
+    channelMemberships: (toDc: number) => `${root}.channel.memberships.dc${toDc}`,
+    channelMembershipsAll: `${root}.channel.memberships.>`,
+    /**
      * Auth keys logged out, reset or destroyed (AuthKeyRevokedEvent): auth → gateways of this DC,
      * which forget the cached login. Core NATS: a gateway that misses one re-reads the login
      * within its cache lifetime (gateway api/context.ts).
@@ -124,6 +137,32 @@ export function streamsFor(dc: number): StreamSpec[] {
       subjects: [s.outboxAll],
       description:
         'Durable cross-DC deliveries (DeliverToBoxRequest) waiting for their DC; one ordered consumer per target DC.',
+      config: {
+        retention: RetentionPolicy.Workqueue,
+        storage: StorageType.File,
+        max_age: 7 * DAY_NS,
+        discard: DiscardPolicy.Old,
+        duplicate_window: 2 * 60 * 1e9,
+      },
+    },
+    {
+      name: `DC${dc}_CHANNEL_PUSH`,
+      subjects: [s.channelPush],
+      description:
+        'Work queue of channel posts to notify: one event per post, then one per page of participants (push fan-out).',
+      config: {
+        retention: RetentionPolicy.Workqueue,
+        storage: StorageType.File,
+        max_age: DAY_NS,
+        discard: DiscardPolicy.Old,
+        duplicate_window: 2 * 60 * 1e9,
+      },
+    },
+    {
+      name: `DC${dc}_CHANNEL_MEMBERSHIPS`,
+      subjects: [s.channelMembershipsAll],
+      description:
+        "Membership notices (RecordMembershipRequest) waiting for the member's home DC; one consumer per DC.",
       config: {
         retention: RetentionPolicy.Workqueue,
         storage: StorageType.File,

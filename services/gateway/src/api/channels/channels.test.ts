@@ -21,6 +21,7 @@ import { getChannels, inviteToChannel, joinChannel } from './channels';
 import type { ChannelApiDeps } from './common';
 import { checkChatInvite, exportChatInvite, importChatInvite } from './invites';
 import { getAdminLog } from './messages';
+import { migrateChat } from './migrate';
 import { getParticipants } from './participants';
 import { ChannelParticipant_Role } from '../../../../shared/src/gen/tern/channel/v1/channel';
 
@@ -141,6 +142,46 @@ const inputChannel = { _: 'inputChannel', channel_id: CH, access_hash: 77n };
 const inputPeerChannel = { _: 'inputPeerChannel', channel_id: CH, access_hash: 77n };
 
 describe('channel handlers', () => {
+  it('migrateChat invites a member added between its first read and the close', async () => {
+    const chat = { id: 7n, title: 'Club', creator: true, deactivated: false, migratedToChannelId: 0n };
+    const members = (ids: bigint[]) => ({
+      fullChat: { participants: ids.map((userId) => ({ userId })) },
+      chats: [chat],
+    });
+    let reads = 0;
+    const { d, calls } = setup(
+      { migrateChat: { channel: channel({ megagroup: true, broadcast: false }), updates: postUpdates(1) } },
+      {
+        // The second read is of the closed chat, with the member added meanwhile.
+        getFullChat: () => (++reads === 1 ? members([42n, 5n]) : members([42n, 5n, 6n])),
+        getHistory: { page: { messages: [{ id: 9 }] } },
+        markChatMigrated: { updates: undefined },
+      },
+    );
+    await migrateChat({ _: 'messages.migrateChat', chat_id: 7n }, call(), d);
+    expect(calls.migrateChat!.map((r) => (r as { memberIds: bigint[] }).memberIds)).toEqual([
+      [42n, 5n],
+      [42n, 6n],
+    ]);
+    // The close came between the two reads.
+    expect(calls.markChatMigrated).toHaveLength(1);
+    expect(reads).toBe(2);
+  });
+
+  it('migrateChat asks the channel once when nobody joined meanwhile', async () => {
+    const chat = { id: 7n, title: 'Club', creator: true, deactivated: false, migratedToChannelId: 0n };
+    const { d, calls } = setup(
+      { migrateChat: { channel: channel({ megagroup: true, broadcast: false }), updates: postUpdates(1) } },
+      {
+        getFullChat: { fullChat: { participants: [{ userId: 42n }, { userId: 5n }] }, chats: [chat] },
+        getHistory: { page: { messages: [] } },
+        markChatMigrated: { updates: undefined },
+      },
+    );
+    await migrateChat({ _: 'messages.migrateChat', chat_id: 7n }, call(), d);
+    expect(calls.migrateChat).toHaveLength(1);
+  });
+
   it('answers joinChannel as chatInviteJoinResultOk where the layer has it, and follows the channel', async () => {
     const shapes = new Set<string>();
     for (const layer of tl.layers) {

@@ -9,6 +9,7 @@ import type { InputUser } from '../../../../shared/src/gen/tern/common/v1/peer';
 import type { CallContext } from '../../mtproto/invocation';
 import type { TlObject } from '../../mtproto/tl-types';
 import { inputChannel, tlChannelFull, tlChannels, tlChatsAndChannels } from '../../convert/channels';
+import { inputFileOf } from '../../convert/media';
 import { tlUpdates, tlUsers } from '../../convert/updates';
 import { inputUser, text } from '../../convert/users';
 import { requestContext, type ChannelDeps } from '../context';
@@ -108,6 +109,38 @@ export async function editTitle(call: TlObject, ctx: CallContext, d: ChannelDeps
     channel: inputChannel(call.channel),
     title: text(call.title),
   });
+  return tlUpdates(res.updates);
+}
+
+/**
+ * channels.editPhoto. inputChatUploadedPhoto makes the photo in this DC (where the client uploaded
+ * it) and inputChatPhotoEmpty removes it. Tern makes photos only: a video (`video`, emoji markup)
+ * is VIDEO_FILE_INVALID; choosing an earlier photo again (inputChatPhoto) is PHOTO_INVALID, since
+ * a channel keeps no list of its past photos.
+ */
+export async function editPhoto(call: TlObject, ctx: CallContext, d: ChannelDeps): Promise<TlObject> {
+  const photo = call.photo as TlObject | undefined;
+  const remove = photo?._ === 'inputChatPhotoEmpty';
+  if (!remove) {
+    if (photo?._ !== 'inputChatUploadedPhoto') throw errors.badRequest('PHOTO_INVALID');
+    if (photo.file === undefined)
+      throw errors.badRequest(
+        photo.video !== undefined || photo.video_emoji_markup !== undefined
+          ? 'VIDEO_FILE_INVALID'
+          : 'PHOTO_FILE_MISSING',
+      );
+  }
+  const res = await unary(
+    d.channel.editChannelPhoto.bind(d.channel),
+    {
+      context: await requestContext(ctx, d.auth, d.dcId),
+      channel: inputChannel(call.channel),
+      ...(remove ? {} : { file: inputFileOf(photo.file) }),
+      remove,
+    },
+    // Decoding a large picture and storing its sizes takes a while (as for profile photos).
+    { deadlineMs: 150_000 },
+  );
   return tlUpdates(res.updates);
 }
 

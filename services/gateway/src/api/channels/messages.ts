@@ -24,7 +24,7 @@ import {
 } from '../../convert/channels';
 import { tlChannelMessages } from '../../convert/dialogs';
 import { inputEntities, replyToMsgIdOf } from '../../convert/entities';
-import { inputMediaOf } from '../../convert/media';
+import { inputMediaOf, tlPhoto } from '../../convert/media';
 import { tlMessage, tlUpdates, tlUsers } from '../../convert/updates';
 import { text } from '../../convert/users';
 import { requestContext, type ChannelDeps } from '../context';
@@ -411,6 +411,12 @@ export function tlAdminLogAction(e: AdminLogEvent): TlObject | undefined {
   switch (a?.$case) {
     case 'changedTitle':
       return { _: 'channelAdminLogEventActionChangeTitle', prev_value: '', new_value: a.value };
+    case 'changedPhoto':
+      return {
+        _: 'channelAdminLogEventActionChangePhoto',
+        prev_photo: a.value.prevPhoto ? tlPhoto(a.value.prevPhoto) : { _: 'photoEmpty', id: 0n },
+        new_photo: a.value.newPhoto ? tlPhoto(a.value.newPhoto) : { _: 'photoEmpty', id: 0n },
+      };
     case 'changedUsername':
       return { _: 'channelAdminLogEventActionChangeUsername', prev_value: '', new_value: a.value };
     case 'participantJoined':

@@ -7,7 +7,8 @@
  * 2. channel (this DC) makes the supergroup, idempotent on the chat id, with message 1
  *    messageActionChannelMigrateFrom, and invites the other members;
  * 3. messaging closes the chat (deactivated, migrated_to) and puts messageActionChatMigrateTo in
- *    every member's box; a retry after a cut-off here finds the same channel in step 2.
+ *    every member's box; a retry after a cut-off here finds the same channel in step 2;
+ * 4. the closed chat's members are read again, and any added since step 1 are invited too.
  *
  * The old chat's history stays in every member's box, readable as before; only writing to it ends.
  */
@@ -53,6 +54,20 @@ export async function migrateChat(call: TlObject, ctx: CallContext, d: ChannelAp
     channelId: channel.id,
     channelAccessHash: channel.accessHash,
   });
+  // A member added between the first read and the close is in the chat but not yet in the
+  // supergroup. The closed chat takes no more members (its row changes only by version), so one
+  // more read finds them all; the channel's MigrateChat is idempotent and invites the late ones.
+  const after = await unary(d.messaging.getFullChat.bind(d.messaging), { context, chatId });
+  const known = new Set(memberIds);
+  const late = (after.fullChat?.participants ?? []).map((p) => p.userId).filter((u) => !known.has(u));
+  if (late.length > 0)
+    await unary(d.channel.migrateChat.bind(d.channel), {
+      context,
+      chatId,
+      title: chat.title,
+      memberIds: [me, ...late],
+      migratedFromMaxId: last.page?.messages[0]?.id ?? 0,
+    });
   followAnswer(d, me, made.updates);
   return tlUpdates(merge(closed.updates, made.updates));
 }
