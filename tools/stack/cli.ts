@@ -27,6 +27,7 @@ import {
   type StackInfo,
 } from './plan';
 import { REPO_ROOT, paths } from './paths';
+import { withLock } from './lock';
 import { runningPid, stop } from './processes';
 import { buildIfStale, migrateAll, startServices, stopServices } from './tern';
 
@@ -155,7 +156,18 @@ function moveUser(): void {
   process.exitCode = res.status ?? 1;
 }
 
-const COMMANDS: Record<string, () => Promise<void> | void> = { up, down, info, 'move-user': moveUser };
+/** up and down change what runs: one at a time per checkout (lock.ts says why). */
+const exclusive = (fn: () => Promise<void>) => () =>
+  withLock(join(paths.run, 'stack.lock'), fn, {
+    onWait: (holder) => say(`another stack command (pid ${holder}) is running; waiting for it`),
+  });
+
+const COMMANDS: Record<string, () => Promise<void> | void> = {
+  up: exclusive(up),
+  down: exclusive(down),
+  info,
+  'move-user': moveUser,
+};
 
 async function main(): Promise<void> {
   const command = COMMANDS[process.argv[2] ?? ''];

@@ -57,7 +57,7 @@ export function workerPid(name: string): number | undefined {
 }
 
 /** True while `pid` exists; `-pgid` asks whether any process of that group does. */
-function isAlive(pid: number): boolean {
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
