@@ -45,6 +45,18 @@ async function signInWithCode(phone: string) {
   }
 }
 
+/** Logs the fresh client `g` in as `phone` (its code is 11111) with the account's password. */
+async function startWithPassword(g: ReturnType<typeof gramClient>, phone: string, password: string) {
+  await g.client.start({
+    phoneNumber: phone,
+    phoneCode: () => Promise.resolve('11111'),
+    password: () => Promise.resolve(password),
+    onError: (err) => {
+      throw err;
+    },
+  });
+}
+
 describe('two-step verification (GramJS)', () => {
   // Five login codes for this number in all: the most one number gets in an hour.
   const phone = testNumber(1);
@@ -129,14 +141,7 @@ describe('two-step verification (GramJS)', () => {
   it('changes, then removes the password; a login then needs only the code', async () => {
     const g = gramClient({ lib: 'telegram', dc: s.dcs[0]! });
     try {
-      await g.client.start({
-        phoneNumber: phone,
-        phoneCode: () => Promise.resolve('11111'),
-        password: () => Promise.resolve('open sesame'),
-        onError: (err) => {
-          throw err;
-        },
-      });
+      await startWithPassword(g, phone, 'open sesame');
       // Without the current password the change is refused.
       await expect(g.client.updateTwoFaSettings({ newPassword: 'x' })).rejects.toMatchObject({
         errorMessage: 'PASSWORD_HASH_INVALID',
@@ -183,14 +188,7 @@ describe('two-step verification at other layers', () => {
   afterAll(async () => {
     const g = gramClient({ lib: 'telegram', dc: s.dcs[0]! });
     try {
-      await g.client.start({
-        phoneNumber: phone2,
-        phoneCode: () => Promise.resolve('11111'),
-        password: () => Promise.resolve('open sesame'),
-        onError: (err) => {
-          throw err;
-        },
-      });
+      await startWithPassword(g, phone2, 'open sesame');
       await g.client.updateTwoFaSettings({ currentPassword: 'open sesame' });
     } finally {
       await g.client.destroy();
@@ -203,14 +201,7 @@ describe('two-step verification at other layers', () => {
   ] as const)('logs a %s client (layer %d) in with the password', async (lib, _layer) => {
     const g = gramClient({ lib, dc: s.dcs[0]! });
     try {
-      await g.client.start({
-        phoneNumber: phone2,
-        phoneCode: () => Promise.resolve('11111'),
-        password: () => Promise.resolve('open sesame'),
-        onError: (err) => {
-          throw err;
-        },
-      });
+      await startWithPassword(g, phone2, 'open sesame');
       expect((await g.client.getMe()).phone).toBe(phone2);
       const pwd = await g.client.invoke(new g.Api.account.GetPassword());
       expect(pwd.hasPassword).toBe(true);

@@ -105,6 +105,18 @@ const LIVE_DELIVERY = {
   duplicate_window: 2 * 60 * 1e9,
 };
 
+/**
+ * Work queues: each entry is consumed once, then gone; kept at most `maxAgeNs` if nobody takes it.
+ * Publishers set a Nats-Msg-Id, which the 2-minute window dedupes (JetStream's default, said here).
+ */
+const workQueue = (maxAgeNs: number) => ({
+  retention: RetentionPolicy.Workqueue,
+  storage: StorageType.File,
+  max_age: maxAgeNs,
+  discard: DiscardPolicy.Old,
+  duplicate_window: 2 * 60 * 1e9,
+});
+
 /** The streams `migrate` creates in DC `dc`. */
 export function streamsFor(dc: number): StreamSpec[] {
   const s = subjectsFor(dc);
@@ -125,51 +137,28 @@ export function streamsFor(dc: number): StreamSpec[] {
       name: `DC${dc}_PUSH`,
       subjects: [s.pushRequests],
       description: 'Work queue of push notifications for offline users.',
-      config: {
-        retention: RetentionPolicy.Workqueue,
-        storage: StorageType.File,
-        max_age: DAY_NS,
-        discard: DiscardPolicy.Old,
-      },
+      config: workQueue(DAY_NS),
     },
     {
       name: `DC${dc}_OUTBOX`,
       subjects: [s.outboxAll],
       description:
         'Durable cross-DC deliveries (DeliverToBoxRequest) waiting for their DC; one ordered consumer per target DC.',
-      config: {
-        retention: RetentionPolicy.Workqueue,
-        storage: StorageType.File,
-        max_age: 7 * DAY_NS,
-        discard: DiscardPolicy.Old,
-        duplicate_window: 2 * 60 * 1e9,
-      },
+      config: workQueue(7 * DAY_NS),
     },
     {
       name: `DC${dc}_CHANNEL_PUSH`,
       subjects: [s.channelPush],
       description:
         'Work queue of channel posts to notify: one event per post, then one per page of participants (push fan-out).',
-      config: {
-        retention: RetentionPolicy.Workqueue,
-        storage: StorageType.File,
-        max_age: DAY_NS,
-        discard: DiscardPolicy.Old,
-        duplicate_window: 2 * 60 * 1e9,
-      },
+      config: workQueue(DAY_NS),
     },
     {
       name: `DC${dc}_CHANNEL_MEMBERSHIPS`,
       subjects: [s.channelMembershipsAll],
       description:
         "Membership notices (RecordMembershipRequest) waiting for the member's home DC; one consumer per DC.",
-      config: {
-        retention: RetentionPolicy.Workqueue,
-        storage: StorageType.File,
-        max_age: 7 * DAY_NS,
-        discard: DiscardPolicy.Old,
-        duplicate_window: 2 * 60 * 1e9,
-      },
+      config: workQueue(7 * DAY_NS),
     },
     {
       name: `DC${dc}_PROBE`,
