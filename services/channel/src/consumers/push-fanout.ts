@@ -164,7 +164,10 @@ export class PushFanout {
     const byDc = new Map<number, bigint[]>();
     for (const u of targets) {
       const dc = homes.get(u);
-      if (dc !== undefined) byDc.set(dc, [...(byDc.get(dc) ?? []), u]);
+      if (dc === undefined) continue;
+      const list = byDc.get(dc);
+      if (list) list.push(u);
+      else byDc.set(dc, [u]);
     }
     const { locKey, locArgs } = pushKeyOf(e, ch);
     const peer: Peer = { kind: { $case: 'channelId', value: e.channelId } };
