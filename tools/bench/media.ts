@@ -8,14 +8,18 @@
  *  2. through the gateway with GramJS, one user of the DC (media-client.ts): uploadFile of a file
  *     with 1 and 4 workers, the completion (messages.sendMedia of it as a document), and downloads
  *     of that document: GramJS's downloadMedia, and upload.getFile of 1 MiB with 1 and 4 in flight;
- *     every figure as a ratio to the ceiling of the same object size and concurrency.
+ *     every figure as a ratio to the ceiling of the same object size and concurrency;
+ *  3. the same file through the gateway with Tern's light client (media-light.ts: the gateway's own
+ *     crypto and codec, so the client is not the limit; GramJS's pure-JavaScript AES takes a core):
+ *     saveBigFilePart of 512 KiB with 4 in flight, and upload.getFile of 1 MiB with 1, 4 and 8.
  *
  * `--big 200`: instead, the memory measurement: a 200 MiB file uploaded, sent as a document and
  * downloaded back through the gateway (bytes checked by SHA-256 of the streamed file) while the
  * RSS of the DC's gateway and media processes is sampled every 250 ms (media-memory.ts).
  *
  * Options: --dc 1 (the DC), --mb 50 (file size of section 2), --seconds 3 (per ceiling level),
- * --big <MiB>, --samples <file.csv> (with --big: every RSS sample), --profile (CPU profiles of the
+ * --clients gramjs,light (the sections to run), --big <MiB>, --samples <file.csv> (with --big: every
+ * RSS sample), --profile (CPU profiles of the
  * gateway and media over the 4-worker upload and the 4-in-flight getFile windows, summarized;
  * profile.ts).
  */
@@ -23,11 +27,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TelegramClient } from 'telegram';
+import type { TlObject } from '../../services/gateway/src/mtproto/tl-types';
 import { readStackInfo } from '../stack/info';
 import { workerPid } from '../stack/processes';
 import { trustServerKey, type Target } from './gramjs';
 import type { LoadResult } from './handshake';
-import { cpuSharesOf, cpuWindow, fmt, loadAverage, machineDescription, ratio, table } from './measure';
+import { percentiles } from '../load/stats';
+import { cpuSharesOf, cpuWindow, fmt, loadAverage, machineDescription, ratio, sleep, table } from './measure';
 import {
   closeClient,
   downloadMediaTo,
@@ -40,6 +46,13 @@ import {
 } from './media-client';
 import { memoryRun } from './media-memory';
 import { formatSummary, profileWindow, readProfile, summarizeProfile } from './profile';
+import {
+  lightGetFile,
+  lightSendDocument,
+  lightSession,
+  lightUpload,
+  sideSessionLatencies,
+} from './media-light';
 import { rawMinio } from './media-raw';
 
 function option(name: string, fallback: string): string {
@@ -57,6 +70,8 @@ const SETTINGS = {
   ceilingMs: Number(option('seconds', '3')) * 1000,
   sizes: [128 * KiB, 512 * KiB],
   inFlight: [1, 4, 16],
+  /** Which clients section 2 (gramjs) and section 3 (light) run with. */
+  clients: option('clients', 'gramjs,light').split(','),
 };
 
 const say = (text: string) => process.stdout.write(`${text}\n`);
@@ -201,6 +216,7 @@ async function throughput(
 
   const size = fileMiB * MiB;
   heading(`2. through the gateway: GramJS (TCP full), one user of DC ${dc}, a ${fileMiB} MiB file`);
+  if (!SETTINGS.clients.includes('gramjs')) say('skipped (--clients)');
   const path = join(dir, `bench-${fileMiB}.bin`);
   // The same content every run: the DC stores it once, however often the bench runs.
   const sha = await writeContent(path, size, `throughput-${fileMiB}`);
@@ -211,50 +227,98 @@ async function throughput(
     (kind === 'PUT' ? putRate : getRate).get(at(s, n)) ?? NaN,
   ];
 
-  let document: Awaited<ReturnType<typeof sendAsDocument>> | undefined;
-  for (const workers of [1, 4]) {
-    let file: Awaited<ReturnType<typeof uploadFile>> | undefined;
-    const label = `upload: uploadFile, ${partKiB} KiB parts, ${workers} worker${workers > 1 ? 's' : ''}`;
-    const upload = async () => (file = await uploadFile(client, path, size, workers));
-    const up = workers === 4 ? await profiled(label, dc, upload, pids) : await timed(upload, pids);
-    results.push({
-      label,
-      t: up,
-      ceiling: [ceil('PUT', partKiB * KiB, workers), ceil('PUT', 512 * KiB, workers)],
-    });
-    let sent: Awaited<ReturnType<typeof sendAsDocument>> | undefined;
-    const done = await timed(async () => (sent = await sendAsDocument(client, file!)), pids);
-    say(
-      `workers ${workers}: upload ${up.seconds.toFixed(1)} s; messages.sendMedia (completion: the media service reads every part ` +
-        `to hash it, the content is already stored after the first run) ${done.seconds.toFixed(1)} s`,
-    );
-    document = sent!;
-  }
-  const { message, document: doc } = document!;
+  if (SETTINGS.clients.includes('gramjs')) {
+    let document: Awaited<ReturnType<typeof sendAsDocument>> | undefined;
+    for (const workers of [1, 4]) {
+      let file: Awaited<ReturnType<typeof uploadFile>> | undefined;
+      const label = `upload: uploadFile, ${partKiB} KiB parts, ${workers} worker${workers > 1 ? 's' : ''}`;
+      const upload = async () => (file = await uploadFile(client, path, size, workers));
+      const up = workers === 4 ? await profiled(label, dc, upload, pids) : await timed(upload, pids);
+      results.push({
+        label,
+        t: up,
+        ceiling: [ceil('PUT', partKiB * KiB, workers), ceil('PUT', 512 * KiB, workers)],
+      });
+      let sent: Awaited<ReturnType<typeof sendAsDocument>> | undefined;
+      const done = await timed(async () => (sent = await sendAsDocument(client, file!)), pids);
+      say(
+        `workers ${workers}: upload ${up.seconds.toFixed(1)} s; messages.sendMedia (completion: the media service reads every part ` +
+          `to hash it, the content is already stored after the first run) ${done.seconds.toFixed(1)} s`,
+      );
+      document = sent!;
+    }
+    const { message, document: doc } = document!;
 
-  const downloaded = join(dir, 'downloaded.bin');
-  const media = await timed(() => downloadMediaTo(client, message, downloaded), pids);
-  if ((await fileSha256(downloaded)) !== sha) throw new Error('downloadMedia: the bytes differ');
-  rmSync(downloaded);
-  results.push({
-    label: `download: downloadMedia, ${partKiB} KiB requests, 1 in flight`,
-    t: media,
-    ceiling: [ceil('GET', partKiB * KiB, 1), ceil('GET', 512 * KiB, 1)],
-  });
-  for (const n of [1, 4]) {
-    let got = '';
-    const label = `download: upload.getFile 1 MiB, ${n} in flight`;
-    const download = async () => (got = await getFileLoop(client, doc, n));
-    const t = n === 4 ? await profiled(label, dc, download, pids) : await timed(download, pids);
-    if (got !== sha) throw new Error(`upload.getFile ×${n}: the bytes differ`);
+    const downloaded = join(dir, 'downloaded.bin');
+    const media = await timed(() => downloadMediaTo(client, message, downloaded), pids);
+    if ((await fileSha256(downloaded)) !== sha) throw new Error('downloadMedia: the bytes differ');
+    rmSync(downloaded);
     results.push({
-      label,
-      t,
-      ceiling: [ceil('GET', 512 * KiB, n)],
+      label: `download: downloadMedia, ${partKiB} KiB requests, 1 in flight`,
+      t: media,
+      ceiling: [ceil('GET', partKiB * KiB, 1), ceil('GET', 512 * KiB, 1)],
     });
+    for (const n of [1, 4]) {
+      let got = '';
+      const label = `download: upload.getFile 1 MiB, ${n} in flight`;
+      const download = async () => (got = await getFileLoop(client, doc, n));
+      const t = n === 4 ? await profiled(label, dc, download, pids) : await timed(download, pids);
+      if (got !== sha) throw new Error(`upload.getFile ×${n}: the bytes differ`);
+      results.push({
+        label,
+        t,
+        ceiling: [ceil('GET', 512 * KiB, n)],
+      });
+    }
   }
 
-  heading('3. gateway MB/s against the raw ceilings of this run');
+  heading(
+    `3. through the gateway: Tern's light client (tools/load: the gateway's own crypto and codec), a new user of DC ${dc}`,
+  );
+  if (!SETTINGS.clients.includes('light')) say('skipped (--clients)');
+  else await lightSection();
+  async function lightSection(): Promise<void> {
+    const d = info.dcs.find((x) => x.id === dc)!;
+    const light = await lightSession({ dcId: dc, host: d.host, port: d.tcpPort });
+    try {
+      let file: TlObject | undefined;
+      const label = 'light: saveBigFilePart 512 KiB, 4 in flight';
+      const up = await profiled(
+        label,
+        dc,
+        async () => (file = await lightUpload(light, path, size, 512 * KiB, 4)),
+        pids,
+      );
+      results.push({ label, t: up, ceiling: [ceil('PUT', 512 * KiB, 4)] });
+      const lightDoc = await lightSendDocument(light, file!);
+      const target = { dcId: dc, host: d.host, port: d.tcpPort };
+      const quiet = percentiles(await sideSessionLatencies(light, target, sleep(2000)));
+      let busy = percentiles([]);
+      for (const n of [1, 4, 8]) {
+        let got = '';
+        const label = `light: upload.getFile 1 MiB, ${n} in flight`;
+        const download = async () => {
+          const downloaded = lightGetFile(light, lightDoc, n);
+          // With 8 in flight, a second session of the key calls the gateway throughout.
+          if (n === 8) busy = percentiles(await sideSessionLatencies(light, target, downloaded));
+          got = await downloaded;
+        };
+        const t = n === 4 ? await profiled(label, dc, download, pids) : await timed(download, pids);
+        if (got !== sha) throw new Error(`light upload.getFile ×${n}: the bytes differ`);
+        results.push({ label, t, ceiling: [ceil('GET', 512 * KiB, Math.min(n, 4))] });
+      }
+      const ms = (p: typeof quiet) =>
+        `p50 ${p.p50.toFixed(1)} / p99 ${p.p99.toFixed(1)} ms (${p.count} calls)`;
+      say(
+        `another session of the same key on its own connection, help.getNearestDc one after the other: ` +
+          `idle ${ms(quiet)}; during the 8-in-flight download ${ms(busy)}`,
+      );
+    } finally {
+      light.client.close();
+    }
+  }
+
+  heading('4. gateway MB/s against the raw ceilings of this run');
   say(
     table([
       ['', 'MB/s', 'ceiling (same run)', 'MB/s', 'ratio'],

@@ -71,6 +71,8 @@ interface Pending {
 export const CLOSED_BY_CLIENT = 'closed by the client';
 
 const RPC_ERROR = 0x2144ca19;
+const BOOL_TRUE = 0x997275b5;
+const BOOL_FALSE = 0xbc799737;
 const INTERMEDIATE_HEADER = Buffer.from([0xee, 0xee, 0xee, 0xee]);
 /** bad_msg_notification codes a client fixes by sending again (msg_id time, seqno, salt). */
 const RESENDABLE = new Set([16, 17, 32, 33, 48]);
@@ -235,6 +237,9 @@ export class LightClient {
     if (id === RPC_ERROR) {
       const e = this.o.tl.mtproto.decode(result);
       p.reject(new RpcError(e.error_code as number, e.error_message as string));
+    } else if (id === BOOL_TRUE || id === BOOL_FALSE) {
+      // The codec decodes Bool to a JavaScript boolean; answers here are always objects.
+      p.resolve({ _: id === BOOL_TRUE ? 'boolTrue' : 'boolFalse' });
     } else if (this.o.tl.mtproto.hasId(id)) {
       p.resolve(this.o.tl.mtproto.decode(result));
     } else {

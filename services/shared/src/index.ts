@@ -26,6 +26,7 @@ export * from './telemetry/nats-context';
 export * from './files/file-reference';
 export * from './files/file-ids';
 export * from './concurrency/limit';
+export * from './cache/bounded-map';
 export * from './auth/require-user';
 export * from './ownership';
 export * from './peers/peer-key';

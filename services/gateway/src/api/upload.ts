@@ -62,6 +62,7 @@ export async function getFile(call: TlObject, ctx: CallContext, d: MediaDeps): P
     _: 'upload.file',
     type: { _: STORAGE_TYPES[res.type] ?? 'storage.filePartial' },
     mtime: res.mtime,
-    bytes: Buffer.from(res.bytes),
+    // A view, not a copy: the answer's 1 MiB is copied once, into the rpc_result.
+    bytes: Buffer.from(res.bytes.buffer, res.bytes.byteOffset, res.bytes.byteLength),
   };
 }

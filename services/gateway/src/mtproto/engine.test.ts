@@ -6,6 +6,7 @@ import { createPrivateKey, generateKeyPairSync, randomBytes } from 'node:crypto'
 import { deflateSync, gzipSync } from 'node:zlib';
 import pino from 'pino';
 import { loadTlRuntime } from '../tl-runtime';
+import { loadTlRegistry } from '../tl/registry';
 import { igeDecrypt, igeEncrypt } from './crypto/aes-ige';
 import { authKeyId, messageAesKeyIv, messageKey } from './crypto/message-keys';
 import { serverRsaKey } from './crypto/rsa';
@@ -256,6 +257,61 @@ describe('MTProto engine', () => {
     });
     const ok = results.find((r) => r.obj.req_msg_id === a.msgId)!.raw.subarray(12);
     expect(tl.decodeApi(l, ok)).toMatchObject({ _: 'nearestDc', this_dc: 1 });
+  });
+
+  it('sends a file part in a packet of its own, written from its bytes kept apart', async () => {
+    const bytes = randomBytes(64 * 1024);
+    const t = setup((call) =>
+      call._ === 'upload.getFile'
+        ? Promise.resolve({ _: 'upload.file', type: { _: 'storage.filePartial' }, mtime: 7, bytes })
+        : Promise.reject(new Error('boom')),
+    );
+    t.client.salt = await handshakeSalt(t);
+    const l = tl.newestLayer;
+    const getFile = loadTlRegistry()
+      .forLayer(l)
+      .encode({
+        _: 'upload.getFile',
+        location: {
+          _: 'inputDocumentFileLocation',
+          id: 1n,
+          access_hash: 2n,
+          file_reference: Buffer.alloc(0),
+          thumb_size: '',
+        },
+        offset: 0n,
+        limit: bytes.length,
+      });
+    const asked = [t.client.packet(getFile), t.client.packet(getFile)];
+    for (const { packet } of asked) t.engine.onPacket(t.conn, packet, false);
+    await settle();
+    // Unacknowledged, the two answers are sent again when the session comes back on a new
+    // connection, each in a packet of its own rather than together in a container (a copy more,
+    // and a packet of several MiB).
+    const second = fakeConnection();
+    const hello = t.client.packet(tl.encodeService({ _: 'msgs_ack', msg_ids: [] }), { content: false });
+    t.engine.onPacket(second.conn, hello.packet, false);
+    await settle();
+    for (const sent of [t.sent, second.sent]) {
+      const each = sent.map((p) => received([p]));
+      const withAnswer = each.filter((r) => r.some((m) => m.obj._ === 'rpc_result'));
+      expect(withAnswer.map((r) => r.map((m) => m.obj._))).toEqual([['rpc_result'], ['rpc_result']]);
+      expect(withAnswer.map((r) => r[0]!.raw.readBigInt64LE(4)).sort()).toEqual(
+        asked.map((a) => a.msgId).sort(),
+      );
+      for (const r of withAnswer)
+        expect(tl.decodeApi(l, r[0]!.raw.subarray(12))).toMatchObject({ _: 'upload.file', mtime: 7, bytes });
+    }
+    // A re-sent message keeps its msg_id: the client drops it if it had it already.
+    const serverIds = (sent: Buffer[]) =>
+      sent
+        .filter((p) => received([p])[0]!.obj._ === 'rpc_result')
+        .map((p) => {
+          const { key, iv } = messageAesKeyIv(authKey, p.subarray(8, 24), 'server');
+          return igeDecrypt(p.subarray(24), key, iv).readBigInt64LE(16);
+        })
+        .sort();
+    expect(serverIds(second.sent)).toEqual(serverIds(t.sent));
   });
 
   it('answers get_future_salts, msgs_state_req and destroy_session', async () => {

@@ -11,7 +11,7 @@ import type { Outbox } from './outbox';
 import { rpcErrorOf } from './rpc-error';
 import type { AuthKeyEntry, Session, SessionStore } from './sessions';
 import type { ApiResult, TlObject, TlRuntime } from './tl-types';
-import { ID, buildRpcResult, constructorId, type InnerMessage } from './wire';
+import { ID, buildRpcResult, constructorId, type InnerMessage, type ResultWithBytes } from './wire';
 
 /** What a method handler is given besides the call itself. */
 export interface CallContext {
@@ -67,7 +67,7 @@ export class Invocations {
   }
 
   /** The serialized answer of one call: its result in the client's layer, or an rpc_error. */
-  private async run(session: Session, msg: InnerMessage): Promise<Buffer> {
+  private async run(session: Session, msg: InnerMessage): Promise<Buffer | ResultWithBytes> {
     const { tl } = this.d;
     let layer = session.layer ?? session.authKey.layer ?? tl.newestLayer;
     try {
@@ -115,7 +115,7 @@ export class Invocations {
       const userId = session.authKey.userId;
       if (userId !== undefined) this.d.sessions.indexUser(session, userId);
       if (userId && session.connection) this.d.presence?.seen(userId, session.connection.id);
-      return tl.encodeApi(layer, result, call._);
+      return encodeResult(tl, layer, result, call._);
     } catch (err) {
       const e = rpcErrorOf(tl, err);
       if (e.errorCode >= 500) this.d.log.warn({ err }, 'call failed');
@@ -162,4 +162,30 @@ function unwrap(session: Session, call: TlObject, after: bigint[]): TlObject {
     }
   }
   throw errors.badRequest('INPUT_REQUEST_TOO_LONG');
+}
+
+/** upload.file answers whose bytes are longer than this keep them apart from the rest (below). */
+const SPLIT_BYTES_ABOVE = 16 * 1024;
+/** The TL encoding of empty bytes: a zero length byte and three bytes of padding. */
+const EMPTY_BYTES = Buffer.alloc(4);
+
+/**
+ * A result in the client's layer. A file part (upload.file, whose last field is its bytes) comes
+ * back as its head and its bytes, which buildRpcResult joins with a single copy of the bytes.
+ */
+function encodeResult(
+  tl: TlRuntime,
+  layer: number,
+  result: ApiResult,
+  method: string,
+): Buffer | ResultWithBytes {
+  if (typeof result === 'object' && !Array.isArray(result) && result._ === 'upload.file') {
+    const bytes = result.bytes;
+    if (Buffer.isBuffer(bytes) && bytes.length > SPLIT_BYTES_ABOVE) {
+      const whole = tl.encodeApi(layer, { ...result, bytes: Buffer.alloc(0) }, method);
+      if (whole.subarray(whole.length - 4).equals(EMPTY_BYTES))
+        return { head: whole.subarray(0, whole.length - 4), bytes };
+    }
+  }
+  return tl.encodeApi(layer, result, method);
 }

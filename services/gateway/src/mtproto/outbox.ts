@@ -19,6 +19,9 @@ export interface OutMessage {
   body: Buffer;
 }
 
+/** Messages longer than this are sent in a packet of their own rather than in a container. */
+const CONTAINER_BODY_MAX = 16 * 1024;
+
 export class Outbox {
   constructor(
     private readonly tl: Pick<TlRuntime, 'encodeService'>,
@@ -71,11 +74,17 @@ export class Outbox {
           body: m.body,
         }),
       );
-    if (out.length === 1) return send(out[0]!);
-    send({
-      msgId: session.msgIds.next('server'),
-      seqNo: session.nextSeqNo(false),
-      body: buildContainer(out),
-    });
+    // Large messages (file parts) travel alone: a container would copy them once more. They go
+    // first, so msg_ids still rise packet by packet (the msgs_ack in front was numbered last).
+    const alone = out.filter((m) => m.body.length > CONTAINER_BODY_MAX);
+    const together = alone.length === 0 ? out : out.filter((m) => m.body.length <= CONTAINER_BODY_MAX);
+    for (const m of alone) send(m);
+    if (together.length === 1) send(together[0]!);
+    else if (together.length > 1)
+      send({
+        msgId: session.msgIds.next('server'),
+        seqNo: session.nextSeqNo(false),
+        body: buildContainer(together),
+      });
   }
 }

@@ -1,4 +1,5 @@
-import { buildRpcResult, ID } from './wire';
+import { randomBytes } from 'node:crypto';
+import { buildRpcResult, ID, tlBytes } from './wire';
 
 describe('rpc_result packing', () => {
   const body = (constructor: number) => {
@@ -19,4 +20,15 @@ describe('rpc_result packing', () => {
     expect(innerOf(r)).toBe(0x096a18d5);
     expect(r.length).toBe(12 + 64 * 1024);
   });
+
+  it.each([0, 100, 253, 254, 1000, 1024 * 1024 - 1])(
+    'writes a result kept apart from its %i bytes as the whole result would be',
+    (n) => {
+      const head = randomBytes(12);
+      head.writeUInt32LE(0x096a18d5, 0);
+      const bytes = randomBytes(n);
+      const whole = buildRpcResult(7n, Buffer.concat([head, tlBytes(bytes)]));
+      expect(buildRpcResult(7n, { head, bytes }).equals(whole)).toBe(true);
+    },
+  );
 });

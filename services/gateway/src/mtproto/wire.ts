@@ -133,7 +133,19 @@ const GZIP_ABOVE = 1024;
  */
 const NEVER_PACKED = new Set([0x096a18d5]);
 
-export function buildRpcResult(reqMsgId: bigint, result: Buffer): Buffer {
+/**
+ * A serialized result whose last field, a TL `bytes`, is kept apart: `head` is everything before
+ * it. buildRpcResult writes the two into the rpc_result with one copy of `bytes`, where encoding
+ * the whole result first would copy a download's 1 MiB three times (TL writer, its result,
+ * the rpc_result).
+ */
+export interface ResultWithBytes {
+  head: Buffer;
+  bytes: Buffer;
+}
+
+export function buildRpcResult(reqMsgId: bigint, result: Buffer | ResultWithBytes): Buffer {
+  if (!Buffer.isBuffer(result)) return rpcResultWithBytes(reqMsgId, result);
   const head = Buffer.alloc(12);
   head.writeUInt32LE(ID.rpc_result, 0);
   head.writeBigInt64LE(reqMsgId, 4);
@@ -142,6 +154,27 @@ export function buildRpcResult(reqMsgId: bigint, result: Buffer): Buffer {
     if (packed.length < result.length) return Buffer.concat([head, packed]);
   }
   return Buffer.concat([head, result]);
+}
+
+/** rpc_result ‖ head ‖ bytes as TL bytes, in one allocation; never gzip_packed (file bytes). */
+function rpcResultWithBytes(reqMsgId: bigint, r: ResultWithBytes): Buffer {
+  const n = r.bytes.length;
+  if (n >= 1 << 24) throw new RangeError('TL bytes longer than 2^24 - 1');
+  const lengthHead = n < 254 ? 1 : 4;
+  const unpadded = 12 + r.head.length + lengthHead + n;
+  const out = Buffer.allocUnsafe(unpadded + ((4 - (unpadded % 4)) % 4));
+  out.writeUInt32LE(ID.rpc_result, 0);
+  out.writeBigInt64LE(reqMsgId, 4);
+  let at = 12 + r.head.copy(out, 12);
+  if (lengthHead === 1) out[at++] = n;
+  else {
+    out[at++] = 254;
+    out.writeUIntLE(n, at, 3);
+    at += 3;
+  }
+  at += r.bytes.copy(out, at);
+  out.fill(0, at);
+  return out;
 }
 
 export function buildFutureSalts(

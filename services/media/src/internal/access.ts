@@ -7,7 +7,7 @@
  * Unknown files and files the caller may not see answer the same FILE_ID_INVALID, so ids cannot be
  * probed. An id names the DC holding the file, so another DC's id is FILE_MIGRATE_X with no lookup.
  */
-import { dcOfFileId, errors, type FileReferences } from '../../../shared/src';
+import { BoundedMap, cachedLoad, dcOfFileId, errors, type FileReferences } from '../../../shared/src';
 import type { RequestContext } from '../../../shared/src/gen/tern/common/v1/context';
 import type { InputPeer } from '../../../shared/src/gen/tern/common/v1/peer';
 import type { FileStore, StoredDocument, StoredPhoto } from '../storage/files';
@@ -74,7 +74,15 @@ export interface AccessDeps {
   channels: ChannelCheck;
 }
 
+/** Documents and grants kept in memory (neither changes once written; each download checks both). */
+const DOCUMENTS_CACHED = 10_000;
+const GRANTS_CACHED = 50_000;
+
 export class FileAccess {
+  private readonly documents = new BoundedMap<bigint, StoredDocument>(DOCUMENTS_CACHED);
+  /** `<file id>:<user id>` of grants seen; only granted pairs (a grant may be added any moment). */
+  private readonly grants = new BoundedMap<string, true>(GRANTS_CACHED);
+
   constructor(private readonly d: AccessDeps) {}
 
   /**
@@ -82,7 +90,11 @@ export class FileAccess {
    * posted in a channel they may read.
    */
   async mayRead(file: Held, user: bigint): Promise<boolean> {
-    if (openTo(file, user) || (await this.d.store.granted(file.id, user))) return true;
+    if (openTo(file, user)) return true;
+    const granted = await cachedLoad(this.grants, `${file.id}:${user}`, async () =>
+      (await this.d.store.granted(file.id, user)) ? true : undefined,
+    );
+    if (granted) return true;
     const channels = await this.d.store.grantedChannels(file.id, CHANNELS_CHECKED);
     // Side by side: each may be a call to another DC.
     return (await Promise.all(channels.map((c) => this.d.channels.readable(c, user)))).some(Boolean);
@@ -116,7 +128,7 @@ export class FileAccess {
 
   /** A document `user` may use (usable). */
   usableDocument(user: bigint, ref: FileRef): Promise<StoredDocument> {
-    return this.usable(user, ref, (id) => this.d.store.document(id));
+    return this.usable(user, ref, (id) => cachedLoad(this.documents, id, () => this.d.store.document(id)));
   }
 
   /** A photo `user` may use (usable). */

@@ -5,7 +5,7 @@
  * part objects it covers. Identical uploads and identical renditions are stored once (dedup).
  */
 import { createHash } from 'node:crypto';
-import { errors, forEachLimited } from '../../../shared/src';
+import { BoundedMap, cachedLoad, errors, forEachLimited } from '../../../shared/src';
 import type { InputFile } from '../../../shared/src/gen/tern/common/v1/media';
 import type { FileStore, StoredContent } from '../storage/files';
 import type { FileObjects } from '../storage/objects';
@@ -24,8 +24,12 @@ export interface HashedUpload {
  * bound for documents uploaded in small parts (a 1 MiB request of 1 KiB parts is 1,024 GETs).
  */
 const PART_READS_IN_FLIGHT = 8;
+/** Content layouts kept in memory: a row never changes once written, and each download reads it. */
+const LAYOUTS_CACHED = 10_000;
 
 export class Contents {
+  private readonly layouts = new BoundedMap<string, StoredContent>(LAYOUTS_CACHED);
+
   constructor(
     private readonly store: FileStore,
     private readonly objects: FileObjects,
@@ -82,7 +86,7 @@ export class Contents {
    * is 8 of them; one after the other, their round trips added up), each into its own slice.
    */
   async readRange(sha256: Buffer, offset: number, limit: number): Promise<Buffer> {
-    const content = await this.store.content(sha256);
+    const content = await cachedLoad(this.layouts, sha256.toString('hex'), () => this.store.content(sha256));
     if (!content) throw errors.internal(new Error(`content ${sha256.toString('hex')} is not stored`));
     const ranges = offset >= content.size ? [] : partsOfRange(offset, limit, content);
     const bytes = Buffer.allocUnsafe(ranges.reduce((n, r) => n + r.length, 0));

@@ -9,6 +9,12 @@ import { createFraming, MAX_FRAME, TransportError, type Framing, type FramingKin
 /** What a transport connection needs of the underlying socket. */
 export interface ByteStream {
   write(data: Buffer): void;
+  /**
+   * Writes several buffers as one contiguous piece of the stream without joining them (a TCP
+   * socket's writev). Streams without it get them joined into one write: a WebSocket message per
+   * frame keeps what clients see the same as before.
+   */
+  writev?(chunks: Buffer[]): void;
   /** Bytes queued but not yet sent (for backpressure limits). */
   readonly pending: number;
   close(): void;
@@ -84,7 +90,12 @@ export class TransportConnection {
 
   send(payload: Buffer): void {
     if (this.closed || !this.framing) return;
-    this.write(this.framing.encode(payload));
+    if (!this.stream.writev) return this.write(this.framing.encode(payload));
+    if (this.stream.pending > MAX_PENDING_OUT) return this.close();
+    const chunks = this.framing.encodeChunks(payload);
+    // Obfuscation is AES-CTR, a stream cipher: the pieces one after the other encrypt to the same
+    // bytes as their concatenation.
+    this.stream.writev(this.obfuscation ? chunks.map((c) => this.obfuscation!.encrypt(c)) : chunks);
   }
 
   sendQuickAck(token: number): void {

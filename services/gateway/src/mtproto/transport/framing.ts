@@ -7,6 +7,7 @@
  * cannot make the gateway buffer without bound.
  */
 import { randomBytes } from 'node:crypto';
+import { crc32 as zlibCrc32 } from 'node:zlib';
 import { crc32 } from '../../tl/crc32';
 
 /** CRC32 (IEEE), as the full transport uses it. */
@@ -31,6 +32,11 @@ export interface Framing {
   readonly kind: FramingKind;
   push(chunk: Buffer): Frame[];
   encode(payload: Buffer): Buffer;
+  /**
+   * The same bytes as `encode`, as pieces to write in order (a writev): the payload itself is one
+   * of them, not copied. A download's 1 MiB answers pass through here.
+   */
+  encodeChunks(payload: Buffer): Buffer[];
   /** The quick-ack answer for a packet (token = first 32 bits of SHA256 as the spec defines). */
   encodeQuickAck(token: number): Buffer;
   /** A transport error such as -404 (unknown auth key) or -429 (too many requests). */
@@ -188,12 +194,15 @@ class Abridged implements Framing {
     return frames;
   }
   encode(payload: Buffer): Buffer {
+    return Buffer.concat(this.encodeChunks(payload));
+  }
+  encodeChunks(payload: Buffer): Buffer[] {
     const words = payload.length / 4;
     const head =
       words < 0x7f
         ? Buffer.from([words])
         : Buffer.from([0x7f, words & 0xff, (words >> 8) & 0xff, (words >> 16) & 0xff]);
-    return Buffer.concat([head, payload]);
+    return [head, payload];
   }
   encodeQuickAck(token: number): Buffer {
     // Abridged sends the token big-endian, top bit set.
@@ -226,10 +235,13 @@ class Intermediate implements Framing {
     return frames;
   }
   encode(payload: Buffer): Buffer {
-    const padding = this.kind === 'padded' ? randomBytes(Math.floor(Math.random() * 16)) : Buffer.alloc(0);
+    return Buffer.concat(this.encodeChunks(payload));
+  }
+  encodeChunks(payload: Buffer): Buffer[] {
+    const padding = this.kind === 'padded' ? randomBytes(Math.floor(Math.random() * 16)) : undefined;
     const head = Buffer.alloc(4);
-    head.writeUInt32LE(payload.length + padding.length);
-    return Buffer.concat([head, payload, padding]);
+    head.writeUInt32LE(payload.length + (padding?.length ?? 0));
+    return padding ? [head, payload, padding] : [head, payload];
   }
   encodeQuickAck(token: number): Buffer {
     const b = Buffer.alloc(4);
@@ -268,14 +280,17 @@ class Full implements Framing {
     return frames;
   }
   encode(payload: Buffer): Buffer {
-    // One buffer, one copy of the payload: a download's 1 MiB answers pass through here.
+    return Buffer.concat(this.encodeChunks(payload));
+  }
+  encodeChunks(payload: Buffer): Buffer[] {
     const len = payload.length + 12;
-    const frame = Buffer.allocUnsafe(len);
-    frame.writeUInt32LE(len, 0);
-    frame.writeUInt32LE(this.outSeq++, 4);
-    payload.copy(frame, 8);
-    frame.writeUInt32LE(crc32(frame.subarray(0, len - 4)), len - 4);
-    return frame;
+    const head = Buffer.allocUnsafe(8);
+    head.writeUInt32LE(len, 0);
+    head.writeUInt32LE(this.outSeq++, 4);
+    const tail = Buffer.allocUnsafe(4);
+    // The CRC runs on over the payload from the header's value: no copy to checksum one buffer.
+    tail.writeUInt32LE(zlibCrc32(payload, zlibCrc32(head)) >>> 0, 0);
+    return [head, payload, tail];
   }
   encodeQuickAck(): Buffer {
     return Buffer.alloc(0); // the full transport has no quick acks

@@ -143,6 +143,11 @@ export async function listen(
       const start = (address: string, port: number, first: Buffer | undefined) => {
         const stream: ByteStream = {
           write: (d) => void socket.write(d),
+          writev: (chunks) => {
+            socket.cork();
+            for (const c of chunks) socket.write(c);
+            socket.uncork();
+          },
           get pending() {
             return socket.writableLength;
           },

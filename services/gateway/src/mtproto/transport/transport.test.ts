@@ -29,12 +29,14 @@ function clientFraming(kind: FramingKind, obfuscated: boolean) {
   return { preamble, out: (b: Buffer) => enc.update(b), in: (b: Buffer) => dec.update(b), framing };
 }
 
-function harness(allowPlain = true) {
+/** A connection over a fake stream; `writev`: the stream writes pieces as TCP sockets do. */
+function harness(allowPlain = true, writev = false) {
   const written: Buffer[] = [];
   const packets: Array<{ payload: Buffer; quickAck: boolean }> = [];
   let closed = false;
   const stream: ByteStream = {
     write: (d) => void written.push(d),
+    ...(writev ? { writev: (chunks: Buffer[]) => void written.push(...chunks) } : {}),
     pending: 0,
     close: () => void (closed = true),
     remoteAddress: '127.0.0.9',
@@ -66,9 +68,10 @@ describe('MTProto transports', () => {
       fc.property(
         fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 1, maxLength: 5 }),
         fc.integer({ min: 1, max: 50 }),
-        (sizes, chunk) => {
+        fc.boolean(),
+        (sizes, chunk, writev) => {
           const client = clientFraming(kind, obfuscated);
-          const h = harness();
+          const h = harness(true, writev);
           const payloads = sizes.map((n) => randomBytes(n * 4));
           const bytes = Buffer.concat([
             client.preamble,
@@ -81,11 +84,14 @@ describe('MTProto transports', () => {
             expect(p.payload.subarray(0, payloads[i]!.length).equals(payloads[i]!)).toBe(true),
           );
           expect(h.conn.kind).toBe(kind);
-          const answer = randomBytes(64);
-          h.conn.send(answer);
+          const answers = [randomBytes(64), randomBytes(4096)];
+          for (const a of answers) h.conn.send(a);
           const back = client.framing.push(client.in(Buffer.concat(h.written)));
           // Padded intermediate appends up to 15 random bytes after the payload.
-          expect(back[0]!.payload.subarray(0, 64).equals(answer)).toBe(true);
+          expect(back).toHaveLength(2);
+          back.forEach((b, i) =>
+            expect(b.payload.subarray(0, answers[i]!.length).equals(answers[i]!)).toBe(true),
+          );
         },
       ),
       { numRuns: 15 },
@@ -129,6 +135,19 @@ describe('MTProto transports', () => {
     expect(frame.readUInt32LE(0)).toBe(4);
     expect(frame.readInt32LE(4)).toBe(-404);
     expect(h.isClosed()).toBe(true);
+  });
+
+  it.each(KINDS)('%s frames the same bytes whole or in pieces', (kind) => {
+    const payload = randomBytes(1024);
+    const [a, b] = [createFraming(kind), createFraming(kind)];
+    for (let i = 0; i < 3; i++) {
+      const whole = a.encode(payload);
+      const pieces = Buffer.concat(b.encodeChunks(payload));
+      // Padded intermediate's random padding differs; the length and payload do not.
+      if (kind === 'padded')
+        expect(pieces.subarray(4, 4 + 1024).equals(whole.subarray(4, 4 + 1024))).toBe(true);
+      else expect(pieces.equals(whole)).toBe(true);
+    }
   });
 
   it('computes the IEEE CRC32', () => {
