@@ -3,6 +3,7 @@
  * same run (docs/benchmarks.md says what each one means).
  *
  *  1. AES-256-IGE MB/s, ours vs native AES-256-CBC            (offline)
+ *     and CPU per MiB of a file-part answer vs the crypto alone (offline)
  *  2. TL encode/decode ops/s, ours vs GramJS, layer 198        (offline)
  *  3. auth-key handshakes/s against the stack's DC 1 gateway   (needs `npm run stack`)
  *  4. encrypted RPCs/s on that gateway, GramJS clients         (needs `npm run stack`)
@@ -18,6 +19,7 @@ import { paths } from '../stack/paths';
 import { workerPid } from '../stack/processes';
 import { igeEngine } from '../../services/gateway/src/mtproto/crypto/aes-ige';
 import { benchAes, formatAes, type AesResult } from './aes';
+import { benchAnswerPath, formatAnswerPath } from './answer-path';
 import { trustServerKey, type Target } from './gramjs';
 import { benchHandshakes, serverCryptoCeiling, type LoadResult } from './handshake';
 import { benchIdleMemory, type IdleMemoryResult } from './idle-memory';
@@ -38,6 +40,7 @@ const LAST_SECTION = FLAGS.has('--crypto') ? 1 : FLAGS.has('--offline') ? 2 : 5;
 const SETTINGS = {
   aesSizes: [1024, 64 * 1024],
   aesMs: 400,
+  answerMs: 1500,
   tlMs: 400,
   handshake: { concurrency: 4, ms: 12_000 },
   rpc: { clients: 8, inFlight: 32, ms: 8_000 },
@@ -184,6 +187,10 @@ async function main(): Promise<void> {
   say(formatAes(aes));
   say('\nthe same figures against native CBC encryption, the sequential ceiling:');
   say(formatIgeVsCbcEncrypt(aes));
+  say(
+    '\nCPU per MiB of a 1 MiB upload.file answer, media reply to framed packet (tools/bench/answer-path.ts):',
+  );
+  say(formatAnswerPath(benchAnswerPath(SETTINGS.answerMs)));
   if (LAST_SECTION === 1) return done(started);
 
   heading(`2. TL codec (services/gateway/src/tl) vs GramJS serializer, layer ${TL_LAYER}, ops/s`);

@@ -8,9 +8,11 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { TlObject } from '../../services/gateway/src/mtproto/tl-types';
 import { loadTlRegistry } from '../../services/gateway/src/tl/registry';
-import { LightClient, type ClientTl } from '../load/client';
+import type { ClientTl } from '../load/client';
 import { openSession, type LoadSession } from '../load/login';
 import type { Target } from './gramjs';
 
@@ -18,7 +20,8 @@ const KiB = 1024;
 /** The layer the light client speaks (any layer the gateway serves would do). */
 const LAYER = 198;
 
-function clientTl(): ClientTl {
+/** The codecs of the light client's layer. */
+export function clientTl(): ClientTl {
   const registry = loadTlRegistry();
   return { layer: LAYER, api: registry.forLayer(LAYER), mtproto: registry.mtproto };
 }
@@ -143,25 +146,36 @@ export async function lightGetFile(
 /**
  * Milliseconds of each help.getNearestDc answered, one after the other, on a second connection of
  * the same auth key (a second session, as an app's media connection beside its main one) until
- * `busy` settles: whether a download on one session holds up the calls of another.
+ * `busy` settles: whether a download on one session holds up the calls of another. The calls run
+ * on a worker thread (media-side-session.ts), so the download's decryption here does not delay them.
  */
 export async function sideSessionLatencies(
   s: LoadSession,
   t: Target,
   busy: Promise<unknown>,
 ): Promise<number[]> {
-  const side = await LightClient.connect({ host: t.host, port: t.port, authKey: s.authKey, tl: clientTl() });
-  let done = false;
-  void busy.finally(() => (done = true)).catch(() => undefined);
-  const took: number[] = [];
+  // A worker does not inherit tsx's loader: it registers tsx's CommonJS hook, then loads the file.
+  const entry = `require('tsx/cjs/api').register(); require(${JSON.stringify(join(__dirname, 'media-side-session.ts'))});`;
+  const worker = new Worker(entry, {
+    eval: true,
+    workerData: { host: t.host, port: t.port, authKey: new Uint8Array(s.authKey) },
+  });
+  type Reply = { ready?: true; took?: number[]; error?: string };
+  const next = () =>
+    new Promise<Reply>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
   try {
-    while (!done) {
-      const start = performance.now();
-      await side.call({ _: 'help.getNearestDc' });
-      took.push(performance.now() - start);
-    }
+    const ready = await next();
+    if (ready.error) throw new Error(`side session: ${ready.error}`);
+    await busy.catch(() => undefined);
+    const result = next();
+    worker.postMessage('stop');
+    const { took, error } = await result;
+    if (error || !took) throw new Error(`side session: ${error ?? 'no answer'}`);
+    return took;
   } finally {
-    side.close();
+    await worker.terminate();
   }
-  return took;
 }

@@ -90,6 +90,22 @@ function writePlaintextHead(
   into.writeUInt32LE(m.body.length, 28);
 }
 
+/** Plaintexts up to this size are written into one buffer the process reuses (below). */
+const REUSED_PLAINTEXT_MAX = 1024 * 1024 + 4096;
+let reusedPlaintext = Buffer.alloc(0);
+
+/**
+ * Room for a plaintext of `n` bytes. The plaintext lives only while encryptMessage runs (it is
+ * hashed for msg_key, then encrypted into the packet, both synchronously), so one buffer serves
+ * every message: a download's 1 MiB answers would otherwise allocate 1 MiB each, and fresh
+ * buffers outside the JavaScript heap are what makes V8 collect garbage more often.
+ */
+function plaintextBuffer(n: number): Buffer {
+  if (n > REUSED_PLAINTEXT_MAX) return Buffer.allocUnsafe(n);
+  if (reusedPlaintext.length < n) reusedPlaintext = Buffer.allocUnsafe(Math.max(n, 64 * 1024));
+  return reusedPlaintext.subarray(0, n);
+}
+
 /**
  * Encrypts a message as `side` sends it (random padding of 12..1024 bytes, to a multiple of 16):
  * the gateway encrypts as the server; the load generator (tools/load) as a client. The body is
@@ -105,7 +121,7 @@ export function encryptMessage(
   const unpadded = PLAIN_HEAD + m.body.length;
   let padding = 16 - (unpadded % 16);
   if (padding < 12) padding += 16;
-  const plain = Buffer.allocUnsafe(unpadded + padding);
+  const plain = plaintextBuffer(unpadded + padding);
   writePlaintextHead(plain, m);
   m.body.copy(plain, PLAIN_HEAD);
   randomFillSync(plain, unpadded, padding);

@@ -34,6 +34,11 @@ const CLIENT_OPTIONS: Partial<ChannelOptions> = {
   'grpc.keepalive_timeout_ms': 10_000,
   'grpc.max_receive_message_length': 4 * 1024 * 1024,
   'grpc.max_send_message_length': 4 * 1024 * 1024,
+  // HTTP/2 flow control: how much a server may send before this client's WINDOW_UPDATE. The
+  // default 64 KiB made a 1 MiB upload.getFile answer from media wait for 16 round trips of
+  // window updates; 8 MiB lets 8 such answers flow at once. A window is a permission, not memory:
+  // what arrives is bounded by the message size limit above and by the calls in flight.
+  'grpc-node.flow_control_window': 8 * 1024 * 1024,
   // A peer that went away (a restarted service, a DC down) is dialed again at most 2 s apart; the
   // default backs off to 120 s, so a DC back after a minute was reached a minute or more later.
   'grpc.initial_reconnect_backoff_ms': 250,
