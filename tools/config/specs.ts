@@ -55,14 +55,24 @@ const ONE_SHOT_COMMANDS: Readonly<Record<string, () => Promise<unknown>>> = {
  * Read by services/shared/src/telemetry/tracing.ts straight from process.env, not through a spec:
  * services/main.ts starts tracing (telemetry/register.ts) before it loads any module that reads
  * one, because OpenTelemetry must instrument gRPC and Cassandra before they are first required.
- * register.ts starts it for every command but `migrate` (TRACED). The OpenTelemetry SDK reads its
- * other standard OTEL_* variables too; Tern sets none of them.
+ * register.ts starts it for every command but `migrate` (TRACED). The two sampler variables are
+ * read by the OpenTelemetry SDK itself; they are listed so deployments find them (the chart's
+ * `tracing.sampleRatio`, and `npm run stack` passes them on). The SDK reads its other standard
+ * OTEL_* variables too; Tern sets none of them.
  */
 export const TELEMETRY_SPEC: AnySpec = {
   OTEL_EXPORTER_OTLP_ENDPOINT: optionalStr({
     describe: 'OTLP/gRPC endpoint of the trace collector (Jaeger); tracing is off when unset',
   }),
   OTEL_SERVICE_NAME: optionalStr({ describe: 'service name on the traces (default tern-<command>)' }),
+  OTEL_TRACES_SAMPLER: optionalStr({
+    describe:
+      'which requests are traced (read by the OpenTelemetry SDK): unset, every one; parentbased_traceidratio, the share OTEL_TRACES_SAMPLER_ARG of them, decided where a trace starts (a gateway) and followed by every service it reaches. Tracing every request costs about a fifth of a busy process (docs/benchmarks.md)',
+  }),
+  OTEL_TRACES_SAMPLER_ARG: optionalStr({
+    describe:
+      "the sampler's argument: for parentbased_traceidratio the share of traces kept, 0 to 1 (0.1: one in ten)",
+  }),
 };
 const TRACED = (command: string): boolean => command !== 'migrate';
 

@@ -71,6 +71,22 @@ describe('local stack plan', () => {
     expect(auth).not.toHaveProperty('TERN_FILE_REFERENCE_KEY_FILE');
   });
 
+  it("passes the caller's trace sampling on to every traced process, and nothing when unset", () => {
+    expect(processEnv(1, 'gateway', secrets, files)).not.toHaveProperty('OTEL_TRACES_SAMPLER');
+    process.env.OTEL_TRACES_SAMPLER = 'parentbased_traceidratio';
+    process.env.OTEL_TRACES_SAMPLER_ARG = '0.1';
+    try {
+      expect(processEnv(1, 'gateway', secrets, files)).toMatchObject({
+        OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+        OTEL_TRACES_SAMPLER_ARG: '0.1',
+      });
+      expect(processEnv(1, 'migrate', secrets, files)).not.toHaveProperty('OTEL_TRACES_SAMPLER');
+    } finally {
+      delete process.env.OTEL_TRACES_SAMPLER;
+      delete process.env.OTEL_TRACES_SAMPLER_ARG;
+    }
+  });
+
   it('describes every DC and service in stack:info', () => {
     const info = stackInfo(secrets, 'PEM', dirs, 1);
     expect(info.dcs).toHaveLength(DC_IDS.length);

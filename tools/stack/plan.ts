@@ -279,6 +279,9 @@ export interface StackFiles {
   tls: string;
 }
 
+/** Variables of the OpenTelemetry SDK that `npm run stack` passes on from its own environment. */
+const TRACE_SAMPLING = ['OTEL_TRACES_SAMPLER', 'OTEL_TRACES_SAMPLER_ARG'] as const;
+
 /**
  * The environment of one Tern process (a service, or `migrate`) of DC `dc`: only settings its
  * command reads (plan.test.ts checks them against the specs, tools/config/specs.ts); settings left
@@ -300,8 +303,14 @@ export function processEnv(
   // Media keeps nothing on the bus.
   if (command !== 'media') env.TERN_NATS_URL = natsUrl();
   // Every command but migrate traces (services/shared/src/telemetry/register.ts).
-  if (command !== 'migrate')
+  if (command !== 'migrate') {
     env.OTEL_EXPORTER_OTLP_ENDPOINT = `http://${INFRA_HOST}:${INFRA.jaeger.otlpGrpcPort}`;
+    // Sampling, when whoever runs the stack asks for it (every request is traced otherwise).
+    for (const name of TRACE_SAMPLING) {
+      const value = process.env[name];
+      if (value) env[name] = value;
+    }
+  }
   // The gateway keeps nothing in Cassandra.
   if (command !== 'gateway') {
     env.TERN_CASSANDRA_CONTACT_POINTS = `${INFRA_HOST}:${INFRA.cassandra.port}`;

@@ -148,5 +148,11 @@ Called with (dict "root" $ "secret" <name of the credentials Secret> "command" <
 {{- if and (ne $cmd "migrate") $v.tracing.otlpEndpoint }}
 - name: OTEL_EXPORTER_OTLP_ENDPOINT
   value: {{ $v.tracing.otlpEndpoint | quote }}
+{{- with $v.tracing.sampleRatio }}
+- name: OTEL_TRACES_SAMPLER
+  value: parentbased_traceidratio
+- name: OTEL_TRACES_SAMPLER_ARG
+  value: {{ . | quote }}
+{{- end }}
 {{- end }}
 {{- end -}}
