@@ -14,6 +14,7 @@
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { authKeyId } from '../../services/gateway/src/mtproto/crypto/message-keys';
 import { encryptServerMessage } from '../../services/gateway/src/mtproto/envelope';
+import { encodeResult } from '../../services/gateway/src/mtproto/invocation';
 import { createFraming } from '../../services/gateway/src/mtproto/transport/framing';
 import { buildRpcResult } from '../../services/gateway/src/mtproto/wire';
 import { loadTlRuntime } from '../../services/gateway/src/tl-runtime';
@@ -49,10 +50,8 @@ export function benchAnswerPath(ms: number): AnswerPathResult {
   const answer = { _: 'upload.file', type: { _: 'storage.filePartial' }, mtime: 0, bytes };
   const message = (body: Buffer) => ({ salt: 1n, sessionId: 2n, msgId: 3n, seqNo: 1, body });
   const framing = createFraming('intermediate');
-  // The empty-bytes encoding's last 4 bytes are the bytes field; the head is what precedes it.
-  const head = tl.encodeApi(layer, { ...answer, bytes: Buffer.alloc(0) }, 'upload.getFile').subarray(0, -4);
   const filePartMs = cpuMsPerCall(() => {
-    const body = buildRpcResult(5n, { head, bytes });
+    const body = buildRpcResult(5n, encodeResult(tl, layer, answer, 'upload.getFile'));
     return framing.encodeChunks(encryptServerMessage(authKey, keyId, message(body)));
   }, ms);
   const genericMs = cpuMsPerCall(() => {

@@ -173,7 +173,7 @@ const EMPTY_BYTES = Buffer.alloc(4);
  * A result in the client's layer. A file part (upload.file, whose last field is its bytes) comes
  * back as its head and its bytes, which buildRpcResult joins with a single copy of the bytes.
  */
-function encodeResult(
+export function encodeResult(
   tl: TlRuntime,
   layer: number,
   result: ApiResult,

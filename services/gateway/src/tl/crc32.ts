@@ -8,7 +8,10 @@
  */
 import { crc32 as zlibCrc32 } from 'node:zlib';
 
-/** The CRC32 of `data` as an unsigned 32-bit number. */
-export function crc32(data: Uint8Array): number {
-  return zlibCrc32(data) >>> 0;
+/**
+ * The CRC32 of `data` as an unsigned 32-bit number; with `previous` (the CRC32 of the bytes before
+ * it), the CRC32 of those bytes and `data` together, without joining them.
+ */
+export function crc32(data: Uint8Array, previous = 0): number {
+  return zlibCrc32(data, previous) >>> 0;
 }

@@ -90,12 +90,7 @@ export class TransportConnection {
 
   send(payload: Buffer): void {
     if (this.closed || !this.framing) return;
-    if (!this.stream.writev) return this.write(this.framing.encode(payload));
-    if (this.stream.pending > MAX_PENDING_OUT) return this.close();
-    const chunks = this.framing.encodeChunks(payload);
-    // Obfuscation is AES-CTR, a stream cipher: the pieces one after the other encrypt to the same
-    // bytes as their concatenation.
-    this.stream.writev(this.obfuscation ? chunks.map((c) => this.obfuscation!.encrypt(c)) : chunks);
+    this.write(...(this.stream.writev ? this.framing.encodeChunks(payload) : [this.framing.encode(payload)]));
   }
 
   sendQuickAck(token: number): void {
@@ -121,12 +116,17 @@ export class TransportConnection {
     else this.refusal = code;
   }
 
-  private write(bytes: Buffer): void {
+  /** Writes `pieces` in order: one write, or one writev where the stream has it (send). */
+  private write(...pieces: Buffer[]): void {
     if (this.stream.pending > MAX_PENDING_OUT) {
       this.close();
       return;
     }
-    this.stream.write(this.obfuscation ? this.obfuscation.encrypt(bytes) : bytes);
+    // Obfuscation is AES-CTR, a stream cipher: pieces encrypted one after the other give the same
+    // bytes as their concatenation encrypted at once.
+    const out = this.obfuscation ? pieces.map((p) => this.obfuscation!.encrypt(p)) : pieces;
+    if (out.length === 1) this.stream.write(out[0]!);
+    else this.stream.writev!(out);
   }
 
   close(): void {

@@ -7,7 +7,6 @@
  * cannot make the gateway buffer without bound.
  */
 import { randomBytes } from 'node:crypto';
-import { crc32 as zlibCrc32 } from 'node:zlib';
 import { crc32 } from '../../tl/crc32';
 
 /** CRC32 (IEEE), as the full transport uses it. */
@@ -289,7 +288,7 @@ class Full implements Framing {
     head.writeUInt32LE(this.outSeq++, 4);
     const tail = Buffer.allocUnsafe(4);
     // The CRC runs on over the payload from the header's value: no copy to checksum one buffer.
-    tail.writeUInt32LE(zlibCrc32(payload, zlibCrc32(head)) >>> 0, 0);
+    tail.writeUInt32LE(crc32(payload, crc32(head)), 0);
     return [head, payload, tail];
   }
   encodeQuickAck(): Buffer {
